@@ -1,0 +1,52 @@
+# The README's two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+FLASK := FLASK_DEBUG=$${FLASK_DEBUG:-1} $(BIN)/flask --app app
+NODE_TOOLS := tests/node_modules/axe-core/axe.min.js
+
+.PHONY: run test install translations test-only lint browser-deps clean battery
+
+$(STAMP): setup.cfg setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,sav]'
+	touch $(STAMP)
+
+install: $(STAMP) translations
+
+translations: $(STAMP)
+	$(BIN)/pybabel compile --statistics -d translations 2>&1 | grep -v '^$$' || true
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) survey publish survey_definitions/*.yaml
+	$(FLASK) demo seed --if-empty
+	@echo ""
+	@echo "  Open http://127.0.0.1:5000 — log in at http://127.0.0.1:5000/login as"
+	@echo "  admin@example.org or official@example.org with DEMO_PASSWORD (or the password"
+	@echo "  printed above when the demo was first seeded). Stop with Ctrl+C."
+	@echo ""
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+# Browser tests need Debian's chromium and axe-core from the npm registry; both are
+# installed when the machine allows it (root with apt-get, npm present).
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	fi
+	@if [ ! -f $(NODE_TOOLS) ] && command -v npm >/dev/null; then \
+		npm install --silent --no-audit --no-fund --prefix tests axe-core@4 >/dev/null; \
+	fi
+
+test: install browser-deps test-only
+
+test-only:
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) instance/sipas.sqlite

@@ -1,0 +1,9 @@
+"""Flask CLI command groups (`flask --app app GROUP COMMAND`)."""
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from app.cli import agencies, demo, invitations, responses, survey, users
+
+    for module in (survey, agencies, users, invitations, responses, demo):
+        app.cli.add_command(module.group)

@@ -1,0 +1,97 @@
+"""Layered configuration: defaults → instance/config.py → environment → test mapping.
+
+Settings are read when the app is created, never at import time.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+DEFAULTS: dict[str, Any] = {
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "BABEL_DEFAULT_LOCALE": "vi",
+    "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
+    "LANGUAGES": ("vi", "en"),
+    "MAX_CONTENT_LENGTH": 64 * 1024,
+    "INVITATION_DAYS": 30,
+    "API_TOKEN_HOURS": 12,
+    "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
+    "MIN_GROUP_SIZE": 10,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": None,
+}
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    return value in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+def from_environment(instance_path: str) -> dict[str, Any]:
+    """The settings that production takes from environment variables."""
+    out: dict[str, Any] = {}
+    db_url = env_str("DATABASE_URL")
+    if db_url:
+        # Heroku-style URLs name the old driver; psycopg 3 is the one installed.
+        for old in ("postgres://", "postgresql://"):
+            if db_url.startswith(old):
+                db_url = "postgresql+psycopg://" + db_url[len(old):]
+        out["SQLALCHEMY_DATABASE_URI"] = db_url
+    if env_str("SECRET_KEY"):
+        out["SECRET_KEY"] = env_str("SECRET_KEY")
+    if env_str("REDIS_URL"):
+        out["REDIS_URL"] = env_str("REDIS_URL")
+        out["RATELIMIT_STORAGE_URI"] = env_str("REDIS_URL")
+    if env_str("PUBLIC_BASE_URL"):
+        out["PUBLIC_BASE_URL"] = env_str("PUBLIC_BASE_URL").rstrip("/")
+    if env_str("SESSION_COOKIE_SECURE"):
+        out["SESSION_COOKIE_SECURE"] = env_bool("SESSION_COOKIE_SECURE")
+    out.setdefault(
+        "SQLALCHEMY_DATABASE_URI", f"sqlite:///{Path(instance_path) / 'sipas.sqlite'}"
+    )
+    return out
+
+
+def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
+    app.config.update(DEFAULTS)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.update(from_environment(app.instance_path))
+    else:
+        app.config.update(from_environment(app.instance_path))
+        app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        if not (app.debug or app.testing):
+            raise RuntimeError(
+                "SECRET_KEY is not set. Set the SECRET_KEY environment variable "
+                "(e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)."
+            )
+        app.config["SECRET_KEY"] = _development_key(Path(app.instance_path))
+
+
+def _development_key(instance: Path) -> str:
+    """A key kept in instance/ so that debug sessions and invitation links survive restarts."""
+    path = instance / "dev_secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+    return path.read_text().strip()

@@ -1,0 +1,14 @@
+"""All models, imported here so that Alembic and the app see one metadata."""
+from app.models.agency import Agency, Block
+from app.models.audit import AuditEvent
+from app.models.base import Base
+from app.models.invitation import ApiKey, Invitation, KioskKey
+from app.models.response import Answer, Response
+from app.models.survey import SurveyVersion
+from app.models.user import ApiToken, User
+from app.models.wave import FrameCount, Margin, Wave, wave_agency
+
+__all__ = [
+    "Agency", "Answer", "ApiKey", "ApiToken", "AuditEvent", "Base", "Block", "FrameCount",
+    "Invitation", "KioskKey", "Margin", "Response", "SurveyVersion", "User", "Wave", "wave_agency",
+]

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Float, ForeignKey, String, Table, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.agency import Agency
+from app.models.base import Base, utcnow
+from app.models.survey import SurveyVersion
+
+CHANNELS = ("link", "kiosk", "paper", "online")
+WAVE_DRAFT, WAVE_OPEN, WAVE_CLOSED = "draft", "open", "closed"
+
+wave_agency = Table(
+    "wave_agency",
+    Base.metadata,
+    Column("wave_id", ForeignKey("wave.id", ondelete="CASCADE"), primary_key=True),
+    Column("agency_id", ForeignKey("agency.id"), primary_key=True),
+)
+
+
+class Wave(Base):
+    """A survey period on one questionnaire version, over a set of agencies."""
+
+    __tablename__ = "wave"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name_vi: Mapped[str] = mapped_column(String(300))
+    name_en: Mapped[str] = mapped_column(String(300))
+    survey_version_id: Mapped[int] = mapped_column(ForeignKey("survey_version.id"))
+    period_start: Mapped[date]
+    period_end: Mapped[date]
+    status: Mapped[str] = mapped_column(String(12), default=WAVE_DRAFT)
+    channels: Mapped[list[str]] = mapped_column(JSON, default=lambda: list(CHANNELS))
+    # Estimation settings: ci method, level, fpc, raking, trimming, minimum group size.
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    results_public: Mapped[bool] = mapped_column(default=False)
+    # Bumped on every change to the wave's responses; keys the cache of computed results.
+    data_version: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    survey_version: Mapped[SurveyVersion] = relationship(lazy="joined")
+    agencies: Mapped[list[Agency]] = relationship(secondary=wave_agency, order_by=Agency.code)
+
+    def name(self, lang: str) -> str:
+        return self.name_en if lang == "en" else self.name_vi
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == WAVE_OPEN
+
+
+class FrameCount(Base):
+    """Transactions in the sampling frame: N_h for the design weights N_h / n_h."""
+
+    __tablename__ = "frame_count"
+    __table_args__ = (UniqueConstraint("wave_id", "agency_id", "stratum"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id", ondelete="CASCADE"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    stratum: Mapped[str] = mapped_column(String(80), default="")
+    transactions: Mapped[int]
+
+
+class Margin(Base):
+    """A population total for raking: variable (a question code or 'agency') × category."""
+
+    __tablename__ = "margin"
+    __table_args__ = (UniqueConstraint("wave_id", "variable", "category"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id", ondelete="CASCADE"))
+    variable: Mapped[str] = mapped_column(String(80))
+    category: Mapped[str] = mapped_column(String(80))
+    total: Mapped[float] = mapped_column(Float)

@@ -1,0 +1,1 @@
+"""Use cases as plain functions. They flush; the request or CLI command commits once."""
