@@ -1,8 +1,139 @@
+"""JSON API v1 (contract in ../shared/DESIGN.md ⚑). Routes parse, call a service, commit once."""
+from __future__ import annotations
+
+from flask import g, jsonify, request
+from flask_babel import force_locale
+from sqlalchemy.exc import IntegrityError
+
+from app.answer_messages import message_for
 from app.api import bp
+from app.api.auth import api_key_from_request, issue_token, token_required
+from app.errors import api_error
+from app.extensions import db, limiter
+from app.services import agencies, estimates, invitations, responses, users, waves
+from app.services.surveys import questionnaire_of
+from survey_definitions.answers import clean_answers
+
+
+def json_body() -> tuple[dict | None, tuple | None]:
+    if not request.is_json:
+        return None, api_error(415, "send the body as application/json", "Content-Type")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return None, api_error(400, "the body is not a valid UTF-8 JSON object", None)
+    return body, None
+
+
+def errors_response(errors: list[tuple[str | None, str]], status: int = 400):
+    return jsonify(errors=[{"field": f, "message": str(m)} for f, m in errors]), status
 
 
 @bp.get("/openapi.json")
 def openapi():
     from app.api.openapi import spec
 
-    return spec()
+    return jsonify(spec())
+
+
+@bp.get("/waves/<slug>/questionnaire")
+def questionnaire(slug: str):
+    wave = waves.get_wave(slug)
+    if wave is None:
+        return api_error(404, f"no wave '{slug}'", "slug")
+    return jsonify(questionnaire_of(wave.survey_version).to_api())
+
+
+@bp.post("/responses")
+@limiter.limit("30/minute;600/hour")
+def submit_response():
+    body, problem = json_body()
+    if problem:
+        return problem
+    language = body.get("language", "vi")
+    if language not in ("vi", "en"):
+        return api_error(400, "language must be 'vi' or 'en'", "language")
+    token, answers = body.get("invitation"), body.get("answers")
+    unknown = sorted(set(body) - {"invitation", "answers", "language"})
+    if unknown:
+        return errors_response([(k, "unknown field") for k in unknown])
+    if not isinstance(token, str) or not token:
+        return api_error(400, "invitation must be the token string from the invitation link", "invitation")
+    if not isinstance(answers, dict):
+        return api_error(400, "answers must be an object {question code: value}", "answers")
+    invitation = invitations.find_any(token)
+    if invitation is not None and invitation.used_at is not None:
+        return api_error(409, "this invitation has already been answered", "invitation")
+    invitation = invitations.find_usable(token)
+    if invitation is None:
+        return api_error(400, "unknown, expired or closed invitation", "invitation")
+    questionnaire = questionnaire_of(invitation.wave.survey_version)
+    cleaned, field_errors = clean_answers(questionnaire, answers)
+    if field_errors:
+        with force_locale(language):
+            return errors_response([(e.field, message_for(e)) for e in field_errors])
+    try:
+        response = responses.store(invitation.wave, invitation.agency, cleaned, channel="online",
+                                   language=language, invitation=invitation)
+        db.session.commit()
+    except (responses.AlreadyAnswered, IntegrityError):
+        db.session.rollback()
+        return api_error(409, "this invitation has already been answered", "invitation")
+    return jsonify(receipt=response.receipt), 201
+
+
+@bp.post("/auth/token")
+@limiter.limit("10/minute")
+def auth_token():
+    body, problem = json_body()
+    if problem:
+        return problem
+    email, password = body.get("email"), body.get("password")
+    if not isinstance(email, str) or not isinstance(password, str):
+        return errors_response([("email", "email and password are required strings")])
+    user = users.find_by_email(email)
+    if user is None or not user.active or not users.check_password(user, password):
+        return api_error(401, "wrong email or password", "password")
+    token, row = issue_token(user)
+    db.session.commit()
+    return jsonify(token=token, expires_at=row.expires_at.isoformat() + "Z")
+
+
+@bp.post("/invitations")
+@limiter.limit("120/minute")
+def create_invitation():
+    key = api_key_from_request()
+    if key is None:
+        return api_error(401, "a valid integration key is required in X-API-Key", "X-API-Key")
+    body, problem = json_body()
+    if problem:
+        return problem
+    wave = waves.get_wave(str(body.get("wave", "")))
+    agency = agencies.by_code(str(body.get("agency", "")))
+    if wave is None:
+        return api_error(400, "unknown wave", "wave")
+    if agency is None or (key.agency_id and key.agency_id != agency.id):
+        return api_error(400, "unknown agency, or not one this key may use", "agency")
+    dossier = body.get("dossier")
+    if dossier is not None and (not isinstance(dossier, str) or not 3 <= len(dossier.strip()) <= 60):
+        return api_error(400, "dossier must be a dossier code string", "dossier")
+    try:
+        issued = invitations.issue(wave, agency, dossiers=[dossier] if dossier else None)
+        db.session.commit()
+    except invitations.InvitationError as exc:
+        db.session.rollback()
+        return api_error(409 if exc.field == "dossier" else 400, str(exc), exc.field)
+    return jsonify(url=issued[0].url, expires_at=issued[0].expires_at.isoformat() + "Z"), 201
+
+
+@bp.get("/waves/<slug>/estimates")
+@token_required("admin", "official", "agency")
+def wave_estimates(slug: str):
+    wave = waves.get_wave(slug)
+    if wave is None:
+        return api_error(404, f"no wave '{slug}'", "slug")
+    by = [c for c in request.args.get("by", "").split(",") if c]
+    try:
+        rows = estimates.estimate_rows(wave, by=by, user=g.api_user)
+    except estimates.EstimateError as exc:
+        return api_error(400, str(exc), exc.field)
+    return jsonify(wave=wave.slug, by=by, rows=rows)

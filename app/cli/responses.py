@@ -1,3 +1,44 @@
+from __future__ import annotations
+
+import click
 from flask.cli import AppGroup
 
-group = AppGroup("responses", help="responses commands")
+from app.cli.common import fail, read_input
+from app.extensions import db
+from app.services import exchange, waves
+from app.services.csvio import ImportRejected
+
+group = AppGroup("responses", help="Import and export a wave's responses.")
+
+
+def _wave(slug: str):
+    wave = waves.get_wave(slug)
+    if wave is None:
+        fail(f"--wave: no wave '{slug}'")
+    return wave
+
+
+@group.command("export")
+@click.option("--wave", "wave_slug", required=True)
+@click.option("--format", "fmt", type=click.Choice(exchange.FORMATS), default="csv", show_default=True)
+@click.option("--output", type=click.Path(), required=True)
+def export(wave_slug: str, fmt: str, output: str) -> None:
+    """One row per response: response_id, agency, block, channel, language, submitted_on, weight, answers."""
+    data = exchange.export_bytes(_wave(wave_slug), fmt)
+    with open(output, "wb") as handle:
+        handle.write(data)
+    click.echo(f"wrote {output}")
+
+
+@group.command("import")
+@click.option("--wave", "wave_slug", required=True)
+@click.argument("file", type=click.Path())
+def import_responses(wave_slug: str, file: str) -> None:
+    """Store the rows of FILE.csv (the export's shape) as responses; all rows or none."""
+    wave = _wave(wave_slug)
+    try:
+        count = exchange.import_csv(wave, read_input(file))
+    except ImportRejected as exc:
+        fail([f"{file}: {e}" for e in exc.errors] + ["nothing was imported"])
+    db.session.commit()
+    click.echo(f"{count} responses imported into {wave.slug}")

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import csv
+import io
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Agency, Block, User
+from app.services import audit
+from app.services.csvio import ImportRejected, RowError, read_rows
+
+COLUMNS = ("code", "name_vi", "name_en", "block", "parent", "level")
+CODE_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
+
+
+def by_code(code: str) -> Agency | None:
+    return db.session.scalar(select(Agency).where(Agency.code == code))
+
+
+def ensure_block(code: str, name_vi: str | None = None, name_en: str | None = None) -> Block:
+    block = db.session.scalar(select(Block).where(Block.code == code))
+    if block is None:
+        position = len(db.session.scalars(select(Block.id)).all())
+        block = Block(code=code, name_vi=name_vi or code, name_en=name_en or name_vi or code, position=position)
+        db.session.add(block)
+        db.session.flush()
+    return block
+
+
+def _check_row(line: int, row: dict, seen: set[str], known: set[str]) -> list[RowError]:
+    errors = []
+    if "__extra__" in row:
+        return [RowError(line, None, "more values than columns")]
+    code = row.get("code", "")
+    if not code or not set(code) <= CODE_CHARS or len(code) > 40:
+        errors.append(RowError(line, "code", "expected a code of letters, digits, '-', '_' or '.' (≤ 40)"))
+    elif code in seen:
+        errors.append(RowError(line, "code", f"'{code}' appears twice in the file"))
+    for col in ("name_vi", "block"):
+        if not row.get(col):
+            errors.append(RowError(line, col, "must not be empty"))
+    parent = row.get("parent", "")
+    if parent and parent not in known and parent not in seen:
+        errors.append(RowError(line, "parent", f"unknown agency code '{parent}' (list parents first)"))
+    level = row.get("level", "")
+    if level and not (level.isdigit() and 1 <= int(level) <= 9):
+        errors.append(RowError(line, "level", "expected a whole number from 1 to 9"))
+    return errors
+
+
+def import_csv(data: bytes | str, actor: User | None = None) -> tuple[int, int]:
+    """Create or update agencies from CSV; all rows or none. Returns (created, updated)."""
+    _, rows = read_rows(data, required=("code", "name_vi", "block"))
+    known = set(db.session.scalars(select(Agency.code)))
+    parsed, errors, seen = [], [], set()
+    for line, row in rows:
+        row_errors = _check_row(line, row, seen, known)
+        errors.extend(row_errors)
+        if not row_errors:
+            seen.add(row["code"])
+            parsed.append(row)
+    if errors:
+        raise ImportRejected(errors)
+    if not parsed:
+        raise ImportRejected([RowError(2, None, "the file has no agency rows")])
+    created = updated = 0
+    for row in parsed:
+        agency = by_code(row["code"])
+        values = dict(name_vi=row["name_vi"], name_en=row.get("name_en") or row["name_vi"],
+                      block=ensure_block(row["block"], row.get("block_name_vi"), row.get("block_name_en")),
+                      parent=by_code(row["parent"]) if row.get("parent") else None,
+                      level=int(row.get("level") or 1))
+        if agency is None:
+            agency = Agency(code=row["code"], **values)
+            db.session.add(agency)
+            created += 1
+        else:
+            for key, value in values.items():
+                setattr(agency, key, value)
+            updated += 1
+        db.session.flush()
+    audit.record("agency.import", "agency", None, user=actor, after={"created": created, "updated": updated})
+    return created, updated
+
+
+def export_csv() -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    for agency in db.session.scalars(select(Agency).order_by(Agency.code)):
+        writer.writerow([agency.code, agency.name_vi, agency.name_en, agency.block.code,
+                         agency.parent.code if agency.parent else "", agency.level])
+    return out.getvalue()

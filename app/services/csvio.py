@@ -1,0 +1,55 @@
+"""Reading uploaded CSV files with errors that name the line and the column."""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" + (f", column '{self.column}'" if self.column else "")
+        return f"{where}: {self.message}"
+
+
+class ImportRejected(ValueError):
+    """The whole file is refused; nothing was written."""
+
+    def __init__(self, errors: Sequence[RowError]):
+        self.errors = list(errors)
+        super().__init__("; ".join(str(e) for e in self.errors[:20]))
+
+
+def decode(data: bytes | str) -> str:
+    if isinstance(data, str):
+        return data
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ImportRejected([RowError(line, None, "the file is not valid UTF-8 text")]) from exc
+
+
+def read_rows(data: bytes | str, required: Sequence[str]) -> tuple[list[str], Iterator[tuple[int, dict]]]:
+    """Header check, then (line number, row) pairs; line 1 is the header."""
+    reader = csv.DictReader(io.StringIO(decode(data), newline=""))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    reader.fieldnames = header
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise ImportRejected([RowError(1, c, "required column is missing") for c in missing])
+
+    def rows() -> Iterator[tuple[int, dict]]:
+        for row in reader:
+            if None in row:
+                yield reader.line_num, {"__extra__": row.pop(None)} | row
+            else:
+                yield reader.line_num, {k: (v or "").strip() for k, v in row.items()}
+
+    return header, rows()

@@ -1,0 +1,173 @@
+"""Demo data: a province, an open wave on the 2017–2020 questionnaire, ~20,000 responses.
+
+Answers come from a seeded latent-satisfaction model with real differences between agencies,
+blocks and factors, so that rankings, intervals and tiers have something to show.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import date, timedelta
+
+import numpy as np
+from sqlalchemy import func, insert, select
+
+from app.extensions import db
+from app.models import Agency, Answer, FrameCount, Response, SurveyVersion, User, Wave
+from app.models.wave import CHANNELS, WAVE_OPEN
+from app.services import agencies, surveys, users
+from app.services.demo_data import AGENCIES, BLOCKS
+from app.services.surveys import questionnaire_of
+from survey_definitions import NOT_APPLICABLE, Questionnaire, evaluate
+from survey_definitions.questiontypes import choices, offers_not_applicable
+
+SURVEY_SLUG = "sipas-2017"
+BLOCK_EFFECT = {"departments": 0.25, "districts": -0.1, "central": 0.1}
+YES_PROBABILITY = {"late": 0.04, "apology_letter": 0.7}
+CHANNEL_SHARES = [0.45, 0.30, 0.20, 0.05]
+COMMENTS = ["Cần thêm ghế ngồi chờ.", "Cán bộ nhiệt tình, chu đáo.", "Thủ tục còn rườm rà.",
+            "Nên nhắn tin báo khi có kết quả.", "Rất hài lòng."]
+
+
+def is_empty() -> bool:
+    return not db.session.scalar(select(func.count(Response.id)))
+
+
+def _agencies() -> list[Agency]:
+    for position, (code, vi, en) in enumerate(BLOCKS):
+        block = agencies.ensure_block(code, vi, en)
+        block.position = position
+    out = []
+    for block_code, code, vi, en in AGENCIES:
+        agency = agencies.by_code(code)
+        if agency is None:
+            agency = Agency(code=code, name_vi=vi, name_en=en, block=agencies.ensure_block(block_code))
+            db.session.add(agency)
+        out.append(agency)
+    db.session.flush()
+    return out
+
+
+def _version() -> SurveyVersion:
+    version = db.session.scalar(select(SurveyVersion).where(SurveyVersion.slug == SURVEY_SLUG)
+                                .order_by(SurveyVersion.version.desc()))
+    if version is None:
+        surveys.publish_shipped()
+        return _version()
+    return version
+
+
+def _wave(version: SurveyVersion, agency_list: list[Agency], year: int) -> Wave:
+    wave = db.session.scalar(select(Wave).where(Wave.slug == "demo"))
+    if wave is None:
+        wave = Wave(slug="demo", name_vi=f"Khảo sát SIPAS tỉnh năm {year} (dữ liệu mẫu)",
+                    name_en=f"Provincial SIPAS {year} (demo data)", survey_version=version,
+                    period_start=date(year, 1, 1), period_end=date(year, 12, 31), status=WAVE_OPEN,
+                    channels=list(CHANNELS), settings={"ci": "logit", "level": 0.95})
+        wave.agencies = agency_list
+        db.session.add(wave)
+        db.session.flush()
+    return wave
+
+
+def _answer(rng, questionnaire: Questionnaire, question, latent: float, so_far: dict):
+    """One generated answer (or None), consistent with the question's type and options."""
+    kind = question.type
+    if kind == "scale":
+        if offers_not_applicable(question, questionnaire.scales) and rng.random() < 0.05:
+            return NOT_APPLICABLE
+        points = [c.value for c in choices(question, questionnaire.scales)]
+        z = latent + rng.logistic(0, 0.55)
+        cut = np.searchsorted([-1.6, -0.9, 0.45, 2.3], z)  # 4 cut points → 5 levels
+        return points[min(int(cut), len(points) - 1)]
+    if not question.required and rng.random() < (0.9 if kind == "text" else 0.1):
+        return None
+    if kind == "yes_no":
+        return int(rng.random() < YES_PROBABILITY.get(question.code, 0.3))
+    if kind in ("single", "multiple"):
+        values = [c.value for c in choices(question, questionnaire.scales)]
+        weights = rng.dirichlet(np.ones(len(values)) * 3, 1)[0] if kind == "single" else None
+        if kind == "single":
+            return int(rng.choice(values, p=weights))
+        picked = sorted(int(v) for v in values if rng.random() < 0.25)
+        return picked or [int(values[0])]
+    if kind == "number":
+        low, high = int(question.min if question.min is not None else 1), int(question.max or 5)
+        return int(min(high, max(low, low + rng.poisson(0.6))))
+    if kind == "text":
+        return str(rng.choice(COMMENTS))
+    return None
+
+
+def _responses(rng, wave: Wave, agency_list: list[Agency], total: int) -> int:
+    questionnaire = questionnaire_of(wave.survey_version)
+    factor_of = {item: f for f, items in questionnaire.factor_items().items() for item in items}
+    factor_effect = {f: e for f, e in zip(questionnaire.factor_items(), rng.normal(0, 0.35, 10), strict=False)}
+    item_effect = {code: rng.normal(0, 0.2) for code in factor_of}
+    frame_n = rng.lognormal(9.3, 0.8, len(agency_list)).round().astype(int) + 500
+    share = np.sqrt(frame_n) / np.sqrt(frame_n).sum()
+    sample_n = np.maximum((share * total).round().astype(int), 30)
+    days = (wave.period_end - wave.period_start).days
+    stored = 0
+    for agency, big_n, n in zip(agency_list, frame_n, sample_n, strict=True):
+        db.session.add(FrameCount(wave_id=wave.id, agency_id=agency.id, transactions=int(big_n)))
+        effect = rng.normal(0, 0.45) + BLOCK_EFFECT.get(agency.block.code, 0)
+        rows = [dict(receipt=secrets.token_hex(8).upper(), wave_id=wave.id,
+                     survey_version_id=wave.survey_version_id, agency_id=agency.id, stratum="",
+                     channel=str(rng.choice(CHANNELS, p=CHANNEL_SHARES)),
+                     language="en" if rng.random() < 0.03 else "vi",
+                     submitted_on=wave.period_start + timedelta(days=int(rng.integers(0, days + 1))),
+                     excluded=False) for _ in range(n)]
+        ids = db.session.scalars(insert(Response).returning(Response.id, sort_by_parameter_order=True), rows).all()
+        answers = []
+        for response_id in ids:
+            person = rng.normal(0, 0.6)
+            so_far: dict = {}
+            for question in questionnaire.questions:
+                if not evaluate(question.show_if, so_far):
+                    continue
+                latent = 1.9 + effect + person + factor_effect.get(factor_of.get(question.code), 0) \
+                    + item_effect.get(question.code, 0)
+                value = _answer(rng, questionnaire, question, latent, so_far)
+                if value is None:
+                    continue
+                so_far[question.code] = value
+                answers.append(_answer_row(response_id, question.code, value))
+        db.session.execute(insert(Answer), answers)
+        stored += len(ids)
+    return stored
+
+
+def _answer_row(response_id: int, code: str, value) -> dict:
+    if value == NOT_APPLICABLE:
+        return {"response_id": response_id, "question_code": code, "value": None, "text": None}
+    if isinstance(value, list):
+        return {"response_id": response_id, "question_code": code, "value": None,
+                "text": " ".join(map(str, value))}
+    if isinstance(value, str):
+        return {"response_id": response_id, "question_code": code, "value": None, "text": value}
+    return {"response_id": response_id, "question_code": code, "value": float(value), "text": None}
+
+
+def _accounts(password: str) -> list[User]:
+    created = []
+    for email, role in (("admin@example.org", "admin"), ("official@example.org", "official")):
+        if users.find_by_email(email) is None:
+            created.append(users.create_user(email, role, password, name=role.title()))
+    return created
+
+
+def seed(*, responses: int = 20_000, seed_value: int = 2024, password: str | None = None,
+         year: int | None = None) -> dict:
+    """Create (idempotently) the demo province, wave and accounts; returns a summary."""
+    rng = np.random.default_rng(seed_value)
+    year = year or date.today().year
+    agency_list = _agencies()
+    wave = _wave(_version(), agency_list, year)
+    already = db.session.scalar(select(func.count(Response.id)).where(Response.wave_id == wave.id))
+    stored = 0 if already else _responses(rng, wave, agency_list, responses)
+    generated = password is None
+    password = password or secrets.token_urlsafe(12)
+    created = _accounts(password)
+    return {"agencies": len(agency_list), "wave": wave.slug, "responses": stored or already,
+            "accounts": [u.email for u in created], "password": password if created else None,
+            "password_generated": generated and bool(created)}

@@ -1,0 +1,74 @@
+"""A wave's satisfaction estimates: the wave's weights and design, the questionnaire's rule."""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import pandas as pd
+from flask import current_app
+
+from analysis.rates import compute_rates
+from app.models import User, Wave
+from app.services.surveys import questionnaire_of
+from app.services.wavedata import data_version, wave_frame
+
+DOMAINS = ("agency", "block", "channel", "language")
+_cache: dict[tuple, pd.DataFrame] = {}
+
+
+class EstimateError(ValueError):
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def compute(wave: Wave, by: Sequence[str] = ()) -> pd.DataFrame:
+    """Rates for every rated item, factor and overall, per domain; cached per data version."""
+    unknown = [c for c in by if c not in DOMAINS]
+    if unknown:
+        raise EstimateError("by", f"cannot group by {', '.join(unknown)}; choose from {', '.join(DOMAINS)}")
+    key = (wave.id, data_version(wave), tuple(by))
+    if key in _cache:
+        return _cache[key]
+    questionnaire = questionnaire_of(wave.survey_version)
+    items = questionnaire.rated_items
+    frame = wave_frame(wave, items)
+    if frame.empty:
+        result = pd.DataFrame(columns=[*by, "measure", "n", "rate", "se", "ci_lower", "ci_upper", "deff", "n_eff"])
+    else:
+        frame["stratum_key"] = frame["agency"] + "|" + frame["stratum"].fillna("")
+        settings = wave.settings or {}
+        satisfied = sorted({v for code in items for v in questionnaire.satisfied_values(code)}) or [4, 5]
+        result = compute_rates(frame, items, factors=questionnaire.factor_items() or None,
+                               rule=questionnaire.rule or "pooled", by=list(by) or None, weight="weight",
+                               strata="stratum_key", satisfied=satisfied,
+                               ci=settings.get("ci", "logit"), level=float(settings.get("level", 0.95)))
+    if len(_cache) > 256:
+        _cache.clear()
+    _cache[key] = result
+    return result
+
+
+def _clean(value):
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def estimate_rows(wave: Wave, by: Sequence[str] = (), user: User | None = None) -> list[dict]:
+    """Rows for the API, with figures for groups below the anonymity threshold suppressed."""
+    table = compute(wave, by)
+    if user is not None and user.role == "agency" and "agency" in by:
+        table = table[table["agency"] == (user.agency.code if user.agency else None)]
+    minimum = current_app.config["MIN_GROUP_SIZE"]
+    rows = []
+    for record in table.to_dict(orient="records"):
+        row = {k: _clean(v) for k, v in record.items()}
+        row["suppressed"] = (row.get("n") or 0) < minimum
+        if row["suppressed"]:
+            for field in ("rate", "se", "ci_lower", "ci_upper", "deff", "n_eff"):
+                row[field] = None
+        rows.append(row)
+    return rows

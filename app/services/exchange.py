@@ -1,0 +1,148 @@
+"""Export a wave's responses (CSV, Excel, SPSS) and import the same shape, all rows or none."""
+from __future__ import annotations
+
+import io
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from app.extensions import db
+from app.models import Wave
+from app.models.wave import CHANNELS
+from app.services import responses
+from app.services.csvio import ImportRejected, RowError, read_rows
+from app.services.surveys import questionnaire_of
+from app.services.wavedata import META, wave_frame
+from survey_definitions import NOT_APPLICABLE, Questionnaire, clean_answers, visible_questions
+from survey_definitions.questiontypes import choices, offers_not_applicable
+
+FORMATS = ("csv", "xlsx", "sav")
+
+
+def exported_codes(questionnaire: Questionnaire) -> list[str]:
+    # Dossier codes are stored only as keyed digests: nothing useful (or safe) to export.
+    return [q.code for q in questionnaire.questions if q.type != "dossier_code"]
+
+
+def export_frame(wave: Wave) -> pd.DataFrame:
+    questionnaire = questionnaire_of(wave.survey_version)
+    codes = exported_codes(questionnaire)
+    frame = wave_frame(wave, codes)
+    out = frame[META + codes].copy()
+    out["submitted_on"] = pd.to_datetime(out["submitted_on"]).dt.strftime("%Y-%m-%d")
+    out["weight"] = out["weight"].round(6)
+    for code in codes:
+        column = out[code]
+        if column.dtype.kind == "f" and column.dropna().apply(float.is_integer).all():
+            out[code] = column.astype("Int64")
+    return out
+
+
+def export_bytes(wave: Wave, fmt: str) -> bytes:
+    frame = export_frame(wave)
+    if fmt == "csv":
+        return frame.to_csv(index=False).encode("utf-8")
+    if fmt == "xlsx":
+        buffer = io.BytesIO()
+        frame.to_excel(buffer, index=False, sheet_name="responses")
+        return buffer.getvalue()
+    if fmt == "sav":
+        return _sav_bytes(wave, frame)
+    raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+
+
+def _sav_bytes(wave: Wave, frame: pd.DataFrame) -> bytes:
+    import os
+    import tempfile
+
+    import pyreadstat
+
+    questionnaire = questionnaire_of(wave.survey_version)
+    labels, value_labels = {}, {}
+    for question in questionnaire.questions:
+        if question.code in frame.columns:
+            labels[question.code] = question.text.vi
+            points = choices(question, questionnaire.scales)
+            if points:
+                value_labels[question.code] = {float(c.value): c.label.vi for c in points}
+    for code in frame.columns:
+        if frame[code].dtype.name == "Int64":
+            frame[code] = frame[code].astype(float)
+    fd, path = tempfile.mkstemp(suffix=".sav")
+    os.close(fd)
+    try:
+        pyreadstat.write_sav(frame, path, column_labels=[labels.get(c, c) for c in frame.columns],
+                             variable_value_labels=value_labels)
+        with open(path, "rb") as handle:
+            return handle.read()
+    finally:
+        os.unlink(path)
+
+
+def _raw_answers(questionnaire: Questionnaire, row: dict[str, str], codes: list[str]) -> dict[str, Any]:
+    raw: dict[str, Any] = {}
+    for code in codes:
+        value = row.get(code, "")
+        if value == "":
+            continue
+        question = questionnaire.question(code)
+        raw[code] = value.split() if question.type == "multiple" else value
+    # A blank under a shown scale that offers "not applicable" is exactly that answer.
+    cleaned, _ = clean_answers(questionnaire, raw, on_hidden="drop")
+    scales = questionnaire.scales
+    for code in visible_questions(questionnaire, cleaned):
+        question = questionnaire.question(code)
+        if code in codes and code not in raw and offers_not_applicable(question, scales):
+            raw[code] = NOT_APPLICABLE
+    return raw
+
+
+def _meta(line: int, row: dict[str, str], wave: Wave, scope: dict[str, Any]) -> tuple[dict, list[RowError]]:
+    errors = []
+    agency = scope.get(row.get("agency", ""))
+    if agency is None:
+        errors.append(RowError(line, "agency", f"'{row.get('agency', '')}' is not an agency of wave {wave.slug}"))
+    channel = row.get("channel") or "paper"
+    if channel not in CHANNELS:
+        errors.append(RowError(line, "channel", f"expected one of {', '.join(CHANNELS)}"))
+    language = row.get("language") or "vi"
+    if language not in ("vi", "en"):
+        errors.append(RowError(line, "language", "expected vi or en"))
+    submitted = None
+    if row.get("submitted_on"):
+        try:
+            submitted = date.fromisoformat(row["submitted_on"])
+        except ValueError:
+            errors.append(RowError(line, "submitted_on", "expected a date as YYYY-MM-DD"))
+    return dict(agency=agency, channel=channel, language=language, submitted_on=submitted), errors
+
+
+def import_csv(wave: Wave, data: bytes | str) -> int:
+    """Store every row of an export-shaped CSV as a response; reject the file if any row is bad."""
+    questionnaire = questionnaire_of(wave.survey_version)
+    codes = exported_codes(questionnaire)
+    header, rows = read_rows(data, required=("agency",))
+    allowed = set(META) | set(codes)
+    errors = [RowError(1, c, "unknown column (not a question of this questionnaire)")
+              for c in header if c not in allowed]
+    scope = {a.code: a for a in wave.agencies}
+    parsed = []
+    for line, row in rows:
+        if "__extra__" in row:
+            errors.append(RowError(line, None, "more values than columns"))
+            continue
+        meta, meta_errors = _meta(line, row, wave, scope)
+        cleaned, field_errors = clean_answers(questionnaire, _raw_answers(questionnaire, row, codes))
+        errors += meta_errors + [RowError(line, e.field, e.message) for e in field_errors]
+        parsed.append((meta, cleaned))
+    if errors:
+        raise ImportRejected(errors)
+    if not parsed:
+        raise ImportRejected([RowError(2, None, "the file has no response rows")])
+    for meta, cleaned in parsed:
+        responses.store(wave, meta.pop("agency"), cleaned, **meta)
+    wave.data_version += 1
+    db.session.flush()
+    return len(parsed)
+
