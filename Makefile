@@ -6,18 +6,23 @@ STAMP := $(VENV)/.installed-stamp
 FLASK := FLASK_DEBUG=$${FLASK_DEBUG:-1} $(BIN)/flask --app app
 NODE_TOOLS := tests/node_modules/axe-core/axe.min.js
 
-.PHONY: run test install translations test-only lint browser-deps clean battery
+.PHONY: run test install translations messages test-only lint browser-deps clean
 
 $(STAMP): setup.cfg setup.py
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,sav]'
+	$(BIN)/python -m pip install --quiet --upgrade pip > $(VENV)/pip.log 2>&1 || (cat $(VENV)/pip.log; exit 1)
+	$(BIN)/python -m pip install --quiet -e '.[test,sav]' > $(VENV)/pip.log 2>&1 || (cat $(VENV)/pip.log; exit 1)
 	touch $(STAMP)
 
 install: $(STAMP) translations
 
 translations: $(STAMP)
 	$(BIN)/pybabel compile --statistics -d translations 2>&1 | grep -v '^$$' || true
+
+# Refresh the catalogs after changing UI strings; then translate the new Vietnamese entries.
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 
 run: install
 	$(FLASK) db upgrade

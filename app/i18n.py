@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, request, session
-from flask_babel import format_date, format_decimal, format_percent, get_locale
+from flask_babel import format_date, format_decimal, format_percent, get_locale, refresh
 
 from app.extensions import babel
 
@@ -34,5 +34,8 @@ def percent(value: float | None, digits: int = 1) -> str:
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(app.root_path + "/../translations"))
+    # The locale is cached on the app context, which a request shares with an enclosing one
+    # (CLI commands, tests): start every request from a fresh choice.
+    app.before_request(refresh)
     app.jinja_env.globals.update(current_language=current_language)
     app.jinja_env.filters.update(percent=percent, decimal=format_decimal, date=format_date)

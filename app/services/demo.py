@@ -22,7 +22,7 @@ from survey_definitions.questiontypes import choices, offers_not_applicable
 
 SURVEY_SLUG = "sipas-2017"
 BLOCK_EFFECT = {"departments": 0.25, "districts": -0.1, "central": 0.1}
-YES_PROBABILITY = {"late": 0.04, "apology_letter": 0.7}
+YES_PROBABILITY = {"late": 0.04, "apology": 0.7, "harassed": 0.03, "informal_payment": 0.02}
 CHANNEL_SHARES = [0.45, 0.30, 0.20, 0.05]
 COMMENTS = ["Cần thêm ghế ngồi chờ.", "Cán bộ nhiệt tình, chu đáo.", "Thủ tục còn rườm rà.",
             "Nên nhắn tin báo khi có kết quả.", "Rất hài lòng."]
@@ -105,12 +105,13 @@ def _responses(rng, wave: Wave, agency_list: list[Agency], total: int) -> int:
     item_effect = {code: rng.normal(0, 0.2) for code in factor_of}
     frame_n = rng.lognormal(9.3, 0.8, len(agency_list)).round().astype(int) + 500
     share = np.sqrt(frame_n) / np.sqrt(frame_n).sum()
-    sample_n = np.maximum((share * total).round().astype(int), 30)
+    floor = max(5, min(30, total // (2 * len(agency_list))))
+    sample_n = np.maximum((share * total).round().astype(int), floor)
     days = (wave.period_end - wave.period_start).days
     stored = 0
     for agency, big_n, n in zip(agency_list, frame_n, sample_n, strict=True):
         db.session.add(FrameCount(wave_id=wave.id, agency_id=agency.id, transactions=int(big_n)))
-        effect = rng.normal(0, 0.45) + BLOCK_EFFECT.get(agency.block.code, 0)
+        effect = rng.normal(0, 0.35) + BLOCK_EFFECT.get(agency.block.code, 0)
         rows = [dict(receipt=secrets.token_hex(8).upper(), wave_id=wave.id,
                      survey_version_id=wave.survey_version_id, agency_id=agency.id, stratum="",
                      channel=str(rng.choice(CHANNELS, p=CHANNEL_SHARES)),

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 import pandas as pd
 from flask import current_app
 
-from analysis.rates import compute_rates
 from app.models import User, Wave
 from app.services.surveys import questionnaire_of
 from app.services.wavedata import data_version, wave_frame
@@ -30,6 +29,8 @@ def compute(wave: Wave, by: Sequence[str] = ()) -> pd.DataFrame:
     key = (wave.id, data_version(wave), tuple(by))
     if key in _cache:
         return _cache[key]
+    from analysis.rates import compute_rates  # heavy imports (scipy) only when estimating
+
     questionnaire = questionnaire_of(wave.survey_version)
     items = questionnaire.rated_items
     frame = wave_frame(wave, items)

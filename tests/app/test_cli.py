@@ -1,0 +1,166 @@
+"""The Flask CLI of the contract, run through Click's runner against the real database."""
+from __future__ import annotations
+
+import csv
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Agency, Answer, Invitation, Response, SurveyVersion, User
+from tests import factories
+
+BROKEN = "id: broken\nversion: 1\ntitle: {vi: 'x', en: 'x'}\nsections:\n  - code: [unclosed\n"
+
+
+def test_validate_names_the_line_of_a_yaml_syntax_error(runner, tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text(BROKEN)
+    result = runner.invoke(args=["survey", "validate", str(path)])
+    assert result.exit_code != 0
+    assert "broken.yaml:5" in result.output or "broken.yaml:6" in result.output
+
+
+def test_validate_reports_every_problem_with_line_and_field(runner, tmp_path):
+    source = (factories.published().source
+              .replace("scale: satisfaction", "scale: nonexistent", 1))
+    path = tmp_path / "sipas-2017.v1.yaml"
+    path.write_text(source)
+    result = runner.invoke(args=["survey", "validate", str(path)])
+    assert result.exit_code == 1
+    line = next(i for i, text in enumerate(source.splitlines(), 1) if "scale: nonexistent" in text)
+    assert f"sipas-2017.v1.yaml:{line}:" in result.output
+    assert "nonexistent" in result.output
+
+
+def test_shipped_questionnaires_validate(runner):
+    import survey_definitions
+
+    result = runner.invoke(args=["survey", "validate", *map(str, survey_definitions.shipped())])
+    assert result.exit_code == 0, result.output
+
+
+def test_publish_is_idempotent_and_refuses_a_changed_published_file(runner, tmp_path):
+    import survey_definitions
+
+    original = next(p for p in survey_definitions.shipped() if p.name.startswith("sipas-2017"))
+    assert runner.invoke(args=["survey", "publish", str(original)]).exit_code == 0
+    again = runner.invoke(args=["survey", "publish", str(original)])
+    assert again.exit_code == 0 and "unchanged" in again.output
+    changed = tmp_path / original.name
+    changed.write_text(original.read_text().replace("Rất hài lòng", "Rất rất hài lòng", 1))
+    refused = runner.invoke(args=["survey", "publish", str(changed)])
+    assert refused.exit_code == 1
+    assert "already published" in refused.output and ".v2.yaml" in refused.output
+    stored = db.session.scalars(select(SurveyVersion)).all()
+    assert len(stored) == 1 and "Rất rất" not in stored[0].source
+
+
+def test_agencies_import_creates_and_updates(runner, tmp_path):
+    path = tmp_path / "agencies.csv"
+    path.write_text("code,name_vi,name_en,block,parent,level\nSNV,Sở Nội vụ,Home Affairs,departments,,1\n"
+                    "HL,UBND Hạ Long,Ha Long,districts,,1\nHL-P1,Phường 1,Ward 1,districts,HL,2\n")
+    result = runner.invoke(args=["agencies", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(Agency).where(Agency.code == "HL-P1")).parent.code == "HL"
+    path.write_text("code,name_vi,name_en,block\nSNV,Sở Nội vụ tỉnh,Home Affairs,departments\n")
+    assert runner.invoke(args=["agencies", "import", str(path)]).exit_code == 0
+    assert db.session.scalar(select(Agency.name_vi).where(Agency.code == "SNV")) == "Sở Nội vụ tỉnh"
+
+
+def test_agencies_import_rejects_the_whole_file_naming_lines(runner, tmp_path):
+    path = tmp_path / "agencies.csv"
+    path.write_text("code,name_vi,name_en,block,parent,level\nOK1,Một,One,departments,,1\n"
+                    "bad code!,Hai,Two,departments,,1\nOK3,,Three,departments,NOPE,x\n")
+    result = runner.invoke(args=["agencies", "import", str(path)])
+    assert result.exit_code == 1
+    assert "line 3, column 'code'" in result.output
+    assert "line 4, column 'name_vi'" in result.output
+    assert "line 4, column 'parent'" in result.output and "line 4, column 'level'" in result.output
+    assert db.session.scalar(select(func.count(Agency.id))) == 0
+
+
+def test_users_create_reads_the_password_from_stdin(runner):
+    result = runner.invoke(args=["users", "create", "Head@Example.org", "--role", "admin", "--password-stdin"],
+                           input="correct horse battery\n")
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User))
+    assert user.email == "head@example.org"
+    assert "correct horse" not in user.password_hash and user.password_hash.startswith("$argon2")
+
+
+def test_users_create_rejects_agency_role_without_agency_and_short_passwords(runner):
+    result = runner.invoke(args=["users", "create", "a@example.org", "--role", "agency", "--password-stdin"],
+                           input="long enough password\n")
+    assert result.exit_code == 1 and "agency" in result.output
+    result = runner.invoke(args=["users", "create", "b@example.org", "--role", "admin", "--password-stdin"],
+                           input="short\n")
+    assert result.exit_code == 1 and "password" in result.output
+    assert db.session.scalar(select(func.count(User.id))) == 0
+
+
+def test_invitations_issue_writes_urls_and_stores_only_hashes(runner, tmp_path):
+    wave = factories.wave()
+    db.session.commit()
+    out = tmp_path / "inv.csv"
+    result = runner.invoke(args=["invitations", "issue", "--wave", wave.slug, "--agency", "A1", "--count", "5",
+                                 "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    urls = [row["url"] for row in csv.DictReader(out.open())]
+    assert len(urls) == 5 and all("/s/" in url for url in urls)
+    tokens = [url.rsplit("/", 1)[1] for url in urls]
+    assert all(len(token) >= 22 for token in tokens)  # ≥ 128 bits in URL-safe base64
+    stored = db.session.scalars(select(Invitation.token_hash)).all()
+    assert len(stored) == 5 and not set(tokens) & set(stored)
+
+
+def test_invitations_issue_refuses_an_agency_outside_the_wave(runner):
+    factories.wave()
+    factories.agency("OTHER")
+    db.session.commit()
+    result = runner.invoke(args=["invitations", "issue", "--wave", "w1", "--agency", "OTHER", "--count", "1"])
+    assert result.exit_code == 1 and "not in the scope" in result.output
+
+
+def test_demo_seed_builds_a_province_and_is_idempotent(runner, monkeypatch):
+    monkeypatch.setenv("DEMO_PASSWORD", "Demo-password-1")
+    result = runner.invoke(args=["demo", "seed", "--responses", "400"])
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(func.count(Agency.id))) == 41
+    count = db.session.scalar(select(func.count(Response.id)))
+    assert 390 <= count <= 460
+    again = runner.invoke(args=["demo", "seed", "--if-empty"])
+    assert "nothing to do" in again.output
+    assert db.session.scalar(select(func.count(Response.id))) == count
+
+
+def test_export_then_import_into_an_empty_wave_reproduces_every_answer(runner, tmp_path):
+    source = factories.demo_wave(responses=300)
+    target = factories.wave("copy", agency_list=list(source.agencies))
+    db.session.commit()
+    first = tmp_path / "export.csv"
+    assert runner.invoke(args=["responses", "export", "--wave", "demo", "--format", "csv",
+                               "--output", str(first)]).exit_code == 0
+    result = runner.invoke(args=["responses", "import", "--wave", "copy", str(first)])
+    assert result.exit_code == 0, result.output
+
+    def answers(wave_id):
+        rows = db.session.execute(select(Response.agency_id, Response.channel, Response.language,
+                                         Response.submitted_on, Answer.question_code, Answer.value, Answer.text)
+                                  .join(Answer).where(Response.wave_id == wave_id)).all()
+        return sorted(rows, key=repr)
+
+    assert answers(target.id) == answers(source.id)
+    assert len(answers(source.id)) > 300 * 30
+
+
+def test_import_rejects_the_file_naming_line_and_column(runner, tmp_path):
+    wave = factories.wave()
+    db.session.commit()
+    path = tmp_path / "bad.csv"
+    path.write_text("agency,channel,f1_1,f1_2,zzz\nA1,paper,5,4,\nA1,paper,9,4,\nNOPE,fax,5,5,\n")
+    result = runner.invoke(args=["responses", "import", "--wave", wave.slug, str(path)])
+    assert result.exit_code == 1
+    assert "line 1, column 'zzz'" in result.output
+    assert "line 3, column 'f1_1'" in result.output
+    assert "line 4, column 'agency'" in result.output and "line 4, column 'channel'" in result.output
+    assert db.session.scalar(select(func.count(Response.id))) == 0
