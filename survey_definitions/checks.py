@@ -129,7 +129,10 @@ def _options(q: Question, path: Path) -> Found:
 def _indices(d: Definition) -> Found:
     if d.indices is None:
         return
-    questions = {q.code: q for s in d.sections for q in s.questions}
+    questions: dict[str, Question] = {}
+    for section in d.sections:
+        for q in section.questions:
+            questions.setdefault(q.code, q)  # a duplicate code is reported once, elsewhere
     owner: dict[str, str] = {}
     codes: set[str] = set()
     for f, factor in enumerate(d.indices.factors):
