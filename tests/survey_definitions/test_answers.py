@@ -7,7 +7,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import survey_definitions as sd
-from survey_definitions.answers import MESSAGES, FieldError, clean_answers, clean_section, visible_questions
+from survey_definitions.answers import (
+    MESSAGES,
+    FieldError,
+    clean_answers,
+    clean_section,
+    visible_questions,
+)
 
 SHIPPED = {p.name: p for p in sd.shipped()}
 SIPAS = sd.load(SHIPPED["sipas-2017.v1.yaml"])

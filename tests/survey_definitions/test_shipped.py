@@ -167,4 +167,4 @@ def test_package_never_imports_the_web_stack():
     root = Path(sd.__file__).parent
     for module in root.glob("*.py"):
         source = module.read_text(encoding="utf-8")
-        assert not re.search(r"^\s*(from|import)\s+(flask|sqlalchemy|app)\b", source, re.M), module
+        assert not re.search(r"^\s*(from|import)\s+(flask|sqlalchemy|app)\b", source, re.MULTILINE), module
