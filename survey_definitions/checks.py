@@ -19,9 +19,10 @@ CODE_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,31}$")
 # Export columns that come before the question columns (DESIGN.md, `responses export`), and
 # SPSS reserved words: a question must not be called like either.
-RESERVED_CODES = frozenset(
-    ["response_id", "agency", "block", "channel", "language", "submitted_on", "weight", "all", "and", "by", "eq", "ge", "gt", "le", "lt", "ne", "not", "or", "to", "with"]
-)
+RESERVED_CODES = frozenset({
+    "response_id", "agency", "block", "channel", "language", "submitted_on", "weight",
+    "all", "and", "by", "eq", "ge", "gt", "le", "lt", "ne", "not", "or", "to", "with",
+})
 
 
 def check(d: Definition) -> list[tuple[Path, str]]:
