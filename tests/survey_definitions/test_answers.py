@@ -51,11 +51,19 @@ def test_json_values_are_accepted_too():
     assert cleaned["harassment_kinds"] == [1, 4] and cleaned["visits"] == 2
 
 
-def test_late_result_requires_the_apology_question():
-    cleaned, errors = clean_answers(SIPAS, complete_2017(late="1"))
-    assert codes(errors) == [("apology", "required")]
+def test_late_result_asks_about_the_apology_letter():
     cleaned, errors = clean_answers(SIPAS, complete_2017(late="1", apology="1"))
-    assert errors == [] and cleaned["apology"] == 1
+    assert errors == [] and cleaned["late"] == 1 and cleaned["apology"] == 1
+    cleaned, errors = clean_answers(SIPAS, complete_2017(late="1"))
+    assert errors == [] and "apology" not in cleaned  # optional: respondents may not remember
+
+
+def test_late_per_case_result_requires_the_apology_question():
+    base = {"on_time": "0", "visits": "1", "staff_attitude": "2", "satisfaction": "3"}
+    _, errors = clean_answers(CASE, base)
+    assert codes(errors) == [("apology", "required")]
+    cleaned, errors = clean_answers(CASE, {**base, "apology": "0"})
+    assert errors == [] and cleaned["apology"] == 0
 
 
 def test_apology_answered_when_not_late_is_not_shown():
@@ -136,6 +144,8 @@ def test_visible_questions_follow_conditions():
 def test_clean_section_uses_previous_pages():
     cleaned, errors = clean_section(SIPAS, "timeliness", {"late": "1", "apology": "0"})
     assert errors == [] and cleaned == {"late": 1, "apology": 0}
+    _, errors = clean_section(SIPAS, "timeliness", {"apology": "0"})
+    assert codes(errors) == [("late", "required"), ("apology", "not_shown")]
     page, errors = clean_section(SIPAS, "access", {"f1_1": "4", "f1_2": "4", "f1_3": "na", "f1_4": "1"},
                                  previous_answers={"late": 1})
     assert errors == [] and page == {"f1_1": 4, "f1_2": 4, "f1_3": "na", "f1_4": 1}
@@ -188,3 +198,21 @@ def test_cleaning_never_crashes_and_cleaned_answers_are_stable(raw):
     again, errors_again = clean_answers(SIPAS, cleaned, on_hidden="drop")
     assert again == cleaned
     assert {e.code for e in errors_again} <= {"required"}
+
+
+def test_a_naive_api_client_can_answer_from_to_api_alone():
+    # What a collection app does with GET .../questionnaire: answer every unconditional
+    # question, the top satisfied value on rated scales, the first value when required.
+    answers = {}
+    for question in SIPAS.to_api()["questions"]:
+        values = [v["value"] for v in question["values"] or []]
+        if question["show_if"]:
+            continue
+        if question["satisfied"]:
+            answers[question["code"]] = max(question["satisfied"])
+        elif question["required"]:
+            answers[question["code"]] = values[0] if values else "1"
+    cleaned, errors = clean_answers(SIPAS, answers)
+    assert errors == [] and cleaned["f1_1"] == 5
+    _, errors = clean_answers(SIPAS, {**answers, "f1_1": 99})
+    assert codes(errors) == [("f1_1", "out_of_range")]
