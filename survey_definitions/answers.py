@@ -20,7 +20,13 @@ from typing import Any, Literal
 
 from . import conditions
 from .questionnaire import Questionnaire
-from .questiontypes import DOSSIER_CODE_RE, NOT_APPLICABLE, choices, offers_not_applicable, text_max_length
+from .questiontypes import (
+    DOSSIER_CODE_RE,
+    NOT_APPLICABLE,
+    choices,
+    offers_not_applicable,
+    text_max_length,
+)
 from .schema import Question
 
 MESSAGES = {

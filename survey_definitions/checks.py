@@ -19,10 +19,10 @@ CODE_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,31}$")
 # Export columns that come before the question columns (DESIGN.md, `responses export`), and
 # SPSS reserved words: a question must not be called like either.
-RESERVED_CODES = frozenset(
-    "response_id agency block channel language submitted_on weight "
-    "all and by eq ge gt le lt ne not or to with".split()
-)
+RESERVED_CODES = frozenset({
+    "response_id", "agency", "block", "channel", "language", "submitted_on", "weight",
+    "all", "and", "by", "eq", "ge", "gt", "le", "lt", "ne", "not", "or", "to", "with",
+})
 
 
 def check(d: Definition) -> list[tuple[Path, str]]:
@@ -129,7 +129,10 @@ def _options(q: Question, path: Path) -> Found:
 def _indices(d: Definition) -> Found:
     if d.indices is None:
         return
-    questions = {q.code: q for s in d.sections for q in s.questions}
+    questions: dict[str, Question] = {}
+    for section in d.sections:
+        for q in section.questions:
+            questions.setdefault(q.code, q)  # a duplicate code is reported once, elsewhere
     owner: dict[str, str] = {}
     codes: set[str] = set()
     for f, factor in enumerate(d.indices.factors):

@@ -126,9 +126,9 @@ def _data_path(data: Any, err: dict) -> tuple:
     path: list = []
     node = data
     for i, key in enumerate(err["loc"]):
-        if isinstance(node, dict) and key in node:
-            node = node[key]
-        elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+        present = (key in node if isinstance(node, dict)
+                   else isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node))
+        if present:
             node = node[key]
         else:
             if err["type"] == "missing" and i == len(err["loc"]) - 1:

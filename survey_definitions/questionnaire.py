@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from functools import cached_property
@@ -152,7 +153,7 @@ class Questionnaire:
             "values": [c.model_dump() for c in fixed] if fixed is not None else None,
             "satisfied": list(scale.satisfied) if scale and scale.satisfied else None,
             "not_applicable": NOT_APPLICABLE if na else None,
-            "show_if": q.show_if,
+            "show_if": copy.deepcopy(q.show_if),
             "text": q.text.model_dump(),
             "help": q.help.model_dump() if q.help else None,
             "section": self._section_of[q.code],
