@@ -1,0 +1,2 @@
+"""Pure survey statistics for SIPAS: weights, design-based rates, intervals,
+rankings and charts.  Never imports flask, sqlalchemy or ``app``."""

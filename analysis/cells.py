@@ -1,0 +1,213 @@
+"""Sufficient-statistics engine for domain ratios under large designs.
+
+Every respondent falls in one *cell*: (stratum or PSU) × domain × calibration
+cell.  A measure is summarised per cell by weighted moments (np.bincount over
+integer codes), so the linearized variance of every domain ratio, including
+the calibration residuals, is computed from arrays of cells rather than rows.
+The results equal :func:`analysis.design.taylor_variance` (tested).
+
+For one-respondent-per-PSU designs the within-stratum sum of squared PSU
+totals is Σ w²e² with e = z - Xβ the calibration residual; expanding the
+square gives cell moments of w²z², w²z and cross-tables of w² by calibration
+cell [1]_.  For clustered designs PSU totals are formed directly.
+
+References
+----------
+.. [1] Särndal, C.-E., Swensson, B. & Wretman, J. (1992). *Model Assisted
+   Survey Sampling*. Springer, Sec. 5.7 (ratio linearization) and 6.6
+   (regression residual variance).
+.. [2] Lumley, T. (2010). *Complex Surveys*. Wiley, Sec. 7.2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from analysis.design import _between_units
+
+
+@dataclass(frozen=True)
+class Cells:
+    """Cell coding of the respondents for one call of ``compute_rates``."""
+
+    cell: np.ndarray  # (N,) compact cell code
+    n_cells: int
+    unit: np.ndarray  # (cells,) stratum (row PSUs) or PSU index
+    dom: np.ndarray  # (cells,) finest by-domain index
+    cal: np.ndarray  # (cells,) calibration cell (0 without calibration)
+    unit_stratum: np.ndarray  # (units,) stratum of each unit
+    unit_size: np.ndarray  # (units,) PSUs per unit (n_h) for row PSUs, else 1
+    fraction: np.ndarray  # (units,) sampling fraction of the unit's stratum
+    rowwise: bool
+    w: np.ndarray
+    w2: np.ndarray
+    d: np.ndarray
+    p1: np.ndarray  # (units, G) Σ w
+    p2: np.ndarray  # (units, G) Σ w² (row PSUs only)
+    xg: np.ndarray | None  # (G, p) indicators of each calibration cell
+    gram_pinv: np.ndarray | None  # (p, p)
+    n_dom: int
+    total_psu: int
+
+
+def _compact(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Compact codes for a non-negative int key; returns (codes, first key per code)."""
+    top = int(key.max()) + 1 if key.size else 1
+    if top <= 50_000_000:
+        present = np.bincount(key, minlength=top) > 0
+        lut = np.cumsum(present) - 1
+        return lut[key], np.flatnonzero(present)
+    uniq, inv = np.unique(key, return_inverse=True)
+    return inv, uniq
+
+
+def build_cells(
+    w: np.ndarray,
+    d: np.ndarray,
+    strata: np.ndarray,
+    psu: np.ndarray | None,
+    dom: np.ndarray,
+    n_dom: int,
+    fraction_h: np.ndarray,
+    cal_factors: tuple[np.ndarray, ...] = (),
+) -> Cells:
+    """Code the respondents into cells (see module docstring)."""
+    n = w.size
+    g = np.zeros(n, dtype=np.int64)
+    for f in cal_factors:
+        g = g * (int(f.max()) + 1) + f
+    g, gkey = _compact(g)
+    n_g = gkey.size
+    rowwise = psu is None
+    unit = strata if rowwise else psu
+    key = (unit * n_dom + dom) * n_g + g
+    cell, ckey = _compact(key)
+    c_unit = ckey // (n_dom * n_g)
+    c_dom = (ckey // n_g) % n_dom
+    c_cal = ckey % n_g
+    n_unit = int(unit.max()) + 1
+    if rowwise:
+        unit_stratum = np.arange(n_unit)
+        unit_size = np.bincount(strata, minlength=n_unit).astype(float)
+        total_psu = n
+    else:
+        unit_stratum = np.zeros(n_unit, dtype=np.int64)
+        unit_stratum[psu] = strata
+        unit_size = np.ones(n_unit)
+        total_psu = n_unit
+    frac = fraction_h[unit_stratum]
+    w2 = w * w
+    ug = unit * n_g + g
+    p1 = np.bincount(ug, w, n_unit * n_g).reshape(n_unit, n_g)
+    p2 = np.bincount(ug, w2, n_unit * n_g).reshape(n_unit, n_g) if rowwise else p1 * 0
+    xg = gram_pinv = None
+    if cal_factors:
+        sizes = [int(f.max()) + 1 for f in cal_factors]
+        rest, cols = gkey.copy(), []
+        for size in reversed(sizes):
+            cols.append(rest % size)
+            rest //= size
+        cols.reverse()
+        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        xg = np.zeros((n_g, sum(sizes)))
+        for col, off in zip(cols, offsets):
+            xg[np.arange(n_g), off + col] = 1.0
+        dg = np.bincount(g, d, n_g)
+        gram_pinv = np.linalg.pinv(xg.T @ (dg[:, None] * xg))
+    return Cells(
+        cell, ckey.size, c_unit, c_dom, c_cal, unit_stratum, unit_size, frac, rowwise,
+        w, w2, d, p1, p2, xg, gram_pinv, n_dom, total_psu,
+    )
+
+
+@dataclass(frozen=True)
+class ZStats:
+    """Per-cell sums of a measure's linearized values z (domain-set specific)."""
+
+    zz2: np.ndarray  # Σ w² z²
+    z1w: np.ndarray  # Σ w z
+    z1w2: np.ndarray  # Σ w² z
+    z1d: np.ndarray  # Σ d z (pre-calibration weights)
+    zw2: np.ndarray  # Σ w z² (for the design effect)
+
+
+def ratio_tables(cells: Cells, s: np.ndarray, a: np.ndarray, k: int) -> dict[str, np.ndarray]:
+    """Per-cell weighted moments of numerator s and denominator a (ints 0..k)."""
+    base = k + 1
+    n_sa = base * base
+    code = cells.cell * n_sa + (a.astype(np.int64) * base + s)
+    size = cells.n_cells * n_sa
+    vals = np.arange(n_sa)
+    sv, av = (vals % base).astype(float), (vals // base).astype(float)
+    answered = (av > 0).astype(float)
+    out: dict[str, np.ndarray] = {}
+    for name, wt in (("1", None), ("w", cells.w), ("w2", cells.w2), ("d", cells.d)):
+        t = np.bincount(code, wt, size).reshape(cells.n_cells, n_sa)
+        out[name + "_n"] = t @ answered
+        out[name + "_s"], out[name + "_a"] = t @ sv, t @ av
+        if name in ("w", "w2"):
+            out[name + "_ss"], out[name + "_sa"], out[name + "_aa"] = t @ sv**2, t @ (sv * av), t @ av**2
+    return out
+
+
+def ratio_zstats(t: dict[str, np.ndarray], dmap: np.ndarray, n_dom: int):
+    """Domain ratios R = Σws/Σwa and the cell sums of z = (s - R a)/Σwa."""
+    num = np.bincount(dmap, t["w_s"], n_dom)
+    den = np.bincount(dmap, t["w_a"], n_dom)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = num / den
+        r = np.nan_to_num(ratio)[dmap]
+        inv = np.where(den > 0, 1 / den, 0.0)[dmap]
+    z = ZStats(
+        (t["w2_ss"] - 2 * r * t["w2_sa"] + r * r * t["w2_aa"]) * inv**2,
+        (t["w_s"] - r * t["w_a"]) * inv,
+        (t["w2_s"] - r * t["w2_a"]) * inv,
+        (t["d_s"] - r * t["d_a"]) * inv,
+        (t["w_ss"] - 2 * r * t["w_sa"] + r * r * t["w_aa"]) * inv**2,
+    )
+    return ratio, z
+
+
+def dense_zstats(cells: Cells, z: np.ndarray) -> ZStats:
+    """Cell sums for a linearized value given per row (e.g. a mean of rates)."""
+    c, m = cells.cell, cells.n_cells
+    wz = cells.w * z
+    return ZStats(
+        np.bincount(c, wz * wz, m),
+        np.bincount(c, wz, m),
+        np.bincount(c, wz * cells.w, m),
+        np.bincount(c, cells.d * z, m),
+        np.bincount(c, wz * z, m),
+    )
+
+
+def variance(cells: Cells, zs: ZStats, dmap: np.ndarray, n_dom: int) -> np.ndarray:
+    """Linearized variance of each domain's estimate (domains given by ``dmap``)."""
+    n_unit = cells.unit_stratum.size
+    ud = cells.unit * n_dom + dmap
+    size = n_unit * n_dom
+    lin = np.bincount(ud, zs.z1w, size).reshape(n_unit, n_dom)
+    quad = np.bincount(ud, zs.zz2, size).reshape(n_unit, n_dom) if cells.rowwise else None
+    if cells.xg is not None:
+        n_g = cells.xg.shape[0]
+        zd = np.bincount(dmap * n_g + cells.cal, zs.z1d, n_dom * n_g).reshape(n_dom, n_g)
+        beta = cells.gram_pinv @ (zd @ cells.xg).T  # (p, D)
+        fit = (cells.xg @ beta).T  # (D, G)
+        lin = lin - cells.p1 @ fit.T
+        if quad is not None:
+            cross = np.bincount(ud, zs.z1w2 * fit[dmap, cells.cal], size).reshape(n_unit, n_dom)
+            quad = quad - 2 * cross + cells.p2 @ (fit**2).T
+    if not cells.rowwise:
+        return _between_units(
+            lin, cells.unit_stratum, cells.fraction, np.ones(n_unit), "adjust"
+        )
+    n_h = cells.unit_size[:, None]
+    coef = (1 - cells.fraction)[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        within = n_h / (n_h - 1) * (quad - lin**2 / n_h)
+    grand = lin.sum(axis=0) / cells.total_psu
+    lonely = (lin - grand) ** 2
+    per_unit = np.where(n_h > 1, within, np.where(n_h == 1, lonely, 0.0))
+    return np.maximum((coef * per_unit).sum(axis=0), 0.0)

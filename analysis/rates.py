@@ -1,0 +1,230 @@
+"""Criterion, factor and overall satisfaction rates for domains.
+
+Implements the statistical definitions of DESIGN.md: weighted ratio
+estimators per domain, factor and overall indices under the ``pooled`` or
+``mean`` rule, Taylor-linearized variance (strata, PSUs, fpc, calibrated
+weights), design effects, Kish's effective n and proportion intervals.
+
+References
+----------
+.. [1] Lumley, T. (2010). *Complex Surveys*. Wiley. (``svyby``, ``svyratio``,
+   ``svyciprop``, calibration)
+.. [2] Kish, L. (1965). *Survey Sampling*. Wiley.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from analysis import cells as cl
+from analysis.intervals import proportion_ci
+from analysis.prepare import Prepared, prepare
+
+COLUMNS = ["measure", "n", "rate", "se", "ci_lower", "ci_upper", "deff", "n_eff"]
+
+
+def _pooled(prep: Prepared, members: list[int]) -> tuple[np.ndarray, np.ndarray, int]:
+    s = np.zeros(prep.n, dtype=np.int64)
+    a = np.zeros(prep.n, dtype=np.int64)
+    for j in members:
+        s += prep.state[j] == 2
+        a += prep.state[j] > 0
+    return s, a, len(members)
+
+
+def _summaries(t: dict, dmap: np.ndarray, n_dom: int) -> tuple[np.ndarray, ...]:
+    n = np.bincount(dmap, t["1_n"], n_dom)
+    w_sum = np.bincount(dmap, t["w_n"], n_dom)
+    w2_sum = np.bincount(dmap, t["w2_n"], n_dom)
+    return n, w_sum, w2_sum
+
+
+def _finish(
+    rate: np.ndarray, var: np.ndarray, zw2: np.ndarray, sums: tuple, dmap, n_dom
+) -> dict[str, np.ndarray]:
+    n, w_sum, w2_sum = sums
+    zw2_dom = np.bincount(dmap, zw2, n_dom)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        vsrs = w_sum * zw2_dom / (n - 1)
+        deff = np.where(vsrs > 0, var / vsrs, np.nan)
+        n_eff = np.where(w2_sum > 0, w_sum**2 / w2_sum, 0.0)
+    rate = np.where(n > 0, rate, np.nan)
+    return {"n": n, "rate": rate, "se": np.sqrt(var), "deff": deff, "n_eff": n_eff}
+
+
+def _mean_z(prep, cells, parts, dmap, n_dom, item_cache) -> tuple[np.ndarray, np.ndarray]:
+    """Mean of measures: rate = mean over defined parts, z = mean of their z."""
+    rates = np.array([item_cache[p][0] for p in parts])  # (K, D)
+    defined = ~np.isnan(rates)
+    count = defined.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where(count > 0, np.nansum(rates, axis=0) / np.maximum(count, 1), np.nan)
+        coef = np.where(defined, 1.0 / np.maximum(count, 1), 0.0)  # (K, D)
+    row_dom = dmap[cells.cell]
+    z = np.zeros(prep.n)
+    for p, c in zip(parts, coef):
+        z += c[row_dom] * item_cache[p][1](row_dom)
+    return rate, z
+
+
+def compute_rates(
+    frame: pd.DataFrame,
+    items: list[str],
+    *,
+    factors: Mapping[str, Sequence[str]] | None = None,
+    rule: str = "pooled",
+    by: Sequence[str] | None = None,
+    weight: str | None = None,
+    strata: str | None = None,
+    psu: str | None = None,
+    fpc: str | None = None,
+    margins: pd.DataFrame | None = None,
+    satisfied: Sequence[float] = (4, 5),
+    ci: str = "logit",
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Satisfaction rates with design-based SEs and intervals per domain.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        One row per respondent; item columns hold scale values, NaN = not
+        applicable or blank.
+    items : list of str
+        Rated item columns.
+    factors : mapping of factor name to item codes, optional
+        Adds one row per factor and an ``overall`` row.
+    rule : {'pooled', 'mean'}
+        ``pooled``: Σ w S / Σ w A over the factor's items; ``mean``: the mean
+        of the criterion rates (overall: the mean of the factor rates).
+    by : sequence of str, optional
+        Domain columns; the whole sample when omitted.
+    weight, strata, psu, fpc : str, optional
+        Design columns.  Without ``psu`` each row is its own PSU; without
+        ``fpc`` the variance is with-replacement.  Degrees of freedom are
+        #PSU - #strata.
+    margins : DataFrame, optional
+        Columns variable, category, total: the weights are raked first and
+        the variance uses calibration residuals.
+    satisfied : sequence of float
+        Scale values counted as satisfied.
+    ci : {'logit', 'kg', 'wilson', 'wald'}
+    level : float
+
+    Returns
+    -------
+    DataFrame
+        The ``by`` columns, then measure, n, rate, se, ci_lower, ci_upper,
+        deff, n_eff; per domain the items in order, the factors, ``overall``.
+    """
+    if rule not in RULES:
+        raise ValueError(f"unknown rule {rule!r}; choose one of {sorted(RULES)}")
+    proportion_ci(0.5, 0.1, method=ci, level=level)  # validates ci and level early
+    prep = prepare(frame, items, factors, by, weight, strata, psu, fpc, margins, satisfied)
+    return _compute(prep, rule, ci, level, whole=not by)[0]
+
+
+def compute_rates_with_total(frame: pd.DataFrame, items: list[str], *, by: Sequence[str], **kw):
+    """``compute_rates`` for the ``by`` domains and for the whole sample, sharing
+    one pass over the data; returns (by_table, whole_table)."""
+    rule, ci, level = kw.pop("rule", "pooled"), kw.pop("ci", "logit"), kw.pop("level", 0.95)
+    if rule not in RULES:
+        raise ValueError(f"unknown rule {rule!r}; choose one of {sorted(RULES)}")
+    proportion_ci(0.5, 0.1, method=ci, level=level)
+    prep = prepare(
+        frame, items, kw.get("factors"), by, kw.get("weight"), kw.get("strata"), kw.get("psu"),
+        kw.get("fpc"), kw.get("margins"), kw.get("satisfied", (4, 5)),
+    )
+    return tuple(_compute(prep, rule, ci, level, whole=True))
+
+
+def _compute(prep: Prepared, rule: str, ci: str, level: float, whole: bool) -> list[pd.DataFrame]:
+    cells = cl.build_cells(
+        prep.w, prep.d, prep.strata, prep.psu, prep.dom, prep.n_dom, prep.fraction, prep.cal
+    )
+    sets = []
+    if prep.by:
+        sets.append((cells.dom, prep.n_dom))
+    if whole:
+        sets.append((np.zeros(cells.n_cells, np.int64), 1))
+    results = [{} for _ in sets]
+    caches = [{} for _ in sets]
+    for j, item in enumerate(prep.items):
+        t = cl.ratio_tables(cells, prep.state[j] == 2, prep.state[j] > 0, 1)
+        for (dmap, n_dom), res, cache in zip(sets, results, caches):
+            rate, zs = cl.ratio_zstats(t, dmap, n_dom)
+            var = cl.variance(cells, zs, dmap, n_dom)
+            res[item] = _finish(rate, var, zs.zw2, _summaries(t, dmap, n_dom), dmap, n_dom)
+            cache[item] = (rate, _item_z(prep, j, rate, t, dmap, n_dom))
+    groups = list(prep.factor_members.items())
+    if groups:
+        groups.append(("overall", sorted({j for _, m in groups for j in m})))
+    for name, members in groups:
+        s, a, k = _pooled(prep, members)
+        t = cl.ratio_tables(cells, s, a, k)
+        for (dmap, n_dom), res, cache in zip(sets, results, caches):
+            res[name] = RULES[rule](prep, cells, t, name, dmap, n_dom, cache)
+    labels = [prep.dom_labels, pd.DataFrame(index=[0])]
+    return [
+        _table(res, prep.by if i == 0 and prep.by else [], lab, n_dom, prep.df, ci, level)
+        for i, ((dmap, n_dom), res, lab) in enumerate(zip(sets, results, labels))
+    ]
+
+
+def _item_z(prep: Prepared, j: int, rate, t, dmap, n_dom):
+    den = np.bincount(dmap, t["w_a"], n_dom)
+    r = np.nan_to_num(rate)
+    inv = np.where(den > 0, 1 / np.where(den > 0, den, 1), 0.0)
+    y = (prep.state[j] == 2).astype(float)
+    a = (prep.state[j] > 0).astype(float)
+    return lambda row_dom: (y - r[row_dom] * a) * inv[row_dom]
+
+
+def _rule_pooled(prep, cells, t, name, dmap, n_dom, cache) -> dict[str, np.ndarray]:
+    rate, zs = cl.ratio_zstats(t, dmap, n_dom)
+    cache[name] = (rate, None)
+    var = cl.variance(cells, zs, dmap, n_dom)
+    return _finish(rate, var, zs.zw2, _summaries(t, dmap, n_dom), dmap, n_dom)
+
+
+def _rule_mean(prep, cells, t, name, dmap, n_dom, cache) -> dict[str, np.ndarray]:
+    if name == "overall":
+        parts = list(prep.factor_members)
+    else:
+        parts = [prep.items[j] for j in prep.factor_members[name]]
+    rate, z = _mean_z(prep, cells, parts, dmap, n_dom, cache)
+    cache[name] = (rate, lambda row_dom, z=z: z)
+    zs = cl.dense_zstats(cells, z)
+    var = cl.variance(cells, zs, dmap, n_dom)
+    return _finish(rate, var, zs.zw2, _summaries(t, dmap, n_dom), dmap, n_dom)
+
+
+RULES = {"pooled": _rule_pooled, "mean": _rule_mean}
+
+
+def _table(results, by, dom_labels, n_dom, df, ci, level) -> pd.DataFrame:
+    measures = list(results)
+    stacked = {
+        k: np.stack([results[m][k] for m in measures], axis=1).ravel()
+        for k in ("n", "rate", "se", "deff", "n_eff")
+    }
+    lo, hi = proportion_ci(
+        stacked["rate"], stacked["se"], df=df, n=stacked["n"],
+        n_eff=stacked["n_eff"], method=ci, level=level,
+    )
+    empty = stacked["n"] == 0
+    out = pd.DataFrame(index=range(n_dom * len(measures)))
+    for col in by:
+        out[col] = np.repeat(dom_labels[col].to_numpy(), len(measures))
+    out["measure"] = np.tile(measures, n_dom)
+    out["n"] = stacked["n"].round().astype(np.int64)
+    out["rate"] = stacked["rate"]
+    out["se"] = np.where(empty, np.nan, stacked["se"])
+    out["ci_lower"] = np.where(empty, np.nan, lo)
+    out["ci_upper"] = np.where(empty, np.nan, hi)
+    out["deff"] = stacked["deff"]
+    out["n_eff"] = stacked["n_eff"]
+    return out
