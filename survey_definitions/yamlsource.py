@@ -13,6 +13,10 @@ import yaml
 
 Path = tuple[str | int, ...]
 
+# Aliases can make a small text expand into a huge tree ("billion laughs"); a questionnaire has
+# a few thousand values at most.
+MAX_VALUES = 100_000
+
 
 class YamlSyntaxError(Exception):
     """The text is not valid YAML (or not a single mapping); ``line`` is 1-based or None."""
@@ -63,6 +67,8 @@ def read(text: str) -> Source:
         raise YamlSyntaxError(f"YAML syntax error: {message}", line) from None
     except yaml.YAMLError as exc:  # pragma: no cover - PyYAML raises marked errors in practice
         raise YamlSyntaxError(f"YAML syntax error: {exc}", None) from None
+    except RecursionError:
+        raise YamlSyntaxError("the YAML is nested too deeply", None) from None
     finally:
         loader.dispose()
     if not isinstance(data, dict):
@@ -76,8 +82,13 @@ class _Builder:
         self.loader = loader
         self.lines: dict[Path, int] = {}
         self.duplicates: list[tuple[Path, int]] = []
+        self.count = 0
 
     def build(self, node: yaml.Node, path: Path) -> Any:
+        self.count += 1
+        if self.count > MAX_VALUES:
+            raise yaml.MarkedYAMLError(problem=f"more than {MAX_VALUES} values (aliases expanding?)",
+                                       problem_mark=node.start_mark)
         self.lines.setdefault(path, node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)

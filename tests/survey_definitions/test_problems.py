@@ -235,3 +235,12 @@ def test_load_reports_a_file_that_is_not_utf8(tmp_path):
     path.write_bytes(b"id: \xff\n")
     with pytest.raises(sd.DefinitionError, match="UTF-8"):
         sd.load(path)
+
+
+def test_alias_bombs_and_deep_nesting_are_refused_quickly():
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
+        f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+        for i in range(8))
+    assert "values" in only(bomb).message
+    assert "YAML" in only("[" * 5000 + "]" * 5000).message
