@@ -3,12 +3,14 @@ from app.models.agency import Agency, Block
 from app.models.audit import AuditEvent
 from app.models.base import Base
 from app.models.invitation import ApiKey, Invitation, KioskKey
+from app.models.paper import CommentReview, PaperEntry
 from app.models.response import Answer, Response
 from app.models.survey import SurveyVersion
-from app.models.user import ApiToken, User
+from app.models.user import ApiToken, LoginAttempt, User, UserSession
 from app.models.wave import FrameCount, Margin, Wave, wave_agency
 
 __all__ = [
-    "Agency", "Answer", "ApiKey", "ApiToken", "AuditEvent", "Base", "Block", "FrameCount",
-    "Invitation", "KioskKey", "Margin", "Response", "SurveyVersion", "User", "Wave", "wave_agency",
+    "Agency", "Answer", "ApiKey", "ApiToken", "AuditEvent", "Base", "Block", "CommentReview", "FrameCount",
+    "Invitation", "KioskKey", "LoginAttempt", "Margin", "PaperEntry", "Response", "SurveyVersion", "User",
+    "UserSession", "Wave", "wave_agency",
 ]
