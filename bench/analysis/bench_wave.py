@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import resource
 import time
+import tracemalloc
 
 import numpy as np
 import pandas as pd
@@ -85,9 +86,13 @@ def main() -> None:
         t = time.perf_counter()
         frame, factors, margins = generate(n)
         load = time.perf_counter() - t
+        tracemalloc.start()
         secs, rows = run_analysis(frame, factors, margins)
+        extra = tracemalloc.get_traced_memory()[1] / 1024**3
+        tracemalloc.stop()
+        data_gb = frame.memory_usage(deep=True).sum() / 1024**3
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
-        line = f"n={n:,}: data {load:.1f}s | analysis {secs:.2f}s for {rows} estimates | peak RSS {peak:.2f} GB"
+        line = f"n={n:,}: data {load:.1f}s | analysis {secs:.2f}s for {rows} estimates | data {data_gb:.2f} GB + analysis peak {extra:.2f} GB (process RSS incl. generation {peak:.2f} GB)"
         print(line, flush=True)
         try:
             per = run_samplics(frame, args.samplics_n)
