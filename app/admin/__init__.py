@@ -4,14 +4,10 @@ from flask import Blueprint
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 from app.admin import (  # noqa: E402,F401
-    accounts,
     agencies,
-    audit,
+    context,
     invitations,
     keys,
-    questionnaires,
-    questionnaire_io,
-    responses,
-    waves,
     wave_data,
+    waves,
 )

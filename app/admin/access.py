@@ -7,10 +7,7 @@ from __future__ import annotations
 
 from flask import abort
 
-try:
-    from app.auth import can_see_agency, current_user, roles_required
-except ImportError:  # TEMPORARY until the auth foundation is merged from main
-    from app.admin._interim_auth import can_see_agency, current_user, roles_required
+from app.auth import can_see_agency, current_user, roles_required
 
 __all__ = ["admin_only", "admin_or_agency", "check_agency", "current_user", "scoped_agency_id"]
 

@@ -7,6 +7,7 @@ from app.admin import bp
 from app.admin.access import current_user
 
 WAVE_STATUS = {"draft": _l("draft"), "open": _l("open"), "closed": _l("closed")}
+ROLES = {"admin": _l("Administrator"), "official": _l("Official"), "agency": _l("Agency (one agency only)")}
 VERSION_STATUS = {"draft": _l("draft"), "published": _l("published"), "retired": _l("retired")}
 
 
@@ -14,4 +15,5 @@ VERSION_STATUS = {"draft": _l("draft"), "published": _l("published"), "retired":
 def admin_globals() -> dict:
     return {"admin_user": current_user,
             "wave_status_label": lambda s: WAVE_STATUS.get(s, s),
-            "version_status_label": lambda s: VERSION_STATUS.get(s, s)}
+            "version_status_label": lambda s: VERSION_STATUS.get(s, s),
+            "role_label": lambda r: ROLES.get(r, r)}

@@ -8,6 +8,7 @@ from wtforms import (
     BooleanField,
     DateField,
     IntegerField,
+    PasswordField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -93,4 +94,4 @@ class AccountForm(FlaskForm):
     role = SelectField(_l("Role"), choices=[("admin", _l("Administrator")), ("official", _l("Official")),
                                             ("agency", _l("Agency (one agency only)"))])
     agency = SelectField(_l("Agency"), choices=[], validate_choice=False)
-    password = StringField(_l("Initial password (at least 10 characters)"), validators=[Optional(), Length(max=200)])
+    password = PasswordField(_l("Initial password (at least 10 characters)"), validators=[Optional(), Length(max=200)])
