@@ -5,7 +5,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.admin import bp
-from app.admin.access import admin_only, current_user
+from app.admin.access import admin_only, admin_or_agency, current_user
 from app.admin.forms import AgencyForm, ConfirmForm, UploadForm
 from app.admin.helpers import agency_or_404, attach_error, download, page_arg, upload_bytes
 from app.extensions import db
@@ -20,9 +20,9 @@ def _parent_choices(form: AgencyForm, exclude: str | None = None) -> None:
 
 
 @bp.get("/")
-@admin_only
+@admin_or_agency
 def index():
-    return redirect(url_for("admin.agency_list"))
+    return redirect(url_for("admin.wave_list"))
 
 
 @bp.get("/agencies")

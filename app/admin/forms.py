@@ -84,10 +84,6 @@ class DraftForm(FlaskForm):
     source = TextAreaField(_l("Questionnaire (YAML)"), validators=[DataRequired()])
 
 
-class XlsFormUpload(FlaskForm):
-    file = FileField(_l("XLSForm workbook (.xlsx)"), validators=[FileRequired(), FileAllowed(["xlsx"])])
-
-
 class AccountForm(FlaskForm):
     email = StringField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
@@ -95,3 +91,13 @@ class AccountForm(FlaskForm):
                                             ("agency", _l("Agency (one agency only)"))])
     agency = SelectField(_l("Agency"), choices=[], validate_choice=False)
     password = PasswordField(_l("Initial password (at least 10 characters)"), validators=[Optional(), Length(max=200)])
+
+
+class NewDraftForm(FlaskForm):
+    slug = StringField(_l("Short name of the questionnaire"), validators=[Optional(), Length(max=80), SLUG])
+
+
+class XlsFormImportForm(FlaskForm):
+    file = FileField(_l("XLSForm workbook (.xlsx)"), validators=[FileRequired(), FileAllowed(["xlsx"])])
+    slug = StringField(_l("Short name (leave empty to use the form_id of the settings sheet)"),
+                       validators=[Optional(), Length(max=80), SLUG])
