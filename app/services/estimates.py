@@ -9,9 +9,9 @@ from flask import current_app
 
 from app.models import User, Wave
 from app.services.surveys import questionnaire_of
-from app.services.wavedata import data_version, wave_frame
+from app.services.wavedata import META, data_version, wave_frame
 
-DOMAINS = ("agency", "block", "channel", "language")
+DOMAINS = ("agency", "block", "channel", "language", "service_field")
 _cache: dict[tuple, pd.DataFrame] = {}
 
 
@@ -33,7 +33,7 @@ def compute(wave: Wave, by: Sequence[str] = ()) -> pd.DataFrame:
 
     questionnaire = questionnaire_of(wave.survey_version)
     items = questionnaire.rated_items
-    frame = wave_frame(wave, items)
+    frame = wave_frame(wave, [*items, *(c for c in by if c not in META)])
     if frame.empty:
         result = pd.DataFrame(columns=[*by, "measure", "n", "rate", "se", "ci_lower", "ci_upper", "deff", "n_eff"])
     else:
