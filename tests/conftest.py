@@ -98,3 +98,37 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_user(app):
+    """make_user(role, agency=None) -> (User, password), committed."""
+    from app.services import users
+
+    counter = iter(range(1, 1000))
+
+    def make(role: str = "admin", agency=None, email: str | None = None):
+        password = "Correct-horse-42"
+        user = users.create_user(email or f"{role}{next(counter)}@example.org", role, password,
+                                 agency_code=agency.code if agency is not None else None)
+        db.session.commit()
+        return user, password
+
+    return make
+
+
+def login(client, email: str, password: str):
+    return client.post("/login", data={"email": email, "password": password})
+
+
+@pytest.fixture
+def login_as(client, make_user):
+    """login_as(role, agency=None) -> User: creates the account and logs the test client in."""
+
+    def do(role: str = "admin", agency=None):
+        user, password = make_user(role, agency)
+        response = login(client, user.email, password)
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return user
+
+    return do

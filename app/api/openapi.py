@@ -1,2 +1,108 @@
+"""The OpenAPI 3.1 description of /api/v1, served at /api/v1/openapi.json."""
+from __future__ import annotations
+
+ERRORS = {"$ref": "#/components/schemas/Errors"}
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*codes: int) -> dict:
+    text = {400: "invalid input", 401: "not authenticated", 403: "not allowed", 404: "not found",
+            409: "conflict", 413: "body over 64 KB", 415: "not JSON", 429: "rate limited"}
+    return {str(c): _json(ERRORS, text[c]) for c in codes}
+
+
+SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
+
+COMPONENTS = {
+    "securitySchemes": {
+        "bearer": {"type": "http", "scheme": "bearer", "description": "token from POST /api/v1/auth/token"},
+        "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key",
+                   "description": "integration key issued by an administrator"},
+    },
+    "schemas": {
+        "Errors": {"type": "object", "required": ["errors"], "properties": {"errors": {
+            "type": "array", "items": {"type": "object", "required": ["field", "message"], "properties": {
+                "field": {"type": ["string", "null"]}, "message": {"type": "string"}}}}}},
+        "Text": {"type": "object", "properties": {"vi": {"type": "string"}, "en": {"type": "string"}}},
+        "Question": {"type": "object", "required": ["code", "type", "required", "values", "satisfied",
+                                                    "not_applicable", "show_if", "text"],
+                     "properties": {
+                         "code": {"type": "string"},
+                         "type": {"enum": ["scale", "single", "multiple", "yes_no", "number", "text", "dossier_code"]},
+                         "required": {"type": "boolean"},
+                         "values": {"type": ["array", "null"], "items": {"type": "object", "properties": {
+                             "value": {"type": "integer"}, "label": {"$ref": "#/components/schemas/Text"}}}},
+                         "satisfied": {"type": ["array", "null"], "items": {"type": "integer"}},
+                         "not_applicable": {"type": ["string", "null"],
+                                            "description": "the answer value meaning not applicable ('na')"},
+                         "show_if": {"type": ["object", "null"]},
+                         "text": {"$ref": "#/components/schemas/Text"}}},
+        "EstimateRow": {"type": "object", "required": ["measure", "n", "rate", "se", "ci_lower", "ci_upper",
+                                                       "deff", "n_eff"],
+                        "properties": {"measure": {"type": "string"}, "n": {"type": "integer"},
+                                       **{k: {"type": ["number", "null"]} for k in
+                                          ("rate", "se", "ci_lower", "ci_upper", "deff", "n_eff")},
+                                       "suppressed": {"type": "boolean"}},
+                        "additionalProperties": True},
+    },
+}
+
+PATHS = {
+    "/api/v1/openapi.json": {"get": {"summary": "This description", "responses": {
+        "200": {"description": "OpenAPI document", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+    "/api/v1/auth/token": {"post": {
+        "summary": "Exchange an account's email and password for a bearer token",
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["email", "password"],
+            "properties": {"email": {"type": "string"}, "password": {"type": "string"}}}}}},
+        "responses": {"200": _json({"type": "object", "required": ["token", "expires_at"], "properties": {
+            "token": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"}}}, "token"),
+            **_errors(400, 401, 415, 429)}}},
+    "/api/v1/waves/{slug}/questionnaire": {"get": {
+        "summary": "The published questionnaire of a wave, for collection apps",
+        "parameters": [SLUG],
+        "responses": {"200": _json({"type": "object", "required": ["survey", "version", "languages", "questions"],
+                                    "properties": {"survey": {"type": "string"}, "version": {"type": "integer"},
+                                                   "languages": {"type": "array", "items": {"type": "string"}},
+                                                   "questions": {"type": "array", "items": {
+                                                       "$ref": "#/components/schemas/Question"}}}},
+                                   "questionnaire"), **_errors(404)}}},
+    "/api/v1/responses": {"post": {
+        "summary": "Submit the answers of one invitation (exactly once)",
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["invitation", "answers"], "additionalProperties": False,
+            "properties": {"invitation": {"type": "string"},
+                           "answers": {"type": "object", "additionalProperties": {}},
+                           "language": {"enum": ["vi", "en"]}}}}}},
+        "responses": {"201": _json({"type": "object", "required": ["receipt"],
+                                    "properties": {"receipt": {"type": "string"}}}, "stored"),
+                      **_errors(400, 409, 413, 415, 429)}}},
+    "/api/v1/invitations": {"post": {
+        "summary": "Create an invitation when a dossier closes (integration key)",
+        "security": [{"apiKey": []}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["wave", "agency"],
+            "properties": {"wave": {"type": "string"}, "agency": {"type": "string"},
+                           "dossier": {"type": "string"}}}}}},
+        "responses": {"201": _json({"type": "object", "required": ["url", "expires_at"], "properties": {
+            "url": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"}}}, "invitation"),
+            **_errors(400, 401, 409, 415, 429)}}},
+    "/api/v1/waves/{slug}/estimates": {"get": {
+        "summary": "Weighted satisfaction rates with standard errors and confidence intervals",
+        "security": [{"bearer": []}],
+        "parameters": [SLUG, {"name": "by", "in": "query", "required": False, "schema": {"type": "string"},
+                              "description": "comma-separated domains: agency, block, channel, language"}],
+        "responses": {"200": _json({"type": "object", "required": ["rows"], "properties": {
+            "rows": {"type": "array", "items": {"$ref": "#/components/schemas/EstimateRow"}}}}, "estimates"),
+            **_errors(400, 401, 403, 404)}}},
+}
+
+
 def spec() -> dict:
-    return {"openapi": "3.1.0", "info": {"title": "SIPAS API", "version": "1"}, "paths": {}}
+    return {"openapi": "3.1.0",
+            "info": {"title": "SIPAS survey platform API", "version": "1",
+                     "description": "Errors are {\"errors\": [{\"field\": ..., \"message\": ...}]} with a 4xx status."},
+            "paths": PATHS, "components": COMPONENTS}
