@@ -34,4 +34,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    from app.dashboard import bp as dashboard_bp
+    from app.dashboard import results_bp
+
+    app.register_blueprint(dashboard_bp, url_prefix="/dashboard")
+    app.register_blueprint(results_bp)
     return app

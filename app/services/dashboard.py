@@ -128,7 +128,8 @@ def rankings(wave: Wave, filters: Filters) -> list[dict]:
         ranked["suppressed"] = ranked["n"] < minimum
         for col in ("rate", "se", "ci_lower", "ci_upper", "n_eff", "deff"):
             ranked.loc[ranked["suppressed"], col] = np.nan
-        out.append({"block": block, "measure": measure, "table": ranked})
+        out.append({"block": {"code": block.code, "name_vi": block.name_vi, "name_en": block.name_en},
+                    "measure": measure, "table": ranked})
     return out
 
 
