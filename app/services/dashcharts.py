@@ -89,6 +89,7 @@ def ranking_chart(block_name: str, ranked: pd.DataFrame, index: int) -> Chart:
     data["label"] = data["name_en" if lang == "en" else "name_vi"].fillna(data["agency"])
     shown = data[~data["suppressed"]]
     fig = charts.ranking_dots(shown, label="label", labels=labels(), title=title)
+    fig.update_yaxes(categoryorder="array", categoryarray=list(shown["label"])[::-1])  # best on top
     fig.update_layout(height=max(320, 24 * len(shown) + 110))
     return Chart(f"ranking-{index}", title, embed(fig), data.to_dict(orient="records"))
 

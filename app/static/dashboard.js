@@ -11,7 +11,8 @@
       var layout = figure.layout || {};
       layout.autosize = true;
       window.Plotly.newPlot(div, figure.data || [], layout,
-        { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["select2d", "lasso2d"] });
+        // No mode bar: it would add inline <style> rules the CSP refuses; the table has the data.
+        { responsive: true, displayModeBar: false });
     });
   }
   if (document.readyState === "loading") {
