@@ -136,11 +136,25 @@ class ZStats:
 def ratio_tables(cells: Cells, s: np.ndarray, a: np.ndarray, k: int) -> dict[str, np.ndarray]:
     """Per-cell weighted moments of numerator s and denominator a (ints 0..k)."""
     base = k + 1
-    n_sa = base * base
-    code = cells.cell * n_sa + (a.astype(np.int64) * base + s)
+    combo = a.astype(np.int64) * base + s
+    vals = np.arange(base * base)
+    return combo_tables(cells, combo, vals % base, vals // base)
+
+
+def item_tables(cells: Cells, state: np.ndarray, cell3: np.ndarray) -> dict[str, np.ndarray]:
+    """Moments of one item from its state (0 blank, 1 not satisfied, 2 satisfied);
+    ``cell3`` is ``cells.cell * 3``, computed once per call."""
+    return combo_tables(cells, state, np.array([0, 0, 1]), np.array([0, 1, 1]), base_code=cell3)
+
+
+def combo_tables(
+    cells: Cells, combo: np.ndarray, sv: np.ndarray, av: np.ndarray, base_code=None
+) -> dict[str, np.ndarray]:
+    """Moments from a per-row combination code whose (s, a) values are sv, av."""
+    n_sa = sv.size
+    code = (cells.cell * n_sa if base_code is None else base_code) + combo
     size = cells.n_cells * n_sa
-    vals = np.arange(n_sa)
-    sv, av = (vals % base).astype(float), (vals // base).astype(float)
+    sv, av = sv.astype(float), av.astype(float)
     answered = (av > 0).astype(float)
     out: dict[str, np.ndarray] = {}
     for name, wt in (("1", None), ("w", cells.w), ("w2", cells.w2), ("d", cells.d)):

@@ -141,7 +141,7 @@ def make_design(
     stage_codes: list[np.ndarray] = []
     parent = st
     for labels in clusters:
-        c = codes(pd.Series(parent).astype(str) + "\x1f" + pd.Series(labels).astype(str))
+        c = codes(pd.Series(np.asarray(parent)).astype(str) + "\x1f" + pd.Series(np.asarray(labels)).astype(str))
         stage_codes.append(c)
         parent = c
     fractions: list[np.ndarray] = []

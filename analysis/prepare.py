@@ -62,7 +62,9 @@ def _labels_column(frame: pd.DataFrame, col: str, what: str) -> pd.Series:
     if col not in frame.columns:
         raise ValueError(f"unknown {what} column {col!r}: not a column of the data")
     s = frame[col]
-    blank = s.isna() | (s.astype(str).str.strip() == "")
+    blank = s.isna()
+    if s.dtype == object or pd.api.types.is_string_dtype(s):
+        blank = blank | (s.astype(str).str.strip() == "")
     if blank.any():
         pos = int(np.flatnonzero(blank.to_numpy())[0])
         raise ValueError(f"{what} column {col!r} is blank on {where(frame, pos)}")
@@ -147,9 +149,13 @@ def prepare(
     for col in by:
         _labels_column(frame, col, "by")
     if by:
-        keys = frame[by].astype(str).agg("\x1f".join, axis=1) if len(by) > 1 else frame[by[0]]
-        dom_codes, uniq = pd.factorize(keys, sort=True)
-        first = pd.Series(np.arange(n)).groupby(dom_codes).first().to_numpy()
+        key = np.zeros(n, dtype=np.int64)
+        for col in by:  # lexicographic mixed-radix key keeps the sorted order
+            c, u = pd.factorize(frame[col], sort=True)
+            key = key * len(u) + c
+        uniq, dom_codes = np.unique(key, return_inverse=True)
+        first = np.full(uniq.size, n, dtype=np.int64)
+        np.minimum.at(first, dom_codes, np.arange(n))
         dom_labels = frame[by].iloc[first].reset_index(drop=True)
         dom = dom_codes.astype(np.int64)
         answered = np.zeros(n, dtype=bool)
@@ -166,7 +172,8 @@ def prepare(
     st = codes(_labels_column(frame, strata, "strata")) if strata else np.zeros(n, np.int64)
     pc = None
     if psu:
-        pc = codes(_labels_column(frame, psu, "psu").astype(str) + "\x1f" + pd.Series(st, index=frame.index).astype(str))
+        raw = codes(_labels_column(frame, psu, "psu"))
+        pc = codes(st * (int(raw.max()) + 1) + raw)
     fraction = _fraction(frame, fpc, st, pc)
     d, cal, notes = w, (), {}
     if margins is not None:

@@ -152,8 +152,9 @@ def _compute(prep: Prepared, rule: str, ci: str, level: float, whole: bool) -> l
         sets.append((np.zeros(cells.n_cells, np.int64), 1))
     results = [{} for _ in sets]
     caches = [{} for _ in sets]
+    cell3 = cells.cell * 3
     for j, item in enumerate(prep.items):
-        t = cl.ratio_tables(cells, prep.state[j] == 2, prep.state[j] > 0, 1)
+        t = cl.item_tables(cells, prep.state[j], cell3)
         for (dmap, n_dom), res, cache in zip(sets, results, caches):
             rate, zs = cl.ratio_zstats(t, dmap, n_dom)
             var = cl.variance(cells, zs, dmap, n_dom)
@@ -175,12 +176,17 @@ def _compute(prep: Prepared, rule: str, ci: str, level: float, whole: bool) -> l
 
 
 def _item_z(prep: Prepared, j: int, rate, t, dmap, n_dom):
+    """Lazy per-row z of item j (only the mean rule needs it)."""
     den = np.bincount(dmap, t["w_a"], n_dom)
     r = np.nan_to_num(rate)
     inv = np.where(den > 0, 1 / np.where(den > 0, den, 1), 0.0)
-    y = (prep.state[j] == 2).astype(float)
-    a = (prep.state[j] > 0).astype(float)
-    return lambda row_dom: (y - r[row_dom] * a) * inv[row_dom]
+
+    def z(row_dom: np.ndarray) -> np.ndarray:
+        y = (prep.state[j] == 2).astype(float)
+        a = (prep.state[j] > 0).astype(float)
+        return (y - r[row_dom] * a) * inv[row_dom]
+
+    return z
 
 
 def _rule_pooled(prep, cells, t, name, dmap, n_dom, cache) -> dict[str, np.ndarray]:

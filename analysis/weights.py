@@ -31,14 +31,26 @@ class RakeResult:
     variables: tuple[str, ...]
 
 
+def _text(value: object) -> str:
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return str(int(value))
+    return str(value)
+
+
+def label_codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Codes and string labels (integers without a decimal point); blank is -1."""
+    codes, uniq = pd.factorize(pd.Series(values), use_na_sentinel=True)
+    return codes.astype(np.int64), [_text(u) for u in uniq]
+
+
 def labels(values: pd.Series) -> pd.Series:
     """Category labels as strings, integers written without a decimal point."""
     s = pd.Series(values)
-    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-        num = s.astype(float)
-        if np.all(np.isnan(num) | (num == np.round(num))):
-            return num.map(lambda v: "" if np.isnan(v) else str(int(v)))
-    return s.astype(str)
+    codes, uniq = label_codes(s)
+    text = np.array([*uniq, ""], dtype=object)
+    return pd.Series(text[codes], index=s.index)
 
 
 def kish_n_eff(w: Sequence[float] | np.ndarray) -> float:
@@ -129,11 +141,14 @@ def _validate_margins(frame: pd.DataFrame, margins: pd.DataFrame) -> list[tuple]
                 f"margins disagree on the population total: {grand[0]} sums to "
                 f"{grand[1]:g}, {var} to {tot:g}"
             )
-        lab = labels(frame[var])
-        unknown = sorted(set(lab) - set(cats))
+        raw, uniq = label_codes(frame[var])
+        if (raw < 0).any():
+            raise ValueError(f"{var}: a respondent has no value (blank) and no margin")
+        position = {c: i for i, c in enumerate(cats)}
+        unknown = sorted(u for u in uniq if u not in position)
         if unknown:
             raise ValueError(f"{var}: category {unknown[0]!r} in the data has no margin")
-        code = pd.Categorical(lab, categories=cats).codes.astype(np.int64)
+        code = np.array([position[u] for u in uniq], dtype=np.int64)[raw]
         present = np.bincount(code, minlength=len(cats))
         empty = [c for c, k, t in zip(cats, present, block["total"]) if k == 0 and t > 0]
         if empty:

@@ -22,6 +22,12 @@ DEFAULTS: dict[str, Any] = {
     "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
     "MIN_GROUP_SIZE": 10,
     "RATELIMIT_STORAGE_URI": "memory://",
+    # Per client address. A kiosk or a desk behind one NAT address submits many responses,
+    # so submissions get a generous limit; guessing tokens is limited on the token pages.
+    "RATE_LIMIT_SUBMIT": "60/minute;2000/hour",
+    "RATE_LIMIT_LOGIN": "30/minute",
+    "RATE_LIMIT_TOKEN": "10/minute",
+    "RATE_LIMIT_INTEGRATION": "300/minute",
     "RATELIMIT_HEADERS_ENABLED": True,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
@@ -61,6 +67,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     if env_str("REDIS_URL"):
         out["REDIS_URL"] = env_str("REDIS_URL")
         out["RATELIMIT_STORAGE_URI"] = env_str("REDIS_URL")
+    for name in ("RATE_LIMIT_SUBMIT", "RATE_LIMIT_LOGIN", "RATE_LIMIT_TOKEN", "RATE_LIMIT_INTEGRATION"):
+        if env_str(name):
+            out[name] = env_str(name)
     if env_str("PUBLIC_BASE_URL"):
         out["PUBLIC_BASE_URL"] = env_str("PUBLIC_BASE_URL").rstrip("/")
     if env_str("SESSION_COOKIE_SECURE"):

@@ -13,3 +13,10 @@ migrate = Migrate()
 babel = Babel()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def configured_limit(name: str):
+    """A rate limit read from the app's config when the request is handled."""
+    from flask import current_app
+
+    return lambda: current_app.config[name]

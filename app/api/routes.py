@@ -9,7 +9,7 @@ from app.answer_messages import message_for
 from app.api import bp
 from app.api.auth import api_key_from_request, issue_token, token_required
 from app.errors import api_error
-from app.extensions import db, limiter
+from app.extensions import configured_limit, db, limiter
 from app.services import agencies, estimates, invitations, responses, users, waves
 from app.services.surveys import questionnaire_of
 from survey_definitions.answers import clean_answers
@@ -44,7 +44,7 @@ def questionnaire(slug: str):
 
 
 @bp.post("/responses")
-@limiter.limit("30/minute;600/hour")
+@limiter.limit(configured_limit("RATE_LIMIT_SUBMIT"))
 def submit_response():
     body, problem = json_body()
     if problem:
@@ -82,7 +82,7 @@ def submit_response():
 
 
 @bp.post("/auth/token")
-@limiter.limit("10/minute")
+@limiter.limit(configured_limit("RATE_LIMIT_TOKEN"))
 def auth_token():
     body, problem = json_body()
     if problem:
@@ -99,7 +99,7 @@ def auth_token():
 
 
 @bp.post("/invitations")
-@limiter.limit("120/minute")
+@limiter.limit(configured_limit("RATE_LIMIT_INTEGRATION"))
 def create_invitation():
     key = api_key_from_request()
     if key is None:

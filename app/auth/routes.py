@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 from app.auth import SESSION_KEY, bp, current_user
 from app.auth.forms import LoginForm
-from app.extensions import db, limiter
+from app.extensions import configured_limit, db, limiter
 from app.services import sessions
 
 HOME = {"admin": "/admin/", "official": "/dashboard/", "agency": "/dashboard/"}
@@ -22,7 +22,7 @@ def _safe_next(target: str | None) -> str | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("30/minute", methods=["POST"])
+@limiter.limit(configured_limit("RATE_LIMIT_LOGIN"), methods=["POST"])
 def login():
     form = LoginForm()
     status = 200

@@ -34,10 +34,13 @@ def export(wave_slug: str, fmt: str, output: str) -> None:
 @click.option("--wave", "wave_slug", required=True)
 @click.argument("file", type=click.Path())
 def import_responses(wave_slug: str, file: str) -> None:
-    """Store the rows of FILE.csv (the export's shape) as responses; all rows or none."""
+    """Store the rows of FILE.csv or FILE.xlsx (the export's shape) as responses; all rows or none."""
     wave = _wave(wave_slug)
+    data = read_input(file)
     try:
-        count = exchange.import_csv(wave, read_input(file))
+        if file.lower().endswith(".xlsx"):
+            data = exchange.xlsx_to_csv(data)
+        count = exchange.import_csv(wave, data)
     except ImportRejected as exc:
         fail([f"{file}: {e}" for e in exc.errors] + ["nothing was imported"])
     db.session.commit()

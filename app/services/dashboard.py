@@ -170,12 +170,17 @@ def frame(wave: Wave) -> pd.DataFrame:
     def build() -> pd.DataFrame:
         data = wave_frame(wave)
         data["stratum_key"] = data["agency"] + "|" + data["stratum"].fillna("")
+        if (wave.settings or {}).get("fpc") and len(data):
+            data["population"] = estimates.stratum_populations(wave, data)
         return data
 
     return cached(("frame", *version_key(wave)), build)
 
 
 def design(wave: Wave) -> dict:
+    """The design the wave's estimates use (estimates.compute): weights, strata, fpc, raking."""
     settings = wave.settings or {}
     return {"weight": "weight", "strata": "stratum_key", "ci": settings.get("ci", "logit"),
-            "level": float(settings.get("level", 0.95))}
+            "level": float(settings.get("level", 0.95)),
+            "fpc": "population" if settings.get("fpc") else None,
+            "margins": estimates.wave_margins(wave) if settings.get("rake", True) else None}

@@ -80,6 +80,15 @@ def _sav_bytes(wave: Wave, frame: pd.DataFrame) -> bytes:
         os.unlink(path)
 
 
+def xlsx_to_csv(data: bytes) -> str:
+    """The first sheet of a workbook as CSV text, so that imports name the same lines and columns."""
+    try:
+        frame = pd.read_excel(io.BytesIO(data), dtype=str, keep_default_na=False)
+    except (ValueError, OSError, KeyError) as exc:
+        raise ImportRejected([RowError(1, None, f"not a readable Excel workbook ({exc})")]) from exc
+    return frame.to_csv(index=False)
+
+
 def _raw_answers(questionnaire: Questionnaire, row: dict[str, str], codes: list[str]) -> dict[str, Any]:
     raw: dict[str, Any] = {}
     for code in codes:

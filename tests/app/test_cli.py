@@ -164,3 +164,29 @@ def test_import_rejects_the_file_naming_line_and_column(runner, tmp_path):
     assert "line 3, column 'f1_1'" in result.output
     assert "line 4, column 'agency'" in result.output and "line 4, column 'channel'" in result.output
     assert db.session.scalar(select(func.count(Response.id))) == 0
+
+
+def test_xlsx_export_imports_back_with_the_same_answers(runner, tmp_path):
+    source = factories.demo_wave(responses=120)
+    target = factories.wave("copy", agency_list=list(source.agencies))
+    db.session.commit()
+    book = tmp_path / "export.xlsx"
+    assert runner.invoke(args=["responses", "export", "--wave", "demo", "--format", "xlsx",
+                               "--output", str(book)]).exit_code == 0
+    result = runner.invoke(args=["responses", "import", "--wave", "copy", str(book)])
+    assert result.exit_code == 0, result.output
+    count = select(func.count(Answer.id)).join(Response)
+    assert db.session.scalar(count.where(Response.wave_id == target.id)) == \
+        db.session.scalar(count.where(Response.wave_id == source.id))
+
+
+def test_sav_export_carries_value_labels(runner, tmp_path):
+    import pyreadstat
+
+    factories.demo_wave(responses=120)
+    path = tmp_path / "export.sav"
+    assert runner.invoke(args=["responses", "export", "--wave", "demo", "--format", "sav",
+                               "--output", str(path)]).exit_code == 0
+    frame, meta = pyreadstat.read_sav(str(path))
+    assert len(frame) >= 100 and "f1_1" in frame.columns
+    assert meta.variable_value_labels["f1_1"][5.0] == "Rất hài lòng"

@@ -20,3 +20,17 @@ def test_healthz_is_503_when_the_database_is_unreachable(tmp_path):
     assert response.status_code == 503
     assert response.get_json()["database"] != "ok"
     create_engine("sqlite://").dispose()
+
+
+def test_unexpected_errors_give_a_translated_500_page(tmp_path):
+    app = create_app(make_config(f"sqlite:///{tmp_path}/x.sqlite"))
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("kaboom")
+
+    client = app.test_client()
+    vi = client.get("/boom")
+    assert vi.status_code == 500 and "Đã có lỗi xảy ra" in vi.get_data(as_text=True)
+    assert "kaboom" not in vi.get_data(as_text=True)
+    assert "Something went wrong" in client.get("/boom?lang=en").get_data(as_text=True)
