@@ -11,9 +11,9 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Agency, FrameCount, Margin, User, Wave
 from app.services.surveys import questionnaire_of
-from app.services.wavedata import data_version, wave_frame
+from app.services.wavedata import META, data_version, wave_frame
 
-DOMAINS = ("agency", "block", "channel", "language")
+DOMAINS = ("agency", "block", "channel", "language", "service_field")
 _cache: dict[tuple, pd.DataFrame] = {}
 
 
@@ -38,7 +38,7 @@ def compute(wave: Wave, by: Sequence[str] = ()) -> pd.DataFrame:
     settings = wave.settings or {}
     margins = wave_margins(wave) if settings.get("rake", True) else None
     extra = [] if margins is None else [v for v in margins["variable"].unique() if v not in DOMAINS]
-    frame = wave_frame(wave, items + extra)
+    frame = wave_frame(wave, [*items, *extra, *(c for c in by if c not in META)])
     if frame.empty:
         result = pd.DataFrame(columns=[*by, "measure", "n", "rate", "se", "ci_lower", "ci_upper", "deff", "n_eff"])
     else:
