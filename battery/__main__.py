@@ -5,13 +5,13 @@ import argparse
 import json
 import sys
 
-from battery import backup, crash, harness, headers, load, race, static, tokens
+from battery import backup, crash, fuzz, harness, headers, load, race, static, tokens
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m battery")
     parser.add_argument("--short", action="store_true", help="smaller counts (for CI)")
-    parser.add_argument("--only", default="", help="comma-separated: race,crash,tokens,headers,load,backup,static")
+    parser.add_argument("--only", default="", help="comma-separated: race,crash,tokens,headers,fuzz,load,backup,static")
     args = parser.parse_args(argv)
     only = set(filter(None, args.only.split(",")))
     want = lambda name: not only or name in only  # noqa: E731
@@ -25,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
             figures.append(tokens.run(server, guarded))
         if want("headers"):
             figures.append(headers.run(server))
+        if want("fuzz"):
+            figures.append(fuzz.run(server, examples=2000 if args.short else 20_000))
     if want("load"):
         with harness.Server(workers=4) as one, harness.Server(workers=4) as two:
             figures.append(load.run([one, two]))

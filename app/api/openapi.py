@@ -1,6 +1,8 @@
 """The OpenAPI 3.1 description of /api/v1, served at /api/v1/openapi.json."""
 from __future__ import annotations
 
+from app.services.estimates import DOMAINS
+
 ERRORS = {"$ref": "#/components/schemas/Errors"}
 
 
@@ -14,7 +16,9 @@ def _errors(*codes: int) -> dict:
     return {str(c): _json(ERRORS, text[c]) for c in codes}
 
 
-SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
+DOMAIN_RE = "|".join(DOMAINS)
+SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string", "examples": ["demo"]},
+        "example": "demo"}
 
 COMPONENTS = {
     "securitySchemes": {
@@ -95,7 +99,8 @@ PATHS = {
     "/api/v1/waves/{slug}/estimates": {"get": {
         "summary": "Weighted satisfaction rates with standard errors and confidence intervals",
         "security": [{"bearer": []}],
-        "parameters": [SLUG, {"name": "by", "in": "query", "required": False, "schema": {"type": "string"},
+        "parameters": [SLUG, {"name": "by", "in": "query", "required": False, "schema": {
+                                  "type": "string", "pattern": f"^({DOMAIN_RE})(,({DOMAIN_RE}))*$"},
                               "description": "comma-separated domains: agency, block, channel, language"}],
         "responses": {"200": _json({"type": "object", "required": ["rows"], "properties": {
             "rows": {"type": "array", "items": {"$ref": "#/components/schemas/EstimateRow"}}}}, "estimates"),
