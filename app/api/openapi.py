@@ -100,7 +100,7 @@ PATHS = {
         "summary": "Weighted satisfaction rates with standard errors and confidence intervals",
         "security": [{"bearer": []}],
         "parameters": [SLUG, {"name": "by", "in": "query", "required": False, "schema": {
-                                  "type": "string", "pattern": f"^({DOMAIN_RE})(,({DOMAIN_RE}))*$"},
+                                  "type": "string", "pattern": f"^(({DOMAIN_RE})(,({DOMAIN_RE}))*)?$"},
                               "description": "comma-separated domains: agency, block, channel, language"}],
         "responses": {"200": _json({"type": "object", "required": ["rows"], "properties": {
             "rows": {"type": "array", "items": {"$ref": "#/components/schemas/EstimateRow"}}}}, "estimates"),

@@ -15,16 +15,18 @@ from app.services.surveys import questionnaire_of
 from survey_definitions.answers import clean_answers
 
 
-def json_body() -> tuple[dict | None, tuple | None]:
+def json_body(refuse_nul: bool = True) -> tuple[dict | None, tuple | None]:
     if not request.is_json:
         return None, api_error(415, "send the body as application/json", "Content-Type")
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return None, api_error(400, "the body is not a valid UTF-8 JSON object", None)
+    return body, (nul_error(body) if refuse_nul else None)
+
+
+def nul_error(body: dict) -> tuple | None:
     where = _nul_path(body)
-    if where is not None:
-        return None, api_error(400, "text must not contain NUL characters", where or None)
-    return body, None
+    return None if where is None else api_error(400, "text must not contain NUL characters", where or None)
 
 
 def _nul_path(value, path: str = "") -> str | None:
@@ -63,7 +65,7 @@ def questionnaire(slug: str):
 @bp.post("/responses")
 @limiter.limit(configured_limit("RATE_LIMIT_SUBMIT"))
 def submit_response():
-    body, problem = json_body()
+    body, problem = json_body(refuse_nul=False)
     if problem:
         return problem
     language = body.get("language", "vi")
@@ -83,6 +85,9 @@ def submit_response():
     invitation = invitations.find_usable(token)
     if invitation is None:
         return api_error(404, "unknown, expired or closed invitation", "invitation")
+    problem = nul_error(body)
+    if problem:
+        return problem
     questionnaire = questionnaire_of(invitation.wave.survey_version)
     cleaned, field_errors = clean_answers(questionnaire, answers)
     if field_errors:
@@ -101,12 +106,14 @@ def submit_response():
 @bp.post("/auth/token")
 @limiter.limit(configured_limit("RATE_LIMIT_TOKEN"))
 def auth_token():
-    body, problem = json_body()
+    body, problem = json_body(refuse_nul=False)
     if problem:
         return problem
     email, password = body.get("email"), body.get("password")
     if not isinstance(email, str) or not isinstance(password, str):
         return errors_response([("email", "email and password are required strings")])
+    if "\x00" in email or len(email) > 254:  # no such account can exist
+        return api_error(401, "wrong email or password", "password")
     user = users.find_by_email(email)
     if user is None or not user.active or not users.check_password(user, password):
         return api_error(401, "wrong email or password", "password")

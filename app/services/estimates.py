@@ -25,6 +25,7 @@ class EstimateError(ValueError):
 
 def compute(wave: Wave, by: Sequence[str] = ()) -> pd.DataFrame:
     """Rates for every rated item, factor and overall, per domain; cached per data version."""
+    by = list(dict.fromkeys(by))  # "agency,agency" means "agency"
     unknown = [c for c in by if c not in DOMAINS]
     if unknown:
         raise EstimateError("by", f"cannot group by {', '.join(unknown)}; choose from {', '.join(DOMAINS)}")

@@ -49,8 +49,10 @@ def test_auth_token_then_estimates_with_bearer(client, make_user):
     assert ok.status_code == 200
     rows = ok.get_json()["rows"]
     assert {r["measure"] for r in rows} >= {"f1_1", "F1", "overall"}
-    assert client.get("/api/v1/waves/demo/estimates?by=nonsense",
-                      headers={"Authorization": f"Bearer {token['token']}"}).status_code == 400
+    auth = {"Authorization": f"Bearer {token['token']}"}
+    assert client.get("/api/v1/waves/demo/estimates?by=nonsense", headers=auth).status_code == 400
+    twice = client.get("/api/v1/waves/demo/estimates?by=agency,agency", headers=auth).get_json()["rows"]
+    assert twice == rows
 
 
 def test_wrong_password_gets_401_naming_the_field(client, make_user):
