@@ -74,12 +74,14 @@ PATHS = {
         "summary": "Submit the answers of one invitation (exactly once)",
         "requestBody": {"required": True, "content": {"application/json": {"schema": {
             "type": "object", "required": ["invitation", "answers"], "additionalProperties": False,
-            "properties": {"invitation": {"type": "string"},
-                           "answers": {"type": "object", "additionalProperties": {}},
+            "properties": {"invitation": {"type": "string", "minLength": 16, "maxLength": 100,
+                                          "description": "the token at the end of the invitation link"},
+                           "answers": {"type": "object", "additionalProperties": {},
+                                       "description": "question code → value; validated against the wave's questionnaire"},
                            "language": {"enum": ["vi", "en"]}}}}}},
         "responses": {"201": _json({"type": "object", "required": ["receipt"],
                                     "properties": {"receipt": {"type": "string"}}}, "stored"),
-                      **_errors(400, 409, 413, 415, 429)}}},
+                      **_errors(400, 404, 409, 413, 415, 429)}}},
     "/api/v1/invitations": {"post": {
         "summary": "Create an invitation when a dossier closes (integration key)",
         "security": [{"apiKey": []}],

@@ -56,7 +56,7 @@ def submit_response():
     unknown = sorted(set(body) - {"invitation", "answers", "language"})
     if unknown:
         return errors_response([(k, "unknown field") for k in unknown])
-    if not isinstance(token, str) or not token:
+    if not isinstance(token, str) or not 16 <= len(token) <= 100:
         return api_error(400, "invitation must be the token string from the invitation link", "invitation")
     if not isinstance(answers, dict):
         return api_error(400, "answers must be an object {question code: value}", "answers")
@@ -65,7 +65,7 @@ def submit_response():
         return api_error(409, "this invitation has already been answered", "invitation")
     invitation = invitations.find_usable(token)
     if invitation is None:
-        return api_error(400, "unknown, expired or closed invitation", "invitation")
+        return api_error(404, "unknown, expired or closed invitation", "invitation")
     questionnaire = questionnaire_of(invitation.wave.survey_version)
     cleaned, field_errors = clean_answers(questionnaire, answers)
     if field_errors:

@@ -116,11 +116,11 @@ def test_unknown_and_expired_tokens_get_the_same_answer(client, tokens, answers,
     expired = [t for t in tokens if invitations.find_any(t).id == invitation.id][0]
     a = post(client, {"invitation": expired, "answers": answers})
     b = post(client, {"invitation": "A" * 32, "answers": answers})
-    assert a.status_code == b.status_code == 400 and a.get_json() == b.get_json()
+    assert a.status_code == b.status_code == 404 and a.get_json() == b.get_json()
 
 
 def test_a_closed_wave_takes_no_more_responses(client, tokens, answers, wave):
     wave.status = "closed"
     db.session.commit()
-    assert post(client, {"invitation": tokens[0], "answers": answers}).status_code == 400
+    assert post(client, {"invitation": tokens[0], "answers": answers}).status_code == 404
     assert stored() == 0

@@ -1,0 +1,67 @@
+"""Accounts: list, create, change role or agency, deactivate."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from app.admin import bp
+from app.admin.access import admin_only, current_user
+from app.admin.forms import AccountForm
+from app.admin.helpers import attach_error
+from app.extensions import db
+from app.models import User
+from app.services import accounts, agencies_admin
+from app.services.admin_errors import AdminError
+
+
+def _choices(form: AccountForm) -> None:
+    form.agency.choices = [("", _("(none)"))] + [(a.code, f"{a.code} — {a.name_vi}")
+                                                  for a in agencies_admin.active_agencies()]
+
+
+@bp.get("/accounts")
+@admin_only
+def account_list():
+    return render_template("admin/accounts/list.html", users=accounts.list_users())
+
+
+@bp.route("/accounts/new", methods=["GET", "POST"])
+@admin_only
+def account_new():
+    form = AccountForm()
+    _choices(form)
+    if form.validate_on_submit():
+        try:
+            user = accounts.create(form.email.data, form.role.data, form.password.data or "", form.agency.data or "",
+                                   form.name.data or "", actor=current_user())
+        except AdminError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Account %(email)s created.", email=user.email), "success")
+            return redirect(url_for("admin.account_list"))
+    return render_template("admin/accounts/form.html", form=form, account=None), 400 if form.errors else 200
+
+
+@bp.route("/accounts/<int:user_id>", methods=["GET", "POST"])
+@admin_only
+def account_edit(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    form = AccountForm(obj=user) if request.method == "GET" else AccountForm()
+    if request.method == "GET":
+        form.agency.data = user.agency.code if user.agency else ""
+    form.email.data = user.email  # the email is the login: it does not change here
+    _choices(form)
+    if form.validate_on_submit():
+        try:
+            accounts.update(user, role=form.role.data, agency_code=form.agency.data or "", name=form.name.data or "",
+                            active=request.form.get("active") == "1", actor=current_user())
+        except AdminError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Account %(email)s saved.", email=user.email), "success")
+            return redirect(url_for("admin.account_list"))
+    return render_template("admin/accounts/form.html", form=form, account=user), 400 if form.errors else 200

@@ -1,0 +1,38 @@
+"""The audit log: who did what, when, before → after; filters and CSV export."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import render_template, request
+
+from app.admin import bp
+from app.admin.access import admin_only
+from app.admin.helpers import download, page_arg
+from app.services import audit_log
+
+
+def _filter() -> audit_log.AuditFilter:
+    def day(name: str) -> date | None:
+        try:
+            return date.fromisoformat(request.args.get(name, ""))
+        except ValueError:
+            return None
+
+    args = request.args
+    return audit_log.AuditFilter(action=args.get("action", "")[:80], actor=args.get("actor", "")[:254],
+                                 object_type=args.get("object_type", "")[:40],
+                                 object_id=args.get("object_id", "")[:80],
+                                 date_from=day("from"), date_to=day("to"))
+
+
+@bp.get("/audit", endpoint="audit_log")
+@admin_only
+def audit_log_view():
+    return render_template("admin/audit/list.html", page=audit_log.search(_filter(), page_arg()),
+                           actions=audit_log.actions(), object_types=audit_log.object_types(), args=request.args)
+
+
+@bp.get("/audit/export.csv")
+@admin_only
+def audit_export():
+    return download(audit_log.export_csv(_filter()), "audit-log.csv", "text/csv")

@@ -1,0 +1,89 @@
+"""Kiosk keys per agency desk, and integration API keys. A new key is shown once, then only its digest is kept."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+
+from app.admin import bp
+from app.admin.access import admin_only, admin_or_agency, check_agency, current_user, scoped_agency_id
+from app.admin.forms import ApiKeyForm, ConfirmForm, KioskKeyForm
+from app.admin.helpers import agency_or_404, attach_error
+from app.extensions import db
+from app.models import ApiKey, KioskKey
+from app.services import agencies_admin, api_keys, kiosk_keys
+from app.services.admin_errors import AdminError
+
+
+def _agency_choices(form, blank: str | None = None) -> None:
+    scoped = scoped_agency_id()
+    options = [(a.code, f"{a.code} — {a.name_vi}") for a in agencies_admin.active_agencies()
+               if scoped is None or a.id == scoped]
+    form.agency.choices = ([("", blank)] if blank else []) + options
+
+
+def _no_store(html: str, status: int = 200):
+    return html, status, {"Cache-Control": "no-store"}
+
+
+@bp.route("/kiosk-keys", methods=["GET", "POST"], endpoint="kiosk_keys")
+@admin_or_agency
+def kiosk_key_list():
+    form, new_key = KioskKeyForm(), None
+    _agency_choices(form)
+    if form.validate_on_submit():
+        agency = agency_or_404(form.agency.data or "")
+        check_agency(agency.id)
+        try:
+            raw, row = kiosk_keys.issue(agency, form.label.data or "", actor=current_user())
+        except AdminError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            db.session.commit()
+            new_key = (raw, row)
+    html = render_template("admin/keys/kiosk.html", form=form, new_key=new_key, confirm=ConfirmForm(),
+                           keys=kiosk_keys.list_keys(scoped_agency_id()))
+    return _no_store(html, 400 if form.errors or form.form_errors else 200)
+
+
+@bp.post("/kiosk-keys/<int:key_id>/revoke")
+@admin_or_agency
+def kiosk_key_revoke(key_id: int):
+    key = db.session.get(KioskKey, key_id) or abort(404)
+    check_agency(key.agency_id)
+    if ConfirmForm().validate_on_submit():
+        kiosk_keys.revoke(key, actor=current_user())
+        db.session.commit()
+        flash(_("The kiosk key was revoked: the tablet using it can no longer collect answers."), "success")
+    return redirect(url_for("admin.kiosk_keys"))
+
+
+@bp.route("/api-keys", methods=["GET", "POST"], endpoint="api_keys")
+@admin_only
+def api_key_list():
+    form, new_key = ApiKeyForm(), None
+    _agency_choices(form, blank=_("(any agency)"))
+    if form.validate_on_submit():
+        agency = agency_or_404(form.agency.data) if form.agency.data else None
+        try:
+            raw, row = api_keys.create(form.name.data, agency, actor=current_user())
+        except AdminError as exc:
+            db.session.rollback()
+            attach_error(form, exc)
+        else:
+            db.session.commit()
+            new_key = (raw, row)
+    html = render_template("admin/keys/api.html", form=form, new_key=new_key, confirm=ConfirmForm(),
+                           keys=api_keys.list_keys())
+    return _no_store(html, 400 if form.errors or form.form_errors else 200)
+
+
+@bp.post("/api-keys/<int:key_id>/revoke")
+@admin_only
+def api_key_revoke(key_id: int):
+    key = db.session.get(ApiKey, key_id) or abort(404)
+    if ConfirmForm().validate_on_submit():
+        api_keys.revoke(key, actor=current_user())
+        db.session.commit()
+        flash(_("The integration key was revoked."), "success")
+    return redirect(url_for("admin.api_keys"))

@@ -1,0 +1,99 @@
+"""Questionnaires in and out: preview as a citizen sees it, differences, YAML and XLSForm."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+import survey_definitions
+from app.admin import bp
+from app.admin.access import admin_only, current_user
+from app.admin.forms import XlsFormImportForm
+from app.admin.helpers import download, upload_bytes
+from app.admin.questionnaires import version_or_404
+from app.extensions import db
+from app.services import drafts
+from app.services.admin_errors import AdminError
+from survey_definitions.xlsform import read_xlsform
+from survey_definitions.xlsform_export import write_xlsform
+from survey_definitions.xlsform_relevant import to_relevant
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _questionnaire(version):
+    questionnaire, problems = survey_definitions.parse(version.source, drafts.filename(version))
+    if questionnaire is None:
+        flash(_("The draft has problems: fix them first."), "error")
+    return questionnaire
+
+
+@bp.get("/questionnaires/<int:version_id>/preview")
+@admin_only
+def questionnaire_preview(version_id: int):
+    version = version_or_404(version_id)
+    questionnaire = _questionnaire(version)
+    if questionnaire is None:
+        return redirect(url_for("admin.questionnaire_edit", version_id=version.id))
+    lang = "en" if request.args.get("form_lang") == "en" else "vi"
+    api = questionnaire.to_api()
+    multiple = {q["code"] for q in api["questions"] if q["type"] == "multiple"}
+    conditions = {q["code"]: to_relevant(q["show_if"], multiple).replace("${", "").replace("}", "")
+                  for q in api["questions"] if q["show_if"]}
+    by_code = {q["code"]: q for q in api["questions"]}
+    return render_template("admin/questionnaires/preview.html", version=version, form=api, lang=lang,
+                           by_code=by_code, conditions=conditions,
+                           description=questionnaire.definition.description)
+
+
+@bp.get("/questionnaires/diff")
+@admin_only
+def questionnaire_diff():
+    a = version_or_404(request.args.get("a", type=int) or 0)
+    b = version_or_404(request.args.get("b", type=int) or 0)
+    return render_template("admin/questionnaires/diff.html", a=a, b=b, lines=drafts.diff(a, b),
+                           versions=drafts.list_versions())
+
+
+@bp.get("/questionnaires/<int:version_id>/export.yaml")
+@admin_only
+def questionnaire_export_yaml(version_id: int):
+    version = version_or_404(version_id)
+    return download(version.source, drafts.filename(version), "application/yaml")
+
+
+@bp.get("/questionnaires/<int:version_id>/export.xlsx")
+@admin_only
+def questionnaire_export_xlsform(version_id: int):
+    version = version_or_404(version_id)
+    questionnaire = _questionnaire(version)
+    if questionnaire is None:
+        return redirect(url_for("admin.questionnaire_edit", version_id=version.id))
+    return download(write_xlsform(questionnaire), f"{version.slug}.v{version.version}.xlsx", XLSX)
+
+
+@bp.route("/questionnaires/import", methods=["GET", "POST"])
+@admin_only
+def questionnaire_import():
+    form, problems = XlsFormImportForm(), []
+    if form.validate_on_submit():
+        definition, problems = read_xlsform(upload_bytes(form.file.data), slug=form.slug.data or None, version=1)
+        if definition is not None:
+            try:
+                draft = drafts.new_from_definition(definition, actor=current_user())
+            except AdminError as exc:
+                db.session.rollback()
+                form.form_errors.append(exc.message)
+            else:
+                db.session.commit()
+                warnings = [p for p in problems if p.severity == "warning"]
+                flash(ngettext("Imported as draft %(label)s, with %(num)d note on what was ignored.",
+                               "Imported as draft %(label)s, with %(num)d notes on what was ignored.",
+                               len(warnings), label=draft.label), "success")
+                for warning in warnings[:10]:
+                    flash(str(warning), "warning")
+                return redirect(url_for("admin.questionnaire_edit", version_id=draft.id))
+    status = 400 if form.errors or form.form_errors or any(p.severity == "error" for p in problems) else 200
+    return render_template("admin/questionnaires/import.html", form=form, problems=problems), status
+
+

@@ -1,0 +1,95 @@
+"""A wave's responses: browse with filters, exclude or restore with a reason, export with a codebook."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from app.admin import bp
+from app.admin.access import admin_only, admin_or_agency, check_agency, current_user, scoped_agency_id
+from app.admin.forms import ReasonForm
+from app.admin.helpers import attach_error, download, page_arg
+from app.admin.waves import CHANNEL_LABELS, wave_or_404
+from app.extensions import db
+from app.models import Response, Wave
+from app.services import audit, exchange, responses_admin
+from app.services.admin_errors import AdminError
+
+MIMETYPES = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+             "sav": "application/x-spss-sav"}
+
+
+def _date(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+@bp.get("/waves/<slug>/responses")
+@admin_or_agency
+def response_list(slug: str):
+    wave = wave_or_404(slug)
+    scoped = scoped_agency_id()
+    agencies = [a for a in wave.agencies if scoped is None or a.id == scoped]
+    chosen = next((a for a in agencies if a.code == request.args.get("agency")), None)
+    agency_id = scoped if scoped is not None else (chosen.id if chosen else None)
+    excluded = {"yes": True, "no": False}.get(request.args.get("excluded", ""))
+    page = responses_admin.browse(wave, agency_id=agency_id, channel=request.args.get("channel", ""),
+                                  date_from=_date("from"), date_to=_date("to"), excluded=excluded, page=page_arg())
+    return render_template("admin/responses/list.html", wave=wave, page=page, agencies=agencies,
+                           channel_labels=CHANNEL_LABELS, args=request.args)
+
+
+@bp.route("/responses/<int:response_id>", methods=["GET", "POST"])
+@admin_or_agency
+def response_detail(response_id: int):
+    response = db.session.get(Response, response_id) or abort(404)
+    check_agency(response.agency_id)
+    form = ReasonForm()
+    if request.method == "POST":
+        if current_user().role != "admin":
+            abort(403)
+        if form.validate_on_submit():
+            try:
+                responses_admin.set_excluded(response, request.form.get("excluded") == "1", form.reason.data,
+                                             actor=current_user())
+            except AdminError as exc:
+                db.session.rollback()
+                attach_error(form, exc)
+            else:
+                db.session.commit()
+                flash(_("Response excluded from every estimate.") if response.excluded
+                      else _("Response restored."), "success")
+                return redirect(url_for("admin.response_detail", response_id=response.id))
+    wave = db.session.get(Wave, response.wave_id)
+    return render_template("admin/responses/detail.html", response=response, wave=wave, form=form,
+                           answers=responses_admin.answers_of(response)), 400 if form.errors else 200
+
+
+@bp.get("/waves/<slug>/export")
+@admin_only
+def wave_export(slug: str):
+    wave = wave_or_404(slug)
+    return render_template("admin/responses/export.html", wave=wave)
+
+
+@bp.get("/waves/<slug>/export/<fmt>")
+@admin_only
+def wave_export_file(slug: str, fmt: str):
+    wave = wave_or_404(slug)
+    if fmt not in exchange.FORMATS:
+        abort(404)
+    data = exchange.export_bytes(wave, fmt)
+    audit.record("wave.export", "wave", wave.slug, user=current_user(), after={"format": fmt})
+    db.session.commit()
+    return download(data, f"{wave.slug}.{fmt}", MIMETYPES[fmt])
+
+
+@bp.get("/waves/<slug>/codebook.csv")
+@admin_only
+def wave_codebook(slug: str):
+    wave = wave_or_404(slug)
+    lang = "en" if request.args.get("in") == "en" else "vi"
+    return download(responses_admin.codebook_csv(wave, lang), f"{wave.slug}-codebook-{lang}.csv", "text/csv")

@@ -1,0 +1,83 @@
+"""A wave's sampling frame (transactions per agency) and population margins."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from app.admin import bp
+from app.admin.access import admin_only, current_user
+from app.admin.forms import ConfirmForm, UploadForm
+from app.admin.helpers import upload_bytes
+from app.admin.waves import wave_or_404
+from app.extensions import db
+from app.services import frames
+from app.services.csvio import ImportRejected, read_rows
+
+
+def _typed_counts(wave) -> list[tuple[int, dict]]:
+    """The frame table as typed: one row per agency; a blank cell means no count."""
+    rows = []
+    for line, agency in enumerate(wave.agencies, start=1):
+        value = request.form.get(f"n_{agency.code}", "").strip()
+        if value:
+            rows.append((line, {"agency": agency.code, "stratum": "", "transactions": value}))
+    return rows
+
+
+@bp.route("/waves/<slug>/frame", methods=["GET", "POST"])
+@admin_only
+def wave_frame(slug: str):
+    wave = wave_or_404(slug)
+    form, upload, errors, typed = ConfirmForm(), UploadForm(), [], {}
+    if request.method == "POST":
+        try:
+            if "file" in request.files and upload.validate_on_submit():
+                count = frames.import_counts(wave, upload_bytes(upload.file.data), actor=current_user())
+            elif form.validate_on_submit():
+                typed = {k[2:]: v for k, v in request.form.items() if k.startswith("n_")}
+                fine = [r for r in frames.frame_rows(wave) if r[1]]
+                rows = _typed_counts(wave) + [(0, {"agency": a, "stratum": s, "transactions": str(n)})
+                                              for a, s, n in fine]
+                count = frames.set_frame_counts(wave, rows, actor=current_user())
+            else:
+                count = None
+        except ImportRejected as exc:
+            db.session.rollback()
+            errors = exc.errors
+        else:
+            if count is not None:
+                db.session.commit()
+                flash(_("Frame counts saved: %(num)d rows.", num=count), "success")
+                return redirect(url_for("admin.wave_detail", slug=slug))
+    current = frames.frame_rows(wave)
+    coarse = {a: n for a, s, n in current if not s}
+    status = 400 if errors or upload.errors else 200
+    return render_template("admin/waves/frame.html", wave=wave, form=form, upload=upload, errors=errors,
+                           coarse=coarse, typed=typed, fine=[r for r in current if r[1]]), status
+
+
+@bp.route("/waves/<slug>/margins", methods=["GET", "POST"])
+@admin_only
+def wave_margins(slug: str):
+    wave = wave_or_404(slug)
+    form, upload, errors = ConfirmForm(), UploadForm(), []
+    text = "variable,category,total\n" + "".join(f"{v},{c},{t:g}\n" for v, c, t in frames.margin_rows(wave))
+    if request.method == "POST":
+        count = None
+        try:
+            if "file" in request.files and upload.validate_on_submit():
+                count = frames.import_margins(wave, upload_bytes(upload.file.data), actor=current_user())
+            elif form.validate_on_submit():
+                text = request.form.get("margins", "")[:200_000]
+                _, rows = read_rows(text, required=("variable", "category", "total"))
+                count = frames.set_margins(wave, list(rows), actor=current_user())
+        except ImportRejected as exc:
+            db.session.rollback()
+            errors = exc.errors
+        if count is not None and not errors:
+            db.session.commit()
+            flash(_("Population margins saved: %(num)d rows.", num=count), "success")
+            return redirect(url_for("admin.wave_detail", slug=slug))
+    status = 400 if errors or upload.errors else 200
+    return render_template("admin/waves/margins.html", wave=wave, form=form, upload=upload, errors=errors,
+                           text=text), status

@@ -1,0 +1,134 @@
+"""Waves: list, create, edit, open, close, and the retention of dossier digests."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from app.admin import bp
+from app.admin.access import admin_only, admin_or_agency, current_user, scoped_agency_id
+from app.admin.forms import ConfirmForm, WaveForm
+from app.admin.helpers import attach_error
+from app.extensions import db
+from app.models import Wave
+from app.models.wave import CHANNELS, WAVE_CLOSED, WAVE_OPEN
+from app.services import agencies_admin, frames, waves, waves_admin
+from app.services.admin_errors import AdminError
+
+CHANNEL_LABELS = {"link": _l("Invitation link / QR code"), "kiosk": _l("Kiosk at the desk"),
+                  "paper": _l("Paper form keyed in"), "online": _l("Online / collection app")}
+
+
+def wave_or_404(slug: str) -> Wave:
+    wave = waves.get_wave(slug)
+    if wave is None:
+        abort(404)
+    scoped = scoped_agency_id()
+    if scoped is not None and scoped not in {a.id for a in wave.agencies}:
+        abort(403)
+    return wave
+
+
+def _choices(form: WaveForm, wave: Wave | None) -> None:
+    form.survey_version.choices = [(v.id, f"{v.label} — {v.title_vi}") for v in waves_admin.published_versions()]
+    listed = {a.code: a for a in agencies_admin.active_agencies()}
+    for agency in (wave.agencies if wave else []):
+        listed.setdefault(agency.code, agency)
+    form.agencies.choices = [(a.code, f"{a.code} — {a.name_vi}") for a in sorted(listed.values(), key=lambda a: a.code)]
+    form.channels.choices = [(c, CHANNEL_LABELS[c]) for c in CHANNELS]
+
+
+@bp.get("/waves")
+@admin_or_agency
+def wave_list():
+    return render_template("admin/waves/list.html", waves=waves_admin.list_waves(scoped_agency_id()))
+
+
+def _save(form: WaveForm, wave: Wave | None):
+    try:
+        saved = waves_admin.save(wave, slug=form.slug.data, name_vi=form.name_vi.data, name_en=form.name_en.data or "",
+                                 period_start=form.period_start.data, period_end=form.period_end.data,
+                                 survey_version_id=form.survey_version.data, agency_codes=form.agencies.data or [],
+                                 channels=form.channels.data or [], purge_dossiers=form.purge_dossiers.data,
+                                 actor=current_user())
+    except AdminError as exc:
+        db.session.rollback()
+        attach_error(form, exc)
+        return None
+    db.session.commit()
+    flash(_("Wave %(slug)s saved.", slug=saved.slug), "success")
+    return redirect(url_for("admin.wave_detail", slug=saved.slug))
+
+
+@bp.route("/waves/new", methods=["GET", "POST"])
+@admin_only
+def wave_new():
+    form = WaveForm()
+    if request.method == "GET":
+        form.channels.data = list(CHANNELS)
+    _choices(form, None)
+    if form.validate_on_submit() and (done := _save(form, None)):
+        return done
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template("admin/waves/form.html", form=form, wave=None), status
+
+
+@bp.route("/waves/<slug>/edit", methods=["GET", "POST"])
+@admin_only
+def wave_edit(slug: str):
+    wave = wave_or_404(slug)
+    form = WaveForm(obj=wave) if request.method == "GET" else WaveForm()
+    if request.method == "GET":
+        form.survey_version.data = wave.survey_version_id
+        form.agencies.data = [a.code for a in wave.agencies]
+        form.purge_dossiers.data = (wave.settings or {}).get(waves_admin.PURGE_SETTING, True)
+    _choices(form, wave)
+    if form.validate_on_submit() and (done := _save(form, wave)):
+        return done
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template("admin/waves/form.html", form=form, wave=wave), status
+
+
+@bp.get("/waves/<slug>")
+@admin_or_agency
+def wave_detail(slug: str):
+    wave = wave_or_404(slug)
+    scoped = scoped_agency_id()
+    shown = [a for a in wave.agencies if scoped is None or a.id == scoped]
+    counts = {code: n for code, stratum, n in frames.frame_rows(wave) if not stratum}
+    return render_template("admin/waves/detail.html", wave=wave, agencies=shown, frame=counts,
+                           invitations=waves_admin.invitation_counts(wave),
+                           responses=waves_admin.response_counts(wave), confirm=ConfirmForm(),
+                           channel_labels=CHANNEL_LABELS, margins=frames.margin_rows(wave) if scoped is None else [])
+
+
+@bp.post("/waves/<slug>/status")
+@admin_only
+def wave_status(slug: str):
+    wave = wave_or_404(slug)
+    target = request.form.get("status", "")
+    if ConfirmForm().validate_on_submit():
+        try:
+            purged = waves_admin.set_status(wave, target, actor=current_user())
+        except AdminError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return redirect(url_for("admin.wave_detail", slug=slug)), 303
+        db.session.commit()
+        flash(_("The wave is open: answers are accepted.") if target == WAVE_OPEN
+              else _("The wave is closed.") + " " + _("Dossier digests deleted: %(num)d.", num=purged), "success")
+    return redirect(url_for("admin.wave_detail", slug=slug))
+
+
+@bp.post("/waves/<slug>/purge-dossiers")
+@admin_only
+def wave_purge(slug: str):
+    wave = wave_or_404(slug)
+    if ConfirmForm().validate_on_submit():
+        if wave.status != WAVE_CLOSED:
+            flash(_("Dossier digests can be deleted only once the wave is closed."), "error")
+            return redirect(url_for("admin.wave_detail", slug=slug))
+        purged = waves_admin.purge_dossier_digests(wave, actor=current_user())
+        db.session.commit()
+        flash(_("Dossier digests deleted: %(num)d.", num=purged), "success")
+    return redirect(url_for("admin.wave_detail", slug=slug))

@@ -1,0 +1,55 @@
+"""Accounts as administrators manage them: create, change role or agency, deactivate."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Agency, User
+from app.models.user import ROLES
+from app.services import audit, sessions, users
+from app.services.admin_errors import AdminError
+
+
+def list_users() -> list[User]:
+    return list(db.session.scalars(select(User).order_by(User.role, User.email)))
+
+
+def snapshot(user: User) -> dict:
+    return {"email": user.email, "name": user.name, "role": user.role,
+            "agency": user.agency.code if user.agency else None, "active": user.active}
+
+
+def create(email: str, role: str, password: str, agency_code: str = "", name: str = "",
+           actor: User | None = None) -> User:
+    try:
+        return users.create_user(email, role, password or "", agency_code=agency_code or None,
+                                 name=name.strip(), actor=actor)
+    except users.UserError as exc:
+        raise AdminError(exc.field, str(exc)) from exc
+
+
+def _active_admins() -> int:
+    return db.session.scalar(select(func.count(User.id)).where(User.role == "admin", User.active.is_(True))) or 0
+
+
+def update(user: User, *, role: str, agency_code: str = "", name: str = "", active: bool = True,
+           actor: User | None = None) -> None:
+    if role not in ROLES:
+        raise AdminError("role", f"role must be one of {', '.join(ROLES)}")
+    agency = None
+    if role == "agency":
+        agency = db.session.scalar(select(Agency).where(Agency.code == agency_code)) if agency_code else None
+        if agency is None:
+            raise AdminError("agency", "an agency account needs its agency")
+    losing_admin = user.role == "admin" and user.active and (role != "admin" or not active)
+    if losing_admin and actor is not None and actor.id == user.id:
+        raise AdminError("role", "you cannot remove your own administrator rights or deactivate yourself")
+    if losing_admin and _active_admins() <= 1:
+        raise AdminError("role", "the last active administrator must stay an administrator")
+    before = snapshot(user)
+    user.role, user.agency, user.name, user.active = role, agency, name.strip()[:200], active
+    db.session.flush()
+    if not active or before["role"] != role or before["agency"] != snapshot(user)["agency"]:
+        sessions.end_all(user)  # new rights apply from the next login
+    if before != snapshot(user):
+        audit.record("user.update", "user", user.id, user=actor, before=before, after=snapshot(user))

@@ -1,0 +1,160 @@
+"""Sampling-frame counts and population margins of a wave: typed in or from CSV, validated.
+
+Counts are transactions per agency (optionally per stratum, e.g. a service field) for the design
+weights N_h / n_h; margins are population totals per variable and category for raking. Every
+write replaces the wave's whole set, all rows or none.
+"""
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+from sqlalchemy import delete, select
+
+from app.extensions import db
+from app.models import Agency, FrameCount, Margin, User, Wave
+from app.services import audit
+from app.services.csvio import ImportRejected, RowError, read_rows
+from app.services.surveys import questionnaire_of
+from survey_definitions.questiontypes import choices
+
+MAX_COUNT = 10**9
+META_VARIABLES = ("agency", "block", "channel")
+
+
+def _whole(text: str) -> int | None:
+    text = text.replace(" ", "").replace("\u00a0", "")
+    return int(text) if text.isdigit() and int(text) <= MAX_COUNT else None
+
+
+def frame_rows(wave: Wave) -> list[tuple[str, str, int]]:
+    return [tuple(r) for r in db.session.execute(
+        select(Agency.code, FrameCount.stratum, FrameCount.transactions)
+        .join(Agency, Agency.id == FrameCount.agency_id).where(FrameCount.wave_id == wave.id)
+        .order_by(Agency.code, FrameCount.stratum)).all()]
+
+
+def parse_counts(wave: Wave, rows: list[tuple[int, dict]]) -> list[tuple[Agency, str, int]]:
+    """(line, {agency, stratum, transactions}) → validated rows; ImportRejected names each problem."""
+    scope = {a.code: a for a in wave.agencies}
+    errors, parsed, seen = [], [], set()
+    for line, row in rows:
+        if "__extra__" in row:
+            errors.append(RowError(line, None, "more values than columns"))
+            continue
+        code, stratum, raw = row.get("agency", ""), row.get("stratum", "")[:80], row.get("transactions", "")
+        if code not in scope:
+            errors.append(RowError(line, "agency", f"'{code}' is not an agency of wave {wave.slug}"))
+        if (code, stratum) in seen:
+            errors.append(RowError(line, "stratum", "this agency and stratum appear twice"))
+        seen.add((code, stratum))
+        number = _whole(raw)
+        if number is None:
+            message = ("counts cannot be negative" if raw.strip().startswith("-")
+                       else "expected a whole number of transactions (0 or more)")
+            errors.append(RowError(line, "transactions", message))
+        if code in scope and number is not None:
+            parsed.append((scope[code], stratum, number))
+    if errors:
+        raise ImportRejected(errors)
+    return parsed
+
+
+def set_frame_counts(wave: Wave, rows: list[tuple[int, dict]], actor: User | None = None) -> int:
+    parsed = parse_counts(wave, rows)
+    before = {"rows": len(frame_rows(wave))}
+    db.session.execute(delete(FrameCount).where(FrameCount.wave_id == wave.id))
+    for agency, stratum, number in parsed:
+        db.session.add(FrameCount(wave_id=wave.id, agency_id=agency.id, stratum=stratum, transactions=number))
+    wave.data_version += 1  # the design weights change
+    db.session.flush()
+    audit.record("wave.frame_counts", "wave", wave.slug, user=actor, before=before,
+                 after={"rows": len(parsed), "transactions": sum(n for _, _, n in parsed)})
+    return len(parsed)
+
+
+def import_counts(wave: Wave, data: bytes | str, actor: User | None = None) -> int:
+    _, rows = read_rows(data, required=("agency", "transactions"))
+    return set_frame_counts(wave, list(rows), actor)
+
+
+def margin_rows(wave: Wave) -> list[tuple[str, str, float]]:
+    return [tuple(r) for r in db.session.execute(
+        select(Margin.variable, Margin.category, Margin.total).where(Margin.wave_id == wave.id)
+        .order_by(Margin.variable, Margin.category)).all()]
+
+
+def _categories(wave: Wave, variable: str) -> set[str] | None:
+    """Allowed categories of a margin variable; None = unknown variable."""
+    if variable == "agency":
+        return {a.code for a in wave.agencies}
+    if variable == "block":
+        return {a.block.code for a in wave.agencies}
+    if variable == "channel":
+        return set(wave.channels or [])
+    questionnaire = questionnaire_of(wave.survey_version)
+    try:
+        question = questionnaire.question(variable)
+    except KeyError:
+        return None
+    points = choices(question, questionnaire.scales)
+    return {str(c.value) for c in points} if points else None
+
+
+def parse_margins(wave: Wave, rows: list[tuple[int, dict]]) -> list[tuple[str, str, float]]:
+    errors, parsed, seen = [], [], set()
+    totals: dict[str, float] = defaultdict(float)
+    first_line: dict[str, int] = {}
+    for line, row in rows:
+        if "__extra__" in row:
+            errors.append(RowError(line, None, "more values than columns"))
+            continue
+        variable, category, raw = row.get("variable", ""), row.get("category", ""), row.get("total", "")
+        allowed = _categories(wave, variable)
+        if allowed is None:
+            errors.append(RowError(line, "variable", f"'{variable}' is not agency, block, channel or a "
+                                   "question with fixed answers"))
+        elif category not in allowed:
+            errors.append(RowError(line, "category", f"'{category}' is not a category of {variable} "
+                                   f"(expected one of {', '.join(sorted(allowed)[:12])})"))
+        if (variable, category) in seen:
+            errors.append(RowError(line, "category", "this variable and category appear twice"))
+        seen.add((variable, category))
+        try:
+            total = float(raw.replace(",", "."))
+        except ValueError:
+            total = math.nan
+        if not math.isfinite(total) or total < 0:
+            errors.append(RowError(line, "total", "totals cannot be negative" if total < 0
+                                   else "expected a number (0 or more)"))
+            continue
+        totals[variable] += total
+        first_line.setdefault(variable, line)
+        parsed.append((variable, category, total))
+    if len(totals) > 1:
+        reference = max(totals.values())
+        for variable, total in totals.items():
+            if abs(total - reference) > max(0.5, 1e-6 * reference):
+                errors.append(RowError(first_line[variable], "total",
+                                       f"the totals of {variable} add up to {total:g}, other variables to "
+                                       f"{reference:g}: every variable must describe the same population"))
+    if errors:
+        raise ImportRejected(errors)
+    return parsed
+
+
+def set_margins(wave: Wave, rows: list[tuple[int, dict]], actor: User | None = None) -> int:
+    parsed = parse_margins(wave, rows)
+    db.session.execute(delete(Margin).where(Margin.wave_id == wave.id))
+    for variable, category, total in parsed:
+        db.session.add(Margin(wave_id=wave.id, variable=variable, category=category, total=total))
+    wave.data_version += 1
+    db.session.flush()
+    audit.record("wave.margins", "wave", wave.slug, user=actor,
+                 after={"variables": sorted({v for v, _, _ in parsed}), "rows": len(parsed)})
+    return len(parsed)
+
+
+def import_margins(wave: Wave, data: bytes | str, actor: User | None = None) -> int:
+    _, rows = read_rows(data, required=("variable", "category", "total"))
+    return set_margins(wave, list(rows), actor)
