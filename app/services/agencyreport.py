@@ -64,7 +64,7 @@ def comments(wave: Wave, agency: Agency) -> list[str]:
 
 
 def trend_title() -> str:
-    return _("Index across waves with 95% confidence intervals")
+    return _("Index across waves with confidence intervals")
 
 
 def report(wave: Wave, agency: Agency) -> dict:

@@ -122,9 +122,14 @@ def rankings(wave: Wave, filters: Filters) -> list[dict]:
         part = table[table["block"] == block.code]
         if part.empty:
             continue
-        ranked = rank_table(part, measure=measure, by="agency", n_sim=RANK_SIMULATIONS,
-                            min_n_eff=RANK_MIN_N_EFF)
-        ranked = ranked.drop(columns=["rate", "se", "n_eff", "measure"]).merge(part, on="agency")
+        if ((part["n_eff"] >= RANK_MIN_N_EFF) & part["rate"].notna()).any():
+            ranked = rank_table(part, measure=measure, by="agency", n_sim=RANK_SIMULATIONS,
+                                min_n_eff=RANK_MIN_N_EFF).drop(columns=["rate", "se", "n_eff", "measure"])
+        else:  # nobody rankable (rank_table needs at least one row to rank)
+            ranked = part[["agency"]].assign(p_top=np.nan, flagged=True)
+            for col in ("rank", "rank_lower", "rank_upper", "tier"):
+                ranked[col] = pd.array([pd.NA] * len(ranked), dtype="Int64")
+        ranked = ranked.merge(part, on="agency")
         ranked["suppressed"] = ranked["n"] < minimum
         for col in ("rate", "se", "ci_lower", "ci_upper", "n_eff", "deff"):
             ranked.loc[ranked["suppressed"], col] = np.nan

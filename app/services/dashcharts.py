@@ -44,6 +44,12 @@ def names(wave: Wave) -> dict[str, str]:
     return out
 
 
+def _level(wave: Wave) -> str:
+    from app.i18n import percent
+
+    return percent(float((wave.settings or {}).get("level", 0.95)), 0)
+
+
 def labels() -> dict[str, str]:
     return {"rate": _("Satisfied (%)"), "tier": _("Tier"), "unranked": _("Not ranked (small sample)"),
             "period": _("Wave"), "n_eff": _("Effective sample size"), "points": _("Agencies")}
@@ -61,7 +67,7 @@ def factor_chart(wave: Wave, factors: pd.DataFrame, chart_id: str = "factors") -
     from analysis import charts
 
     text = names(wave)
-    title = _("Factor indices with 95% confidence intervals")
+    title = _("Factor indices with %(level)s confidence intervals", level=_level(wave))
     fig = charts.factor_bars(factors, names={m: text.get(m, m) for m in factors["measure"]},
                              labels=labels(), title=title)
     fig.update_yaxes(autorange="reversed")
@@ -72,7 +78,7 @@ def criteria_chart(wave: Wave, criteria: pd.DataFrame, chart_id: str = "criteria
     from analysis import charts
 
     text = names(wave)
-    title = _("Criteria with 95% confidence intervals")
+    title = _("Criteria with %(level)s confidence intervals", level=_level(wave))
     short = {m: f"{m} · {text.get(m, m)[:48]}" for m in criteria["measure"]}
     fig = charts.factor_bars(criteria, names=short, labels=labels(), title=title)
     fig.update_yaxes(autorange="reversed")

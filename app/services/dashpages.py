@@ -91,7 +91,7 @@ def trends_page() -> dict:
         chart = None
         if len(tables["province"]):
             chart = dashcharts.trend_chart(tables["province"], "province-trend",
-                                           _("Provincial index across waves with 95% confidence intervals"))
+                                           _("Provincial index across waves with confidence intervals"))
         return {"tables": tables, "chart": chart, "wave_labels": [w.name(lang) for w in waves]}
 
     return dashboard.cached(key, build)

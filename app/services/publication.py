@@ -44,6 +44,8 @@ def methodology(wave: Wave) -> dict:
         "frame_counts": frame[0] or 0,
         "frame_total": int(frame[1] or 0),
         "margins": margins,
+        "raked": bool(margins) and settings.get("rake", True),
+        "fpc": bool(settings.get("fpc")),
         "weights_min": float(weights.min()) if len(weights) else None,
         "weights_max": float(weights.max()) if len(weights) else None,
         "n_eff": n_eff,

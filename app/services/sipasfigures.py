@@ -33,19 +33,26 @@ def _late_column(questionnaire: Questionnaire, data: pd.DataFrame) -> pd.Series 
     return None
 
 
-def _domain_rows(table: pd.DataFrame, filters: dashboard.Filters, by: list[str]) -> pd.DataFrame:
-    rows = table
+def _in_domain(data: pd.DataFrame, filters: dashboard.Filters) -> pd.Series:
+    inside = pd.Series(True, index=data.index)
     if filters.block:
-        rows = rows[rows["block"] == filters.block]
+        inside &= data["block"] == filters.block
     if filters.channel:
-        rows = rows[rows["channel"].astype(str) == filters.channel]
+        inside &= data["channel"].astype(str) == filters.channel
     if filters.service_field:
-        rows = rows[pd.to_numeric(rows["service_field"], errors="coerce") == float(filters.service_field)]
-    return rows.drop(columns=[c for c in by if c in rows.columns]).reset_index(drop=True)
+        inside &= pd.to_numeric(data["service_field"], errors="coerce") == float(filters.service_field)
+    return inside
 
 
-def _by(filters: dashboard.Filters) -> list[str]:
-    return (["block"] if filters.block else []) + filters.dims
+def _estimate(run, filters: dashboard.Filters) -> pd.DataFrame | None:
+    """Run an estimator on the whole sample with the filter as a domain; None if it is empty."""
+    try:
+        table = run(["_domain"] if filters.as_args() else None)
+    except ValueError:  # an empty domain: nobody in the subpopulation answered
+        return None
+    if filters.as_args():
+        table = table[table["_domain"] == "in"].drop(columns=["_domain"])
+    return table.reset_index(drop=True)
 
 
 def figures(wave: Wave, filters: dashboard.Filters) -> dict:
@@ -58,29 +65,27 @@ def figures(wave: Wave, filters: dashboard.Filters) -> dict:
     out: dict = {"late": None, "apology": None, "decision766": None, "expectations": None}
     if data.empty:
         return out
-    by = _by(filters) or None
+    data = data.assign(_domain=np.where(_in_domain(data, filters), "in", "out"))
     design = dashboard.design(wave)
     late = _late_column(questionnaire, data)
     if late is not None:
-        marked = data.assign(_late=np.where(late.isna(), np.nan, late + 1))  # 2 = late, 1 = on time
-        table = compute_rates(marked, ["_late"], by=by, satisfied=(2,), **design)
-        out["late"] = _first(_domain_rows(table, filters, by or []))
+        marked = data.assign(_late=np.where(late.isna(), np.nan, late + 1), _is_late=late)  # 2 = late
+        out["late"] = _first(_estimate(lambda by: compute_rates(marked, ["_late"], by=by, satisfied=(2,),
+                                                                **design), filters))
         if "apology" in data.columns:
-            marked = data.assign(_is_late=late)
-            table = sipas.apology_rate(marked, late="_is_late", apology="apology", by=by, **design)
-            out["apology"] = _first(_domain_rows(table, filters, by or []))
+            out["apology"] = _first(_estimate(lambda by: sipas.apology_rate(
+                marked, late="_is_late", apology="apology", by=by, **design), filters))
     areas = expectation_codes(questionnaire)
     if areas:
-        table = sipas.expectation_shares(data, areas, top=(3,), by=by, **design)
-        out["expectations"] = _domain_rows(table, filters, by or [])
+        out["expectations"] = _estimate(lambda by: sipas.expectation_shares(data, areas, top=(3,), by=by,
+                                                                            **design), filters)
     if questionnaire.definition.kind == "per_case" and late is not None:
         marked = data.assign(_overdue=late, _complaint=data.get("complaint"))
-        table = sipas.decision766(marked, overdue="_overdue", complaint="_complaint",
-                                  rating="satisfaction" if "satisfaction" in data else None,
-                                  negative=(1,), by=by, **design)
-        out["decision766"] = _first(_domain_rows(table, filters, by or []))
+        out["decision766"] = _first(_estimate(lambda by: sipas.decision766(
+            marked, overdue="_overdue", complaint="_complaint",
+            rating="satisfaction" if "satisfaction" in data else None, negative=(1,), by=by, **design), filters))
     return out
 
 
-def _first(table: pd.DataFrame) -> dict | None:
-    return table.iloc[0].to_dict() if len(table) else None
+def _first(table: pd.DataFrame | None) -> dict | None:
+    return table.iloc[0].to_dict() if table is not None and len(table) else None

@@ -1,0 +1,77 @@
+"""The dashboard in headless Chromium: charts drawn under the CSP, screenshots, axe scan."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from app.extensions import db
+from tests import factories
+
+pytestmark = pytest.mark.browser
+ROOT = Path(__file__).resolve().parents[3]
+AXE = ROOT / "tests" / "node_modules" / "axe-core" / "axe.min.js"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run"]
+
+
+@pytest.fixture
+def server(app):
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("needs Debian's chromium (make browser-deps)")
+    factories.demo_wave(responses=900)
+    db.session.remove()
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.server_port}"
+    srv.shutdown()
+
+
+@pytest.fixture
+def page(server, make_user):
+    from playwright.sync_api import sync_playwright
+
+    user, password = make_user("official")
+    email = user.email
+    db.session.remove()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.errors = []
+        page.on("pageerror", lambda e: page.errors.append(str(e)))
+        page.goto(f"{server}/login")
+        page.fill("input[name=email]", email)
+        page.fill("input[name=password]", password)
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
+        yield page
+        browser.close()
+
+
+def serious_violations(page) -> list:
+    # Evaluated through the DevTools protocol: the page's CSP (rightly) refuses an injected <script>.
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    result = page.evaluate("async () => await axe.run(document)")
+    return [(v["id"], v["help"], len(v["nodes"])) for v in result["violations"]
+            if v["impact"] in ("serious", "critical")]
+
+
+@pytest.mark.parametrize("width", [1280, 360])
+def test_dashboard_and_agency_page_draw_their_charts_and_pass_axe(server, page, width):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.set_viewport_size({"width": width, "height": 900})
+    for name, path in (("dashboard", "/dashboard/demo"), ("agency", "/dashboard/demo/agencies/SNV")):
+        page.goto(server + path)
+        page.wait_for_selector(".chart .main-svg", timeout=20_000)
+        charts = page.locator(".chart").count()
+        drawn = page.locator(".chart .main-svg").count()
+        assert charts >= 2 and drawn >= charts, (name, charts, drawn)
+        assert page.locator("table.data").count() >= charts
+        page.screenshot(path=str(ARTIFACTS / f"{name}-{width}.png"), full_page=True)
+        if AXE.exists():
+            assert serious_violations(page) == [], name
+    assert page.errors == []
