@@ -18,7 +18,7 @@ DEFAULTS: dict[str, Any] = {
     "LANGUAGES": ("vi", "en"),
     "MAX_CONTENT_LENGTH": 64 * 1024,
     "INVITATION_DAYS": 30,
-    "API_TOKEN_HOURS": 12,
+    "API_TOKEN_HOURS": 12,  # nosec B105 - a lifetime in hours, not a secret
     "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
     "MIN_GROUP_SIZE": 10,
     "RATELIMIT_STORAGE_URI": "memory://",
@@ -26,7 +26,7 @@ DEFAULTS: dict[str, Any] = {
     # so submissions get a generous limit; guessing tokens is limited on the token pages.
     "RATE_LIMIT_SUBMIT": "60/minute;2000/hour",
     "RATE_LIMIT_LOGIN": "30/minute",
-    "RATE_LIMIT_TOKEN": "10/minute",
+    "RATE_LIMIT_TOKEN": "10/minute",  # nosec B105 - a rate limit, not a secret
     "RATE_LIMIT_INTEGRATION": "300/minute",
     "RATELIMIT_HEADERS_ENABLED": True,
     "SESSION_COOKIE_HTTPONLY": True,
