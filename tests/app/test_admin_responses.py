@@ -55,8 +55,8 @@ def test_exports_have_the_contract_columns_and_a_codebook_in_each_language(clien
     assert db.session.query(AuditEvent).filter_by(action="wave.export").count() == 3
 
 
-def test_the_detail_page_hides_dossier_codes(client, login_as):
-    wave = wave_with_responses(1)
+def test_the_detail_page_lists_the_answers(client, login_as):
+    wave_with_responses(1)
     login_as("admin")
     response = db.session.query(Response).first()
     page = client.get(f"/admin/responses/{response.id}").get_data(as_text=True)
