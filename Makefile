@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 FLASK := FLASK_DEBUG=$${FLASK_DEBUG:-1} $(BIN)/flask --app app
 NODE_TOOLS := tests/node_modules/axe-core/axe.min.js
 
-.PHONY: run test install translations messages test-only lint browser-deps clean
+.PHONY: run test install translations messages test-only lint browser-deps clean battery
 
 $(STAMP): setup.cfg setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,12 @@ test: install browser-deps test-only
 
 test-only:
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Reliability, security and load figures against gunicorn + the local PostgreSQL (not part of
+# `make test`; restarts PostgreSQL once during the crash test). BATTERY_ARGS=--short for CI.
+battery: install
+	$(BIN)/python -m pip install --quiet -e '.[battery]' > $(VENV)/pip-battery.log 2>&1 || (cat $(VENV)/pip-battery.log; exit 1)
+	$(BIN)/python -m battery $(BATTERY_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -18,7 +18,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from app.extensions import csrf, db, limiter, migrate
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"), render_as_batch=True, compare_type=True)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"),
+                     render_as_batch=True, compare_type=True)
     i18n.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
@@ -30,10 +31,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from app.admin import bp as admin_bp
     from app.api import bp as api_bp
     from app.auth import bp as auth_bp
+    from app.dashboard import bp as dashboard_bp
+    from app.dashboard import results_bp
     from app.public import bp as public_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(admin_bp)
+    app.register_blueprint(dashboard_bp, url_prefix="/dashboard")
+    app.register_blueprint(results_bp)
     return app

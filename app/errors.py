@@ -31,9 +31,12 @@ def handle_http(error: HTTPException):
     title, text = MESSAGES.get(code, (error.name, error.description))
     if isinstance(error, CSRFError):
         text = _l("The form expired or was sent from elsewhere. Please reload the page and try again.")
+    # Keep the exception's own headers (Allow on 405, Retry-After on 429, ...).
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
     if wants_json():
-        return api_error(code, text)
-    return render_template("errors/error.html", code=code, title=title, text=text), code
+        body, status = api_error(code, text)
+        return body, status, headers
+    return render_template("errors/error.html", code=code, title=title, text=text), code, headers
 
 
 def handle_unexpected(error: Exception):

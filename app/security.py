@@ -1,5 +1,5 @@
 """Security headers on every response."""
-from flask import Flask, Response
+from flask import Flask, Response, abort, request
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -16,5 +16,13 @@ def set_headers(response: Response) -> Response:
     return response
 
 
+def refuse_nul_in_forms() -> None:
+    """NUL cannot be stored in PostgreSQL text: refuse it in query strings and forms up front."""
+    if any("\x00" in k or "\x00" in v for source in (request.args, request.form)
+           for k, values in source.lists() for v in values):
+        abort(400)
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(refuse_nul_in_forms)
     app.after_request(set_headers)

@@ -1,6 +1,8 @@
 """The OpenAPI 3.1 description of /api/v1, served at /api/v1/openapi.json."""
 from __future__ import annotations
 
+from app.services.estimates import DOMAINS
+
 ERRORS = {"$ref": "#/components/schemas/Errors"}
 
 
@@ -14,7 +16,9 @@ def _errors(*codes: int) -> dict:
     return {str(c): _json(ERRORS, text[c]) for c in codes}
 
 
-SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
+DOMAIN_RE = "|".join(DOMAINS)
+SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string", "examples": ["demo"]},
+        "example": "demo"}
 
 COMPONENTS = {
     "securitySchemes": {
@@ -74,12 +78,14 @@ PATHS = {
         "summary": "Submit the answers of one invitation (exactly once)",
         "requestBody": {"required": True, "content": {"application/json": {"schema": {
             "type": "object", "required": ["invitation", "answers"], "additionalProperties": False,
-            "properties": {"invitation": {"type": "string"},
-                           "answers": {"type": "object", "additionalProperties": {}},
+            "properties": {"invitation": {"type": "string", "minLength": 16, "maxLength": 100,
+                                          "description": "the token at the end of the invitation link"},
+                           "answers": {"type": "object", "additionalProperties": {},
+                                       "description": "question code → value; validated against the wave's questionnaire"},
                            "language": {"enum": ["vi", "en"]}}}}}},
         "responses": {"201": _json({"type": "object", "required": ["receipt"],
                                     "properties": {"receipt": {"type": "string"}}}, "stored"),
-                      **_errors(400, 409, 413, 415, 429)}}},
+                      **_errors(400, 404, 409, 413, 415, 429)}}},
     "/api/v1/invitations": {"post": {
         "summary": "Create an invitation when a dossier closes (integration key)",
         "security": [{"apiKey": []}],
@@ -93,7 +99,8 @@ PATHS = {
     "/api/v1/waves/{slug}/estimates": {"get": {
         "summary": "Weighted satisfaction rates with standard errors and confidence intervals",
         "security": [{"bearer": []}],
-        "parameters": [SLUG, {"name": "by", "in": "query", "required": False, "schema": {"type": "string"},
+        "parameters": [SLUG, {"name": "by", "in": "query", "required": False, "schema": {
+                                  "type": "string", "pattern": f"^({DOMAIN_RE})(,({DOMAIN_RE}))*$"},
                               "description": "comma-separated domains: agency, block, channel, language"}],
         "responses": {"200": _json({"type": "object", "required": ["rows"], "properties": {
             "rows": {"type": "array", "items": {"$ref": "#/components/schemas/EstimateRow"}}}}, "estimates"),

@@ -21,7 +21,24 @@ def json_body() -> tuple[dict | None, tuple | None]:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return None, api_error(400, "the body is not a valid UTF-8 JSON object", None)
+    where = _nul_path(body)
+    if where is not None:
+        return None, api_error(400, "text must not contain NUL characters", where or None)
     return body, None
+
+
+def _nul_path(value, path: str = "") -> str | None:
+    """The path of the first string containing NUL (PostgreSQL text cannot hold it), else None."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        if isinstance(key, str) and "\x00" in key:
+            return path or str(key)
+        found = _nul_path(item, f"{path}.{key}" if path else str(key))
+        if found is not None:
+            return found
+    return None
 
 
 def errors_response(errors: list[tuple[str | None, str]], status: int = 400):
@@ -56,7 +73,7 @@ def submit_response():
     unknown = sorted(set(body) - {"invitation", "answers", "language"})
     if unknown:
         return errors_response([(k, "unknown field") for k in unknown])
-    if not isinstance(token, str) or not token:
+    if not isinstance(token, str) or not 16 <= len(token) <= 100:
         return api_error(400, "invitation must be the token string from the invitation link", "invitation")
     if not isinstance(answers, dict):
         return api_error(400, "answers must be an object {question code: value}", "answers")
@@ -65,7 +82,7 @@ def submit_response():
         return api_error(409, "this invitation has already been answered", "invitation")
     invitation = invitations.find_usable(token)
     if invitation is None:
-        return api_error(400, "unknown, expired or closed invitation", "invitation")
+        return api_error(404, "unknown, expired or closed invitation", "invitation")
     questionnaire = questionnaire_of(invitation.wave.survey_version)
     cleaned, field_errors = clean_answers(questionnaire, answers)
     if field_errors:

@@ -1,9 +1,39 @@
-from flask import render_template
+from flask import redirect, render_template, request, session, url_for
 
+from app.extensions import db, limiter
 from app.public import bp
-from app.services import waves
+from app.public.answer import SESSION_KEY
+from app.services import form_session, invitations, waves
+
+NO_STORE_PREFIXES = ("/s/", "/answer", "/k/", "/paper", "/link")
 
 
 @bp.get("/")
 def home():
     return render_template("public/home.html", waves=waves.open_waves())
+
+
+@bp.get("/s/<path:token>")
+@limiter.limit("20/minute;200/hour")
+def invitation(token: str):
+    """Exchange the token for a form session and leave this URL at once (history, referrers, logs)."""
+    found = invitations.find_usable(token)
+    if found is None:
+        # Unknown, used and expired tokens all get the same answer.
+        return redirect(url_for(".link_unavailable"), 303)
+    session[SESSION_KEY] = form_session.start("link", found.wave, found.agency, invitation=found)
+    db.session.commit()
+    return redirect(url_for(".answer"), 303)
+
+
+@bp.get("/link")
+def link_unavailable():
+    return render_template("public/unavailable.html", reason="link"), 404
+
+
+@bp.after_app_request
+def no_store(response):
+    # Answers in progress must not stay in a shared device's cache or back/forward history.
+    if request.path.startswith(NO_STORE_PREFIXES):
+        response.headers["Cache-Control"] = "no-store"
+    return response

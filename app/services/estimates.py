@@ -6,12 +6,14 @@ from collections.abc import Sequence
 
 import pandas as pd
 from flask import current_app
+from sqlalchemy import select
 
-from app.models import User, Wave
+from app.extensions import db
+from app.models import Agency, FrameCount, Margin, User, Wave
 from app.services.surveys import questionnaire_of
-from app.services.wavedata import data_version, wave_frame
+from app.services.wavedata import META, data_version, wave_frame
 
-DOMAINS = ("agency", "block", "channel", "language")
+DOMAINS = ("agency", "block", "channel", "language", "service_field")
 _cache: dict[tuple, pd.DataFrame] = {}
 
 
@@ -33,21 +35,43 @@ def compute(wave: Wave, by: Sequence[str] = ()) -> pd.DataFrame:
 
     questionnaire = questionnaire_of(wave.survey_version)
     items = questionnaire.rated_items
-    frame = wave_frame(wave, items)
+    settings = wave.settings or {}
+    margins = wave_margins(wave) if settings.get("rake", True) else None
+    extra = [] if margins is None else [v for v in margins["variable"].unique() if v not in DOMAINS]
+    frame = wave_frame(wave, [*items, *extra, *(c for c in by if c not in META)])
     if frame.empty:
         result = pd.DataFrame(columns=[*by, "measure", "n", "rate", "se", "ci_lower", "ci_upper", "deff", "n_eff"])
     else:
         frame["stratum_key"] = frame["agency"] + "|" + frame["stratum"].fillna("")
-        settings = wave.settings or {}
+        if settings.get("fpc"):
+            frame["population"] = stratum_populations(wave, frame)
         satisfied = sorted({v for code in items for v in questionnaire.satisfied_values(code)}) or [4, 5]
-        result = compute_rates(frame, items, factors=questionnaire.factor_items() or None,
-                               rule=questionnaire.rule or "pooled", by=list(by) or None, weight="weight",
-                               strata="stratum_key", satisfied=satisfied,
-                               ci=settings.get("ci", "logit"), level=float(settings.get("level", 0.95)))
+        try:
+            result = compute_rates(frame, items, factors=questionnaire.factor_items() or None,
+                                   rule=questionnaire.rule or "pooled", by=list(by) or None, weight="weight",
+                                   strata="stratum_key", fpc="population" if settings.get("fpc") else None,
+                                   margins=margins, satisfied=satisfied, ci=settings.get("ci", "logit"),
+                                   level=float(settings.get("level", 0.95)))
+        except ValueError as exc:  # margins that do not fit the data, fpc below the sample, ...
+            raise EstimateError("settings", f"the wave's weighting settings do not fit its data: {exc}") from exc
     if len(_cache) > 256:
         _cache.clear()
     _cache[key] = result
     return result
+
+
+def wave_margins(wave: Wave) -> pd.DataFrame | None:
+    rows = db.session.execute(select(Margin.variable, Margin.category, Margin.total)
+                              .where(Margin.wave_id == wave.id)).all()
+    return pd.DataFrame(rows, columns=["variable", "category", "total"]) if rows else None
+
+
+def stratum_populations(wave: Wave, frame: pd.DataFrame) -> pd.Series:
+    """N_h per respondent for the finite population correction (agency-level frame counts)."""
+    counts = dict(db.session.execute(select(Agency.code, FrameCount.transactions)
+                                     .join(Agency, Agency.id == FrameCount.agency_id)
+                                     .where(FrameCount.wave_id == wave.id, FrameCount.stratum == "")).all())
+    return frame["agency"].map(counts).astype(float)
 
 
 def _clean(value):

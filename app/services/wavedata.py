@@ -42,32 +42,67 @@ def design_weights(wave: Wave, frame: pd.DataFrame) -> np.ndarray:
     return np.array([t / n if t else 1.0 for t, n in zip(totals, sizes, strict=True)], dtype=float)
 
 
+_frames: dict[tuple, pd.DataFrame] = {}
+
+
 def wave_frame(wave: Wave, codes: Sequence[str] | None = None, *,
                include_excluded: bool = False) -> pd.DataFrame:
-    """One row per response: META columns, `stratum`, then one column per question code."""
+    """One row per response: META columns, `stratum`, then one column per question code.
+
+    The whole table is read once per data version (every estimate, filter and export of a wave
+    shares it); callers get their own copy of the columns they ask for.
+    """
+    key = (wave.id, data_version(wave), include_excluded)
+    full = _frames.get(key)
+    if full is None:
+        if len(_frames) > 8:
+            _frames.clear()
+        full = _frames[key] = _load(wave, include_excluded)
+    base = [c for c in full.columns if c in _BASE]
+    if codes is None:
+        return full.copy()
+    return full.reindex(columns=[*base, *codes]).copy()
+
+
+_BASE = {"response_id", "agency", "block", "channel", "language", "submitted_on", "stratum",
+         "excluded", "exclusion_reason", "weight"}
+
+
+def _load(wave: Wave, include_excluded: bool) -> pd.DataFrame:
     frame = _responses(wave, include_excluded)
     kept = ~frame["excluded"].astype(bool)
     frame["weight"] = np.nan
     frame.loc[kept, "weight"] = design_weights(wave, frame[kept])
     query = (select(Answer.response_id, Answer.question_code, Answer.value, Answer.text)
              .join(Response, Response.id == Answer.response_id).where(Response.wave_id == wave.id))
-    if codes is not None:
-        query = query.where(Answer.question_code.in_(list(codes)))
     if not include_excluded:
         query = query.where(Response.excluded.is_(False))
-    long = pd.DataFrame(db.session.execute(query).all(), columns=["response_id", "code", "value", "text"])
-    wanted = list(codes) if codes is not None else sorted(long["code"].unique())
-    for code in wanted:
-        frame[code] = np.nan
+    long = pd.DataFrame(_fetch_raw(query), columns=["response_id", "code", "value", "text"])
     if not long.empty:
         numeric = long[long["value"].notna()].pivot(index="response_id", columns="code", values="value")
         texts = long[long["text"].notna()].pivot(index="response_id", columns="code", values="text")
         index = frame.set_index("response_id").index
-        for code in numeric.columns:
-            frame[code] = numeric[code].reindex(index).to_numpy()
-        for code in texts.columns:
-            frame[code] = texts[code].reindex(index).to_numpy(dtype=object)
+        for code in sorted(long["code"].unique()):
+            if code in texts.columns:
+                frame[code] = texts[code].reindex(index).to_numpy(dtype=object)
+            elif code in numeric.columns:
+                frame[code] = numeric[code].reindex(index).to_numpy()
+            else:
+                frame[code] = np.nan
     return frame
+
+
+def _fetch_raw(query) -> list[tuple]:
+    """Plain tuples from the driver: a wave has up to millions of answers, and building a
+    SQLAlchemy Row for each costs more than reading them."""
+    connection = db.session.connection()
+    compiled = query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(str(compiled))
+        return cursor.fetchall()
+    finally:
+        cursor.close()
 
 
 def data_version(wave: Wave) -> tuple[int, int, int]:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
 from analysis.intervals import proportion_ci
 from analysis.rates import compute_rates
-import pandas as pd
 
 
 @pytest.mark.parametrize("count,n", [(3, 20), (45, 60), (180, 200), (500, 1000)])

@@ -116,11 +116,20 @@ def test_unknown_and_expired_tokens_get_the_same_answer(client, tokens, answers,
     expired = [t for t in tokens if invitations.find_any(t).id == invitation.id][0]
     a = post(client, {"invitation": expired, "answers": answers})
     b = post(client, {"invitation": "A" * 32, "answers": answers})
-    assert a.status_code == b.status_code == 400 and a.get_json() == b.get_json()
+    assert a.status_code == b.status_code == 404 and a.get_json() == b.get_json()
 
 
 def test_a_closed_wave_takes_no_more_responses(client, tokens, answers, wave):
     wave.status = "closed"
     db.session.commit()
-    assert post(client, {"invitation": tokens[0], "answers": answers}).status_code == 400
+    assert post(client, {"invitation": tokens[0], "answers": answers}).status_code == 404
+    assert stored() == 0
+
+
+def test_nul_characters_are_refused_not_a_server_error(client, tokens, answers):
+    response = post(client, {"invitation": tokens[0], "answers": dict(answers, comments="a\x00b")})
+    assert response.status_code == 400 and response.get_json()["errors"][0]["field"] == "answers.comments"
+    token = client.post("/api/v1/auth/token", json={"email": "a\x00@example.org", "password": "x"})
+    assert token.status_code == 400
+    assert client.post("/login", data={"email": "a\x00b", "password": "x"}).status_code == 400
     assert stored() == 0

@@ -6,7 +6,7 @@ import pytest
 def test_api_submissions_are_rate_limited_per_address(client, app_config):
     statuses = [client.post("/api/v1/responses", json={"invitation": "x" * 30, "answers": {}}).status_code
                 for _ in range(7)]
-    assert statuses[:5] == [400] * 5
+    assert statuses[:5] == [404] * 5
     assert statuses[5:] == [429, 429]
     assert client.post("/api/v1/responses", json={}).get_json()["errors"][0]["message"]
 

@@ -1,0 +1,26 @@
+"""Lookups shared by the dashboard routes: 404 for unknown waves and agencies, 403 for scope."""
+from __future__ import annotations
+
+from flask import abort
+
+from app.auth import can_see_agency, current_user
+from app.models import Agency, Wave
+from app.services import agencies, waves
+
+STAFF = ("admin", "official")
+
+
+def wave_or_404(slug: str) -> Wave:
+    wave = waves.get_wave(slug)
+    if wave is None:
+        abort(404)
+    return wave
+
+
+def agency_or_404(wave: Wave, code: str) -> Agency:
+    agency = agencies.by_code(code)
+    if agency is None or agency.id not in {a.id for a in wave.agencies}:
+        abort(404)
+    if not can_see_agency(current_user(), agency.id):
+        abort(403)
+    return agency

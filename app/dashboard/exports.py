@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from flask import Response, render_template
+
+from app.auth import roles_required
+from app.dashboard import bp
+from app.dashboard.common import STAFF, wave_or_404
+from app.services import dashboard, dashpages, reports
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def attachment(body: bytes, filename: str, mimetype: str) -> Response:
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.get("/<slug>/report.xlsx")
+@roles_required(*STAFF)
+def report_xlsx(slug: str):
+    wave = wave_or_404(slug)
+    return attachment(reports.workbook(wave), f"{wave.slug}-report.xlsx", XLSX)
+
+
+@bp.get("/<slug>/estimates.csv")
+@roles_required(*STAFF)
+def estimates_csv(slug: str):
+    wave = wave_or_404(slug)
+    return attachment(reports.estimates_csv(wave), f"{wave.slug}-estimates.csv", "text/csv; charset=utf-8")
+
+
+@bp.get("/<slug>/print")
+@roles_required(*STAFF)
+def print_report(slug: str):
+    wave = wave_or_404(slug)
+    return render_template("dashboard/print.html", **dashpages.wave_page(wave, dashboard.Filters()))

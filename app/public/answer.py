@@ -1,0 +1,110 @@
+"""The questionnaire pages for link and kiosk respondents (the form session says which)."""
+from __future__ import annotations
+
+from flask import abort, redirect, render_template, request, session, url_for
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db, limiter
+from app.i18n import current_language
+from app.public import bp
+from app.public.forms import BadForm, read_page
+from app.public.formview import page_view
+from app.services import answering, collect, form_session, kiosk
+from app.services.surveys import questionnaire_of
+
+SESSION_KEY = "fs"
+
+
+def current_form():
+    """The form session of this browser, checked: (row, None) or (None, a page to return)."""
+    row = form_session.find(session.get(SESSION_KEY))
+    if row is None:
+        return None, (render_template("public/unavailable.html", reason="session"), 404)
+    if row.channel == "kiosk":
+        key = kiosk.find(request.cookies.get(kiosk.COOKIE), row.agency)
+        if key is None or key.id != row.kiosk_key_id:
+            return None, (render_template("public/kiosk_forbidden.html"), 403)
+    if row.done_at is not None and row.receipt:
+        return None, redirect(url_for(".thanks"), 303) if request.method == "GET" else already(row)
+    reason = collect.unavailable_reason(row)
+    if reason:
+        return None, already(row) if reason == "answered" else (
+            render_template("public/unavailable.html", reason=reason), 410)
+    return row, None
+
+
+def already(row):
+    return render_template("public/already.html", row=row), 409
+
+
+def render_page(row, q, page, answers, values=None, errors=None, revealed=None, status=200):
+    lang = current_language()
+    view = page_view(q, page, answers, lang, values=values, errors=errors)
+    description = q.definition.description
+    return render_template("public/page.html", row=row, q=q, lang=lang, revealed=revealed,
+                           survey_title=getattr(q.definition.title, lang),
+                           intro=getattr(description, lang) if description else None, **view), status
+
+
+@bp.get("/answer")
+def answer():
+    row, problem = current_form()
+    if problem:
+        return problem
+    q = questionnaire_of(row.wave.survey_version)
+    return render_page(row, q, row.page, row.answers)
+
+
+@bp.post("/answer")
+@limiter.limit("60/minute;600/hour")
+def answer_post():
+    row, problem = current_form()
+    if problem:
+        return problem
+    q = questionnaire_of(row.wave.survey_version)
+    try:
+        posted = read_page(request, q)
+    except BadForm as exc:
+        return render_template("public/unavailable.html", reason="bad", message=exc.args[0]), 400
+    page = posted.page if posted.page is not None and posted.page <= row.page else None
+    if page is None or page >= len(answering.pages(q)):
+        abort(400)
+    if posted.action == "back":
+        form_session.save(row, row.answers, answering.next_page(q, page, row.answers, -1) or 0)
+        db.session.commit()
+        return redirect(url_for(".answer"), 303)
+    result = answering.answer_page(q, page, posted.raw, row.answers, posted.shown)
+    if result.errors:
+        return render_page(row, q, page, result.answers, posted.raw, result.errors, status=400)
+    following = answering.next_page(q, page, result.answers)
+    form_session.save(row, result.answers, page if result.revealed else (following or page))
+    if result.revealed or following is not None:
+        db.session.commit()
+        if result.revealed:
+            return render_page(row, q, page, result.answers, revealed=result.revealed)
+        return redirect(url_for(".answer"), 303)
+    return _finish(row, q)
+
+
+def _finish(row, q):
+    try:
+        outcome = collect.finish(row, current_language())
+        if outcome.errors:
+            form_session.save(row, row.answers, outcome.page)
+            db.session.commit()
+            return render_page(row, q, outcome.page, row.answers, errors=outcome.errors, status=400)
+        db.session.commit()
+    except (collect.AlreadyAnswered, IntegrityError):
+        db.session.rollback()
+        return already(row)
+    return redirect(url_for(".thanks"), 303)
+
+
+@bp.get("/answer/thanks")
+def thanks():
+    row = form_session.find(session.get(SESSION_KEY))
+    if row is None or row.done_at is None or not row.receipt:
+        return render_template("public/unavailable.html", reason="session"), 404
+    if row.channel == "kiosk":
+        session.pop(SESSION_KEY, None)  # the next person starts afresh; nothing stays behind
+    return render_template("public/thanks.html", row=row, receipt=row.receipt)

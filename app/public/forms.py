@@ -1,0 +1,68 @@
+"""Reading a posted questionnaire page: content type, UTF-8, fields → raw answers."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from flask import Request
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+from wtforms.validators import DataRequired, Length, Regexp
+
+from app.services.answering import form_value
+from survey_definitions import Questionnaire
+
+FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
+RESERVED = frozenset({"csrf_token", "_page", "_shown", "action"})
+PAPER_RESERVED = RESERVED | {"form_number", "wave"}
+
+
+class BadForm(ValueError):
+    """The request is not a readable web form; ``message`` is shown to the respondent."""
+
+
+@dataclass
+class PostedPage:
+    raw: dict[str, Any]
+    shown: set[str]
+    action: str
+    page: int | None
+
+
+def check_utf8(request: Request) -> None:
+    """Werkzeug keeps undecodable bytes as %XX text: refuse such a body instead of storing it."""
+    if request.mimetype != "application/x-www-form-urlencoded":
+        return
+    for pair in request.get_data(cache=True).split(b"&"):
+        try:
+            unquote_to_bytes(pair.replace(b"+", b" ").decode("ascii")).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BadForm(_l("The form contained text that is not valid UTF-8. Please type it again.")) from exc
+
+
+def read_page(request: Request, q: Questionnaire, reserved: frozenset[str] = RESERVED) -> PostedPage:
+    if request.mimetype not in FORM_TYPES:
+        raise BadForm(_l("The answers must be sent from the questionnaire's web form."))
+    check_utf8(request)
+    form = request.form
+    raw: dict[str, Any] = {}
+    codes = {question.code for question in q.questions}
+    for key in form:
+        if key in reserved:
+            continue
+        values = form.getlist(key)
+        raw[key] = form_value(q.question(key), values) if key in codes else values[0]
+    page = form.get("_page", "")
+    return PostedPage(raw=raw, shown=set(form.get("_shown", "").split()), action=form.get("action", "next"),
+                      page=int(page) if page.isdigit() and len(page) < 4 else None)
+
+
+class PaperStartForm(FlaskForm):
+    """Which wave and which paper form is being keyed in."""
+
+    wave = SelectField(_l("Survey wave"), validators=[DataRequired()])
+    form_number = StringField(_l("Number printed on the paper form"), validators=[
+        DataRequired(), Length(max=40),
+        Regexp(r"^[A-Za-z0-9][A-Za-z0-9./-]*$", message=_l("Use letters, digits, dots, dashes or slashes."))])

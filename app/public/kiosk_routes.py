@@ -1,0 +1,69 @@
+"""Kiosk at an agency's desk: a device holding the agency's kiosk key starts one response after another."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import abort, current_app, redirect, render_template, request, session, url_for
+
+from app.extensions import db, limiter
+from app.public import bp
+from app.public.answer import SESSION_KEY
+from app.services import agencies, form_session, kiosk
+
+KEY_LIFETIME = timedelta(days=400)  # the longest browsers keep a cookie
+
+
+def _agency(code: str):
+    agency = agencies.by_code(code)
+    if agency is None or not agency.active:
+        abort(404)
+    return agency
+
+
+def _device_key(agency):
+    return kiosk.find(request.cookies.get(kiosk.COOKIE), agency)
+
+
+@bp.get("/k/<code>")
+@limiter.limit("60/minute")
+def kiosk_home(code: str):
+    agency = _agency(code)
+    setup_key = request.args.get("key")
+    if setup_key is not None:
+        if kiosk.find(setup_key, agency) is None:
+            return render_template("public/kiosk_forbidden.html"), 403
+        response = redirect(url_for(".kiosk_home", code=agency.code), 303)
+        response.set_cookie(kiosk.COOKIE, setup_key, max_age=KEY_LIFETIME, httponly=True, samesite="Lax",
+                            secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+        return response
+    if _device_key(agency) is None:
+        return render_template("public/kiosk_forbidden.html"), 403
+    session.pop(SESSION_KEY, None)
+    return render_template("public/kiosk_start.html", agency=agency, wave=kiosk.wave_for(agency))
+
+
+@bp.post("/k/<code>/start")
+@limiter.limit("20/minute;400/hour")
+def kiosk_start(code: str):
+    agency = _agency(code)
+    key = _device_key(agency)
+    if key is None:
+        return render_template("public/kiosk_forbidden.html"), 403
+    wave = kiosk.wave_for(agency)
+    if wave is None:
+        return redirect(url_for(".kiosk_home", code=agency.code), 303)
+    kiosk.touch(key)
+    session[SESSION_KEY] = form_session.start("kiosk", wave, agency, kiosk_key=key)
+    db.session.commit()
+    return redirect(url_for(".answer"), 303)
+
+
+@bp.post("/k/<code>/reset")
+def kiosk_reset(code: str):
+    """Start over: the answers of the person who walked away are deleted, not kept."""
+    agency = _agency(code)
+    row = form_session.find(session.pop(SESSION_KEY, None))
+    if row is not None and row.channel == "kiosk" and row.agency_id == agency.id and row.done_at is None:
+        form_session.discard(row)
+        db.session.commit()
+    return redirect(url_for(".kiosk_home", code=agency.code), 303)

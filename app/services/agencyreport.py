@@ -1,0 +1,107 @@
+"""One agency in one wave: criteria with intervals, compared with the province; trend; comments.
+
+The agency is part of the province, so the two estimates are not independent. With strata =
+agencies, the province rate is (to first order) the weight-share-weighted mean of stratum rates,
+so Cov(R_agency, R_province) ≈ s · Var(R_agency) with s the agency's share of the province's
+weights; that covariance goes to analysis.ranking.compare, Holm-adjusted across the criteria.
+"""
+from __future__ import annotations
+
+import pandas as pd
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Agency, Answer, CommentReview, Response, Wave
+from app.services import dashboard, estimates, trends
+from app.services.surveys import questionnaire_of
+
+COMMENT_LIMIT = 50
+SHOWN = 3  # strongest and weakest criteria listed
+
+
+def weight_share(wave: Wave, agency: Agency) -> float:
+    data = dashboard.frame(wave)
+    total = data["weight"].sum()
+    return float(data.loc[data["agency"] == agency.code, "weight"].sum() / total) if total else 0.0
+
+
+def comparison(wave: Wave, agency: Agency, mine: pd.DataFrame, province: pd.DataFrame) -> pd.DataFrame:
+    """Per measure: agency and province rates, difference, its CI, Holm p, significant flag."""
+    from analysis.ranking import compare
+
+    level = float((wave.settings or {}).get("level", 0.95))
+    both = mine.merge(province, on="measure", suffixes=("", "_province"))
+    both = both[both["rate"].notna() & both["se"].notna()].reset_index(drop=True)
+    if both.empty:
+        return both
+    share = weight_share(wave, agency)
+    result = compare(both["rate"], both["se"], both["rate_province"], both["se_province"],
+                     cov=share * both["se"] ** 2, level=level, adjust="holm")
+    both["difference"] = result["difference"]
+    both["diff_lower"], both["diff_upper"] = result["ci_lower"], result["ci_upper"]
+    both["p_adjusted"] = result["p_adjusted"]
+    both["significant"] = both["p_adjusted"] < 1 - level
+    return both
+
+
+def comments(wave: Wave, agency: Agency) -> list[str]:
+    """Approved free-text answers of the agency's respondents (newest first)."""
+    questionnaire = questionnaire_of(wave.survey_version)
+    codes = [q.code for q in questionnaire.questions if q.type == "text"]
+    if not codes:
+        return []
+    query = (select(Answer.text)
+             .join(Response, Response.id == Answer.response_id)
+             .join(CommentReview, (CommentReview.response_id == Answer.response_id)
+                   & (CommentReview.question_code == Answer.question_code))
+             .where(Response.wave_id == wave.id, Response.agency_id == agency.id,
+                    Response.excluded.is_(False), Answer.question_code.in_(codes),
+                    Answer.text.is_not(None), CommentReview.status == "approved")
+             .order_by(Response.id.desc()).limit(COMMENT_LIMIT))
+    return [t for t in db.session.scalars(query) if t and t.strip()]
+
+
+def trend_title() -> str:
+    return _("Index across waves with 95% confidence intervals")
+
+
+def report(wave: Wave, agency: Agency) -> dict:
+    minimum = current_app.config["MIN_GROUP_SIZE"]
+    questionnaire = questionnaire_of(wave.survey_version)
+    by_agency = estimates.compute(wave, ["agency"])
+    mine = by_agency[by_agency["agency"] == agency.code].drop(columns=["agency"]).reset_index(drop=True)
+    province = estimates.compute(wave, [])
+    n = int(mine["n"].max()) if len(mine) else 0
+    suppressed = n < minimum
+    factor_codes = list(questionnaire.factor_items())
+    out = {"n": n, "suppressed": suppressed, "overall": None, "factors": mine.iloc[0:0],
+           "criteria": mine.iloc[0:0], "comparison": pd.DataFrame(), "strongest": [], "weakest": [],
+           "comments": [], "province_overall": _row(province, "overall")}
+    if not suppressed:
+        out["overall"] = _row(mine, "overall")
+        out["factors"] = mine[mine["measure"].isin(factor_codes)].reset_index(drop=True)
+        out["criteria"] = mine[mine["measure"].isin(questionnaire.rated_items)].reset_index(drop=True)
+        cmp = comparison(wave, agency, mine, province)
+        out["comparison"] = cmp
+        items = cmp[cmp["measure"].isin(questionnaire.rated_items)].sort_values("difference")
+        out["weakest"] = items.head(SHOWN).to_dict(orient="records")
+        out["strongest"] = items.tail(SHOWN).iloc[::-1].to_dict(orient="records")
+        out["comments"] = comments(wave, agency)
+    with_agency = [w for w in trends.ordered_waves() if agency.code in {a.code for a in w.agencies}]
+    mine_t = trends.series(with_agency, agency.name_vi if _lang() == "vi" else agency.name_en, agency.code)
+    province_t = trends.series(with_agency, _("Province"))
+    out["trend"] = pd.concat([trends.mark_changes(mine_t), trends.mark_changes(province_t)], ignore_index=True)
+    return out
+
+
+def _row(table: pd.DataFrame, measure: str) -> dict | None:
+    rows = table[table["measure"] == measure]
+    return rows.iloc[0].to_dict() if len(rows) else None
+
+
+def _lang() -> str:
+    from app.i18n import current_language
+
+    return current_language()

@@ -1,0 +1,186 @@
+"""A wave's dashboard figures: overall and factor indices, rankings per block, SIPAS extras.
+
+Everything is language-neutral data (DataFrames and dicts), cached per wave data version and
+filter; app.services.dashcharts turns it into translated figures and tables.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+import pandas as pd
+from flask import current_app
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Agency, Block, Wave
+from app.services import estimates
+from app.services.surveys import questionnaire_of
+from app.services.wavedata import data_version, wave_frame
+
+# Ranking needs a usable estimate: rows with a smaller Kish effective n are flagged, unranked.
+RANK_MIN_N_EFF = 30.0
+RANK_SIMULATIONS = 2000
+_cache: dict[tuple, object] = {}
+
+
+class DashboardError(ValueError):
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Filters:
+    block: str = ""
+    channel: str = ""
+    service_field: str = ""
+
+    @property
+    def dims(self) -> list[str]:
+        """Estimation domains the filter needs (block only narrows the rankings shown)."""
+        return [f for f in ("channel", "service_field") if getattr(self, f)]
+
+    def as_args(self) -> dict[str, str]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
+
+
+def cached(key: tuple, build):
+    """Memoise ``build()`` under ``key`` (which includes the wave's data version)."""
+    if key not in _cache:
+        if len(_cache) > 512:
+            _cache.clear()
+        _cache[key] = build()
+    return _cache[key]
+
+
+def version_key(wave: Wave) -> tuple:
+    return (wave.id, data_version(wave), tuple(sorted((wave.settings or {}).items(), key=str)))
+
+
+def service_fields(wave: Wave) -> list[int]:
+    questionnaire = questionnaire_of(wave.survey_version)
+    codes = {q.code for q in questionnaire.questions}
+    if "service_field" not in codes:
+        return []
+    return [c.value for c in questionnaire.question("service_field").options or []]
+
+
+def parse_filters(wave: Wave, args) -> Filters:
+    """Filters from query arguments; unknown values → DashboardError (a 400)."""
+    block = (args.get("block") or "").strip()
+    channel = (args.get("channel") or "").strip()
+    field = (args.get("service_field") or "").strip()
+    if block and block not in {a.block.code for a in wave.agencies}:
+        raise DashboardError("block", f"unknown block {block!r}")
+    if channel and channel not in (wave.channels or []):
+        raise DashboardError("channel", f"unknown channel {channel!r}")
+    if field and (not field.isdigit() or int(field) not in service_fields(wave)):
+        raise DashboardError("service_field", f"unknown service field {field!r}")
+    return Filters(block=block, channel=channel, service_field=field)
+
+
+def _select(table: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+    rows = table
+    if filters.channel:
+        rows = rows[rows["channel"].astype(str) == filters.channel]
+    if filters.service_field:
+        rows = rows[pd.to_numeric(rows["service_field"], errors="coerce") == float(filters.service_field)]
+    return rows.reset_index(drop=True)
+
+
+def rates(wave: Wave, filters: Filters, by: list[str]) -> pd.DataFrame:
+    """Estimates for the filtered subpopulation (as domains, never by subsetting the data)."""
+    return _select(estimates.compute(wave, [*filters.dims, *by]), filters)
+
+
+def agency_table() -> pd.DataFrame:
+    rows = db.session.execute(select(Agency.code, Agency.name_vi, Agency.name_en, Block.code)
+                              .join(Block, Block.id == Agency.block_id)).all()
+    return pd.DataFrame(rows, columns=["agency", "name_vi", "name_en", "block"])
+
+
+def measure_ranked(wave: Wave) -> str:
+    questionnaire = questionnaire_of(wave.survey_version)
+    return "overall" if questionnaire.overall else next(iter(questionnaire.factor_items()), "overall")
+
+
+def rankings(wave: Wave, filters: Filters) -> list[dict]:
+    """Per block: the ranking table with CI, n, rank interval, tier; small groups flagged."""
+    from analysis.ranking import rank_table
+
+    minimum = current_app.config["MIN_GROUP_SIZE"]
+    measure = measure_ranked(wave)
+    table = rates(wave, filters, ["agency"])
+    table = table[table["measure"] == measure]
+    info = agency_table()
+    table = table.merge(info, on="agency", how="left")
+    out = []
+    for block in wave_blocks(wave):
+        if filters.block and block.code != filters.block:
+            continue
+        part = table[table["block"] == block.code]
+        if part.empty:
+            continue
+        ranked = rank_table(part, measure=measure, by="agency", n_sim=RANK_SIMULATIONS,
+                            min_n_eff=RANK_MIN_N_EFF)
+        ranked = ranked.drop(columns=["rate", "se", "n_eff", "measure"]).merge(part, on="agency")
+        ranked["suppressed"] = ranked["n"] < minimum
+        for col in ("rate", "se", "ci_lower", "ci_upper", "n_eff", "deff"):
+            ranked.loc[ranked["suppressed"], col] = np.nan
+        out.append({"block": {"code": block.code, "name_vi": block.name_vi, "name_en": block.name_en},
+                    "measure": measure, "table": ranked})
+    return out
+
+
+def wave_blocks(wave: Wave) -> list:
+    blocks = {a.block.id: a.block for a in wave.agencies}
+    return sorted(blocks.values(), key=lambda b: (b.position, b.code))
+
+
+def overview(wave: Wave, filters: Filters) -> dict:
+    """Everything the wave dashboard shows, cached per data version and filter."""
+    from app.services import sipasfigures
+
+    def build() -> dict:
+        whole = rates(wave, filters, ["block"] if filters.block else [])
+        if filters.block:
+            whole = whole[whole["block"] == filters.block].reset_index(drop=True)
+        questionnaire = questionnaire_of(wave.survey_version)
+        factor_codes = list(questionnaire.factor_items())
+        return {
+            "overall": _row(whole, "overall"),
+            "factors": whole[whole["measure"].isin(factor_codes)].reset_index(drop=True),
+            "criteria": whole[whole["measure"].isin(questionnaire.rated_items)].reset_index(drop=True),
+            "rankings": rankings(wave, filters),
+            "extras": sipasfigures.figures(wave, filters),
+            "n": int(whole["n"].max()) if len(whole) else 0,
+        }
+
+    return cached(("overview", *version_key(wave), filters), build)
+
+
+def _row(table: pd.DataFrame, measure: str) -> dict | None:
+    rows = table[table["measure"] == measure]
+    return rows.iloc[0].to_dict() if len(rows) else None
+
+
+def frame(wave: Wave) -> pd.DataFrame:
+    """The wave's respondent table with every question, cached per data version."""
+    def build() -> pd.DataFrame:
+        data = wave_frame(wave)
+        data["stratum_key"] = data["agency"] + "|" + data["stratum"].fillna("")
+        if (wave.settings or {}).get("fpc") and len(data):
+            data["population"] = estimates.stratum_populations(wave, data)
+        return data
+
+    return cached(("frame", *version_key(wave)), build)
+
+
+def design(wave: Wave) -> dict:
+    """The design the wave's estimates use (estimates.compute): weights, strata, fpc, raking."""
+    settings = wave.settings or {}
+    return {"weight": "weight", "strata": "stratum_key", "ci": settings.get("ci", "logit"),
+            "level": float(settings.get("level", 0.95)),
+            "fpc": "population" if settings.get("fpc") else None,
+            "margins": estimates.wave_margins(wave) if settings.get("rake", True) else None}

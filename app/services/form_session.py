@@ -1,0 +1,78 @@
+"""Questionnaires in progress, kept on the server: the browser holds only a random key.
+
+An invitation token or a kiosk start is exchanged for a form session; its answers live here,
+page by page, until the response is stored (then they are cleared and ``done_at`` is set).
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+
+from app.extensions import db
+from app.models import Agency, FormSession, Invitation, KioskKey, Wave
+from app.models.base import utcnow
+from app.services.secrets import keyed_digest, new_token
+
+IDLE = timedelta(hours=3)
+PURPOSE = "form-session"
+
+
+def _hash(key: str) -> str:
+    return keyed_digest(key, PURPOSE)
+
+
+def start(channel: str, wave: Wave, agency: Agency, *, invitation: Invitation | None = None,
+          kiosk_key: KioskKey | None = None) -> str:
+    """Open a form session; returns the raw key for the browser's session cookie."""
+    now = utcnow()
+    # Housekeeping: sessions idle for longer than IDLE are of no use to anyone.
+    db.session.execute(delete(FormSession).where(FormSession.expires_at < now))
+    key = new_token()
+    db.session.add(FormSession(key_hash=_hash(key), channel=channel, wave_id=wave.id, agency_id=agency.id,
+                               invitation_id=invitation.id if invitation else None,
+                               kiosk_key_id=kiosk_key.id if kiosk_key else None,
+                               answers={}, page=0, expires_at=now + IDLE))
+    db.session.flush()
+    return key
+
+
+def find(key: str | None) -> FormSession | None:
+    """The form session behind a key, if it has not expired (finished ones included)."""
+    if not key or not isinstance(key, str) or len(key) > 100:
+        return None
+    row = db.session.scalar(select(FormSession).where(FormSession.key_hash == _hash(key)))
+    if row is None or row.expires_at < utcnow():
+        return None
+    return row
+
+
+def save(row: FormSession, answers: dict[str, Any], page: int) -> None:
+    row.answers = dict(answers)
+    row.page = page
+    row.expires_at = utcnow() + IDLE
+    db.session.flush()
+
+
+def claim(row: FormSession) -> bool:
+    """Mark the session finished, atomically: of concurrent final submits exactly one wins.
+
+    On PostgreSQL a concurrent UPDATE waits for the first transaction and then finds
+    ``done_at`` set; SQLite serialises writers. The caller stores the response in the same
+    transaction, so a failure after this rolls the claim back too.
+    """
+    result = db.session.execute(
+        update(FormSession).where(FormSession.id == row.id, FormSession.done_at.is_(None))
+        .values(done_at=utcnow(), answers={}).execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+def finish(row: FormSession, receipt: str) -> None:
+    db.session.execute(update(FormSession).where(FormSession.id == row.id).values(receipt=receipt))
+    db.session.refresh(row)
+
+
+def discard(row: FormSession) -> None:
+    db.session.delete(row)
+    db.session.flush()

@@ -1,0 +1,1 @@
+"""`make battery`: reliability, security and load figures against gunicorn + PostgreSQL."""

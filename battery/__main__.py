@@ -1,0 +1,48 @@
+"""Run the battery and print each figure: `python -m battery [--short] [--only NAME,...]`."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from battery import backup, crash, fuzz, harness, headers, load, race, static, tokens
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m battery")
+    parser.add_argument("--short", action="store_true", help="smaller counts (for CI)")
+    parser.add_argument("--only", default="", help="comma-separated: race,crash,tokens,headers,fuzz,load,backup,static")
+    args = parser.parse_args(argv)
+    only = set(filter(None, args.only.split(",")))
+    want = lambda name: not only or name in only  # noqa: E731
+    figures = []
+    harness.fresh_database(responses=2000)
+    with harness.Server(workers=4) as server, harness.Server(workers=2, RATE_LIMIT_SUBMIT="",
+                                                            RATE_LIMIT_TOKEN="") as guarded:
+        if want("race"):
+            figures.append(race.run(server, invites=50 if args.short else 200, copies=16 if args.short else 32))
+        if want("tokens"):
+            figures.append(tokens.run(server, guarded))
+        if want("headers"):
+            figures.append(headers.run(server))
+        if want("fuzz"):
+            figures.append(fuzz.run(server, examples=2000 if args.short else 20_000))
+    if want("load"):
+        with harness.Server(workers=4) as one, harness.Server(workers=4) as two:
+            figures.append(load.run([one, two]))
+    if want("backup"):
+        figures.append(backup.run())
+    if want("crash"):
+        with harness.Server(workers=4) as server:
+            figures.append(crash.run(server, total=1000 if args.short else 10_000))
+    if want("static"):
+        figures.append(static.run())
+    for figure in figures:
+        print(("PASS " if figure["ok"] else "FAIL ") + json.dumps(figure, ensure_ascii=False))
+    failed = sum(not f["ok"] for f in figures)
+    print(f"{len(figures) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

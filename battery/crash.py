@@ -1,0 +1,72 @@
+"""Item 2: kill -9 a gunicorn worker every 2 s and restart PostgreSQL once during 10,000
+submissions; clients retry the same invitation. Every acknowledged submission is stored exactly
+once, retries never duplicate, and the service recovers by itself."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from battery.harness import Server, invitations, query, request, valid_answers
+
+
+def _restart_postgres() -> None:
+    version = sorted(os.listdir("/etc/postgresql"))[0]
+    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"], check=True,
+                   capture_output=True)
+
+
+def run(server: Server, total: int = 10_000) -> dict:
+    tokens = invitations(total)
+    body = valid_answers(server.port)
+    acknowledged: set[str] = set()
+    retries = [0]
+    stop = threading.Event()
+    kills = [0]
+
+    def chaos() -> None:
+        started = time.time()
+        restarted = False
+        while not stop.wait(2.0):
+            pids = server.worker_pids()
+            if pids:
+                os.kill(pids[0], signal.SIGKILL)
+                kills[0] += 1
+            if not restarted and time.time() - started > 8:
+                _restart_postgres()
+                restarted = True
+
+    def submit(token: str) -> None:
+        for attempt in range(200):
+            try:
+                status = request("POST", server.port, "/api/v1/responses",
+                                 {"invitation": token, "answers": body}, timeout=10)[0]
+            except OSError:
+                status = 599
+            if status in (201, 409):  # 409 after a retry: the first attempt was stored
+                acknowledged.add(token)
+                return
+            retries[0] += 1
+            time.sleep(min(0.05 * (attempt + 1), 1.0))
+
+    monkey = threading.Thread(target=chaos, daemon=True)
+    started = time.time()
+    monkey.start()
+    with ThreadPoolExecutor(32) as pool:
+        list(pool.map(submit, tokens))
+    stop.set()
+    monkey.join()
+    elapsed = time.time() - started
+    hashes = query("SELECT count(*) FROM invitation i JOIN response r ON r.invitation_id = i.id "
+                   "WHERE i.used_at IS NOT NULL")
+    stored = int(hashes)
+    duplicates = int(query("SELECT count(*) FROM (SELECT invitation_id FROM response WHERE invitation_id IS NOT "
+                           "NULL GROUP BY invitation_id HAVING count(*) > 1) d"))
+    healthy = request("GET", server.port, "/healthz")[0] == 200
+    return {"figure": "crash", "submissions": total, "acknowledged": len(acknowledged), "stored": stored,
+            "duplicates": duplicates, "workers_killed": kills[0], "postgres_restarts": 1,
+            "client_retries": retries[0], "seconds": round(elapsed, 1), "healthy_after": healthy,
+            "ok": len(acknowledged) == total and stored >= len(acknowledged) and duplicates == 0 and healthy}

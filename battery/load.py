@@ -1,0 +1,92 @@
+"""Item 10: 60 s of submissions at half the measured peak rate → p99 < 100 ms and 0 errors;
+the results API under 20 concurrent officials → p95 < 500 ms."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from battery.harness import Server, invitations, request, valid_answers
+
+
+def _submitter(ports: list[int], body: dict):
+    def submit(token: str) -> tuple[float, int]:
+        port = ports[hash(token) % len(ports)]
+        start = time.perf_counter()
+        try:
+            status = request("POST", port, "/api/v1/responses", {"invitation": token, "answers": body})[0]
+        except OSError:
+            status = 599
+        return time.perf_counter() - start, status
+    return submit
+
+
+def peak_rate(ports: list[int], seconds: float = 10) -> float:
+    tokens = invitations(6000)
+    submit = _submitter(ports, valid_answers(ports[0]))
+    stop = time.time() + seconds
+    done = []
+
+    def worker(chunk):
+        for token in chunk:
+            if time.time() > stop:
+                return
+            done.append(submit(token))
+
+    chunks = [tokens[i::16] for i in range(16)]
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(worker, chunks))
+    return len(done) / seconds
+
+
+def steady(ports: list[int], rate: float, seconds: float = 60) -> dict:
+    count = int(rate * seconds)
+    tokens = invitations(count)
+    submit = _submitter(ports, valid_answers(ports[0]))
+    results: list[tuple[float, int]] = []
+    lock = threading.Lock()
+    start = time.perf_counter()
+
+    def fire(i: int) -> None:
+        delay = start + i / rate - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        outcome = submit(tokens[i])
+        with lock:
+            results.append(outcome)
+
+    with ThreadPoolExecutor(64) as pool:
+        list(pool.map(fire, range(count)))
+    latencies = np.array([r[0] for r in results]) * 1000
+    errors = sum(1 for r in results if r[1] != 201)
+    return {"rate_per_s": round(rate, 1), "requests": count, "p50_ms": round(float(np.percentile(latencies, 50)), 1),
+            "p99_ms": round(float(np.percentile(latencies, 99)), 1), "errors": errors}
+
+
+def officials(port: int, users: int = 20, rounds: int = 10) -> dict:
+    status, _, body = request("POST", port, "/api/v1/auth/token",
+                              {"email": "official@example.org", "password": "Battery-password-1"})
+    token = json.loads(body)["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    request("GET", port, "/api/v1/waves/demo/estimates?by=agency", headers=headers)  # warm the cache
+
+    def read(_: int) -> float:
+        start = time.perf_counter()
+        request("GET", port, "/api/v1/waves/demo/estimates?by=agency", headers=headers)
+        return (time.perf_counter() - start) * 1000
+
+    with ThreadPoolExecutor(users) as pool:
+        times = list(pool.map(read, range(users * rounds)))
+    return {"officials": users, "requests": len(times), "p95_ms": round(float(np.percentile(times, 95)), 1)}
+
+
+def run(servers: list[Server]) -> dict:
+    ports = [s.port for s in servers]
+    peak = peak_rate(ports)
+    result = steady(ports, peak / 2)
+    reading = officials(ports[0])
+    return {"figure": "load", "instances": len(ports), "peak_per_s": round(peak, 1), **result, **reading,
+            "ok": result["p99_ms"] < 100 and result["errors"] == 0 and reading["p95_ms"] < 500}
