@@ -65,7 +65,7 @@ def test_an_agency_account_never_reads_or_changes_another_agencys_data(client, l
     assert "A2 —" not in detail
     assert client.post(f"/admin/waves/{wave.slug}/invitations", data={"agency": "A2", "count": "1", "output": "csv"}).status_code == 403
     assert client.post("/admin/kiosk-keys", data={"agency": "A2"}).status_code == 403
-    _, other_key = kiosk_keys.issue(wave.agencies[1])
+    other_key = kiosk_keys.issue(wave.agencies[1]).row
     db.session.commit()
     assert client.post(f"/admin/kiosk-keys/{other_key.id}/revoke").status_code == 403
     assert db.session.get(KioskKey, other_key.id).revoked_at is None

@@ -136,5 +136,6 @@ def test_a_kiosk_key_is_shown_once_and_only_its_digest_is_stored(client, admin):
     assert raw not in client.get("/admin/kiosk-keys").get_data(as_text=True)
     agency = key.agency
     assert kiosk_keys.verify(agency, raw) is key
+    assert client.get(f"/k/A1?key={raw}").status_code == 303  # the setup link installs it on the tablet
     client.post(f"/admin/kiosk-keys/{key.id}/revoke")
     assert kiosk_keys.verify(agency, raw) is None
