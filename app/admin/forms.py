@@ -76,8 +76,11 @@ class InvitationForm(FlaskForm):
                          validators=[Optional(), NumberRange(1, 5000)])
     dossiers = FileField(_l("Or a CSV of dossier codes (one column 'dossier')"),
                          validators=[FileAllowed(["csv", "txt"])])
-    output = SelectField(_l("Give me"), choices=[("sheet", _l("a printable sheet of QR codes")),
-                                                 ("csv", _l("a CSV file of links"))])
+    output = SelectField(_l("Give me"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.output.choices = [("sheet", _l("a printable sheet of QR codes")), ("csv", _l("a CSV file of links"))]
 
 
 class DraftForm(FlaskForm):
@@ -87,10 +90,14 @@ class DraftForm(FlaskForm):
 class AccountForm(FlaskForm):
     email = StringField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
-    role = SelectField(_l("Role"), choices=[("admin", _l("Administrator")), ("official", _l("Official")),
-                                            ("agency", _l("Agency (one agency only)"))])
+    role = SelectField(_l("Role"))
     agency = SelectField(_l("Agency"), choices=[], validate_choice=False)
     password = PasswordField(_l("Initial password (at least 10 characters)"), validators=[Optional(), Length(max=200)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.role.choices = [("admin", _l("Administrator")), ("official", _l("Official")),
+                             ("agency", _l("Agency (one agency only)"))]
 
 
 class NewDraftForm(FlaskForm):

@@ -34,13 +34,13 @@ def kiosk_key_list():
         agency = agency_or_404(form.agency.data or "")
         check_agency(agency.id)
         try:
-            raw, row = kiosk_keys.issue(agency, form.label.data or "", actor=current_user())
+            issued = kiosk_keys.issue(agency, form.label.data or "", actor=current_user())
         except AdminError as exc:
             db.session.rollback()
             attach_error(form, exc)
         else:
             db.session.commit()
-            new_key = (raw, row)
+            new_key = issued
     html = render_template("admin/keys/kiosk.html", form=form, new_key=new_key, confirm=ConfirmForm(),
                            keys=kiosk_keys.list_keys(scoped_agency_id()))
     return _no_store(html, 400 if form.errors or form.form_errors else 200)

@@ -69,7 +69,7 @@ def wave_margins(slug: str):
                 count = frames.import_margins(wave, upload_bytes(upload.file.data), actor=current_user())
             elif form.validate_on_submit():
                 text = request.form.get("margins", "")[:200_000]
-                _, rows = read_rows(text, required=("variable", "category", "total"))
+                rows = read_rows(text, required=("variable", "category", "total"))[1]
                 count = frames.set_margins(wave, list(rows), actor=current_user())
         except ImportRejected as exc:
             db.session.rollback()

@@ -1,20 +1,21 @@
-"""Kiosk keys: a device key per agency desk tablet. Shown once when issued; only its digest is kept."""
+"""Kiosk keys as administrators manage them, over ``app.services.kiosk`` (the desk side).
+
+A key is shown once when issued, with the setup link that installs it on the tablet; only its
+keyed digest is stored.
+"""
 from __future__ import annotations
 
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Agency, KioskKey, User
-from app.models.base import utcnow
-from app.services import audit
+from app.services import kiosk
 from app.services.admin_errors import AdminError
-from app.services.secrets import keyed_digest, new_token
-
-PURPOSE = "kiosk-key"
+from app.services.secrets import keyed_digest
 
 
 def digest(raw_key: str) -> str:
-    return keyed_digest(raw_key, PURPOSE)
+    return keyed_digest(raw_key, kiosk.PURPOSE)
 
 
 def list_keys(agency_id: int | None = None) -> list[KioskKey]:
@@ -24,34 +25,17 @@ def list_keys(agency_id: int | None = None) -> list[KioskKey]:
     return list(db.session.scalars(query))
 
 
-def issue(agency: Agency, label: str = "", actor: User | None = None) -> tuple[str, KioskKey]:
-    """A new key for an agency's desk; the raw key is returned once and never stored."""
+def issue(agency: Agency, label: str = "", actor: User | None = None) -> kiosk.IssuedKey:
+    """A new key for an agency's desk; the raw key (and its setup link) is returned once, never stored."""
     if not agency.active:
         raise AdminError("agency", f"agency {agency.code} is deactivated")
-    raw = new_token()
-    row = KioskKey(key_hash=digest(raw), agency_id=agency.id, label=label.strip()[:200])
-    db.session.add(row)
-    db.session.flush()
-    audit.record("kiosk_key.issue", "kiosk_key", row.id, user=actor,
-                 after={"agency": agency.code, "label": row.label})
-    return raw, row
+    return kiosk.issue(agency, label.strip(), actor=actor)
 
 
 def revoke(key: KioskKey, actor: User | None = None) -> None:
-    if key.revoked_at is not None:
-        return
-    key.revoked_at = utcnow()
-    db.session.flush()
-    audit.record("kiosk_key.revoke", "kiosk_key", key.id, user=actor,
-                 after={"agency": key.agency.code, "label": key.label})
+    if key.revoked_at is None:
+        kiosk.revoke(key, actor=actor)
 
 
 def verify(agency: Agency, raw_key: str) -> KioskKey | None:
-    """The agency's live key matching raw_key (and mark it used), else None."""
-    if not raw_key or len(raw_key) > 100:
-        return None
-    row = db.session.scalar(select(KioskKey).where(KioskKey.key_hash == digest(raw_key)))
-    if row is None or row.agency_id != agency.id or row.revoked_at is not None:
-        return None
-    row.last_used_at = utcnow()
-    return row
+    return kiosk.find(raw_key, agency)
