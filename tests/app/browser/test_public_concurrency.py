@@ -23,7 +23,6 @@ from app.models import Invitation, Response
 from app.services import invitations
 from app.services.surveys import questionnaire_of
 from tests import factories
-from tests.app.browser.conftest import live_server  # noqa: F401  (fixture)
 
 INVITATIONS, CONCURRENT = 20, 16
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
