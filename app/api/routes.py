@@ -10,7 +10,7 @@ from app.api import bp
 from app.api.auth import api_key_from_request, issue_token, token_required
 from app.errors import api_error
 from app.extensions import configured_limit, db, limiter
-from app.services import agencies, estimates, invitations, responses, users, waves
+from app.services import agencies, estimates, invitations, responses, submissions, users, waves
 from app.services.surveys import questionnaire_of
 from survey_definitions.answers import clean_answers
 
@@ -71,31 +71,21 @@ def submit_response():
     language = body.get("language", "vi")
     if language not in ("vi", "en"):
         return api_error(400, "language must be 'vi' or 'en'", "language")
-    token, answers = body.get("invitation"), body.get("answers")
-    unknown = sorted(set(body) - {"invitation", "answers", "language"})
-    if unknown:
-        return errors_response([(k, "unknown field") for k in unknown])
-    if not isinstance(token, str) or not 16 <= len(token) <= 100:
-        return api_error(400, "invitation must be the token string from the invitation link", "invitation")
-    if not isinstance(answers, dict):
-        return api_error(400, "answers must be an object {question code: value}", "answers")
-    invitation = invitations.find_any(token)
-    if invitation is not None and invitation.used_at is not None:
-        return api_error(409, "this invitation has already been answered", "invitation")
-    invitation = invitations.find_usable(token)
-    if invitation is None:
-        return api_error(404, "unknown, expired or closed invitation", "invitation")
+    try:
+        target = submissions.resolve(body, request.headers.get("X-Kiosk-Key"))
+    except submissions.Refused as exc:
+        return errors_response(exc.errors, exc.status)
     problem = nul_error(body)
     if problem:
         return problem
-    questionnaire = questionnaire_of(invitation.wave.survey_version)
-    cleaned, field_errors = clean_answers(questionnaire, answers)
+    questionnaire = questionnaire_of(target.wave.survey_version)
+    cleaned, field_errors = clean_answers(questionnaire, body["answers"])
     if field_errors:
         with force_locale(language):
             return errors_response([(e.field, message_for(e)) for e in field_errors])
     try:
-        response = responses.store(invitation.wave, invitation.agency, cleaned, channel="online",
-                                   language=language, invitation=invitation)
+        response = responses.store(target.wave, target.agency, cleaned, channel=target.channel,
+                                   language=language, invitation=target.invitation)
         db.session.commit()
     except (responses.AlreadyAnswered, IntegrityError):
         db.session.rollback()

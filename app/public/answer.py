@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import abort, redirect, render_template, request, session, url_for
 from sqlalchemy.exc import IntegrityError
 
-from app.extensions import db, limiter
+from app.extensions import configured_limit, db, limiter
 from app.i18n import current_language
 from app.public import bp
 from app.public.forms import BadForm, read_page
@@ -56,7 +56,7 @@ def answer():
 
 
 @bp.post("/answer")
-@limiter.limit("60/minute;600/hour")
+@limiter.limit(configured_limit("RATE_LIMIT_SUBMIT"))
 def answer_post():
     row, problem = current_form()
     if problem:

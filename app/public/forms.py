@@ -7,9 +7,6 @@ from urllib.parse import unquote_to_bytes
 
 from flask import Request
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
-from wtforms.validators import DataRequired, Length, Regexp
 
 from app.services.answering import form_value
 from survey_definitions import Questionnaire
@@ -57,12 +54,3 @@ def read_page(request: Request, q: Questionnaire, reserved: frozenset[str] = RES
     page = form.get("_page", "")
     return PostedPage(raw=raw, shown=set(form.get("_shown", "").split()), action=form.get("action", "next"),
                       page=int(page) if page.isdigit() and len(page) < 4 else None)
-
-
-class PaperStartForm(FlaskForm):
-    """Which wave and which paper form is being keyed in."""
-
-    wave = SelectField(_l("Survey wave"), validators=[DataRequired()])
-    form_number = StringField(_l("Number printed on the paper form"), validators=[
-        DataRequired(), Length(max=40),
-        Regexp(r"^[A-Za-z0-9][A-Za-z0-9./-]*$", message=_l("Use letters, digits, dots, dashes or slashes."))])

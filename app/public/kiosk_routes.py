@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from flask import abort, current_app, redirect, render_template, request, session, url_for
 
-from app.extensions import db, limiter
+from app.extensions import configured_limit, db, limiter
 from app.public import bp
 from app.public.answer import SESSION_KEY
 from app.services import agencies, form_session, kiosk
@@ -25,7 +25,8 @@ def _device_key(agency):
 
 
 @bp.get("/k/<code>")
-@limiter.limit("60/minute")
+@limiter.limit(configured_limit("RATE_LIMIT_TOKEN"), exempt_when=lambda: "key" not in request.args)
+@limiter.limit(configured_limit("RATE_LIMIT_SUBMIT"))
 def kiosk_home(code: str):
     agency = _agency(code)
     setup_key = request.args.get("key")
@@ -43,7 +44,7 @@ def kiosk_home(code: str):
 
 
 @bp.post("/k/<code>/start")
-@limiter.limit("20/minute;400/hour")
+@limiter.limit(configured_limit("RATE_LIMIT_SUBMIT"))
 def kiosk_start(code: str):
     agency = _agency(code)
     key = _device_key(agency)

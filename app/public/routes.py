@@ -1,6 +1,6 @@
 from flask import redirect, render_template, request, session, url_for
 
-from app.extensions import db, limiter
+from app.extensions import configured_limit, db, limiter
 from app.public import bp
 from app.public.answer import SESSION_KEY
 from app.services import form_session, invitations, waves
@@ -14,7 +14,7 @@ def home():
 
 
 @bp.get("/s/<path:token>")
-@limiter.limit("20/minute;200/hour")
+@limiter.limit(configured_limit("RATE_LIMIT_TOKEN"))
 def invitation(token: str):
     """Exchange the token for a form session and leave this URL at once (history, referrers, logs)."""
     found = invitations.find_usable(token)

@@ -15,6 +15,8 @@ CODE_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 
 
 def by_code(code: str) -> Agency | None:
+    if not code or "\x00" in code or len(code) > 40:
+        return None
     return db.session.scalar(select(Agency).where(Agency.code == code))
 
 

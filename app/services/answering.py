@@ -91,7 +91,8 @@ def answer_page(q: Questionnaire, page: int, raw: Mapping[str, Any], answers: Ma
         merged.update(cleaned)
         errors += problems
     visible = {s.question.code for s in page_questions(q, page, merged) if s.visible}
-    revealed = [c for c in codes if c in visible and c not in shown_before and c not in merged]
+    revealed = [c for c in codes if q.question(c).show_if is not None and c in visible
+                and c not in shown_before and c not in merged]
     errors = [e for e in errors if e.field not in revealed]
     return PageResult(merged, errors, revealed)
 

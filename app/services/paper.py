@@ -1,0 +1,95 @@
+"""Paper forms keyed in by desk staff for their own agency, with optional double entry.
+
+With double entry (the wave's setting ``paper_double_entry``) a form counts only when two
+consecutive keyings of the same form number agree; until then it is pending and stores nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Agency, PaperEntry, Response, SurveyVersion, User, Wave
+from app.models.wave import WAVE_OPEN, wave_agency
+from app.services import responses
+from app.services.surveys import questionnaire_of
+from survey_definitions import Questionnaire
+
+STORED, PENDING, MATCHED, MISMATCH = "single", "pending", "matched", "mismatch"
+
+
+class PaperError(ValueError):
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass
+class Outcome:
+    status: str
+    response: Response | None = None
+    differences: list[str] = field(default_factory=list)
+
+
+def double_entry(wave: Wave) -> bool:
+    return bool((wave.settings or {}).get("paper_double_entry"))
+
+
+def waves_for(agency: Agency) -> list[Wave]:
+    rows = db.session.scalars(select(Wave).join(wave_agency, wave_agency.c.wave_id == Wave.id)
+                              .where(wave_agency.c.agency_id == agency.id, Wave.status == WAVE_OPEN)
+                              .order_by(Wave.period_start.desc()))
+    return [w for w in rows if "paper" in (w.channels or [])]
+
+
+def wave_for(slug: str, agency: Agency) -> Wave | None:
+    return next((w for w in waves_for(agency) if w.slug == slug), None)
+
+
+_layouts: dict[str, Questionnaire] = {}
+
+
+def layout(version: SurveyVersion) -> Questionnaire:
+    """The questionnaire with every section on one page, as staff key in a whole paper form."""
+    q = questionnaire_of(version)
+    if q.checksum not in _layouts:
+        _layouts[q.checksum] = Questionnaire(q.definition.model_copy(update={"one_page": True}))
+    return _layouts[q.checksum]
+
+
+def enter(wave: Wave, agency: Agency, user: User, form_number: str, cleaned: dict[str, Any]) -> Outcome:
+    """Record one keying of a paper form; flushes, the caller commits once.
+
+    Raises PaperError when the form number has already been counted, and IntegrityError when
+    the same new form number is keyed at the same moment by someone else.
+    """
+    entry = db.session.scalar(select(PaperEntry).where(
+        PaperEntry.wave_id == wave.id, PaperEntry.agency_id == agency.id, PaperEntry.form_number == form_number))
+    if entry is None:
+        entry = PaperEntry(wave_id=wave.id, agency_id=agency.id, form_number=form_number,
+                           first_answers=cleaned, first_user_id=user.id, status=PENDING)
+        db.session.add(entry)
+        db.session.flush()
+        if double_entry(wave):
+            return Outcome(PENDING)
+        return _count(entry, wave, agency, cleaned, STORED)
+    if entry.response_id is not None:
+        raise PaperError("form_number", "already counted")
+    differences = sorted(code for code in set(entry.first_answers) | set(cleaned)
+                         if entry.first_answers.get(code) != cleaned.get(code))
+    if differences:
+        # The latest keying becomes the one to confirm: two consecutive agreeing keyings count.
+        entry.first_answers, entry.first_user_id, entry.status = cleaned, user.id, MISMATCH
+        db.session.flush()
+        return Outcome(MISMATCH, differences=differences)
+    entry.second_user_id = user.id
+    return _count(entry, wave, agency, cleaned, MATCHED)
+
+
+def _count(entry: PaperEntry, wave: Wave, agency: Agency, cleaned: dict[str, Any], status: str) -> Outcome:
+    response = responses.store(wave, agency, cleaned, channel="paper", language="vi")
+    entry.response_id, entry.status = response.id, status
+    db.session.flush()
+    return Outcome(status, response=response)

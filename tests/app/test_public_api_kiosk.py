@@ -1,0 +1,84 @@
+"""POST /api/v1/responses from a kiosk that queued answers offline (X-Kiosk-Key + agency), and
+forged envelopes (wave, version, agency) refused with the field named."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Response
+from app.services import invitations, kiosk
+from app.services.surveys import questionnaire_of
+from tests import factories
+
+
+@pytest.fixture
+def wave(app):
+    item = factories.wave(agency_list=[factories.agency("A1"), factories.agency("A2")])
+    db.session.commit()
+    return item
+
+
+@pytest.fixture
+def answers(wave):
+    return factories.satisfied_answers(questionnaire_of(wave.survey_version))
+
+
+@pytest.fixture
+def key(wave):
+    issued = kiosk.issue(wave.agencies[0])
+    db.session.commit()
+    return issued.key
+
+
+def stored() -> int:
+    return db.session.scalar(select(func.count(Response.id)))
+
+
+def test_a_kiosk_submits_with_its_key_for_its_agency(client, wave, answers, key):
+    response = client.post("/api/v1/responses", json={"agency": "A1", "answers": answers, "language": "vi"},
+                           headers={"X-Kiosk-Key": key})
+    assert response.status_code == 201, response.get_json()
+    row = db.session.scalars(select(Response)).one()
+    assert row.channel == "kiosk" and row.agency_id == wave.agencies[0].id and row.invitation_id is None
+
+
+@pytest.mark.parametrize(("body", "headers", "status", "field"), [
+    ({"agency": "A2"}, {"X-Kiosk-Key": "KEY"}, 403, "X-Kiosk-Key"),       # another agency's answers
+    ({"agency": "A1"}, {"X-Kiosk-Key": "forged"}, 403, "X-Kiosk-Key"),
+    ({"agency": "ZZ"}, {"X-Kiosk-Key": "KEY"}, 400, "agency"),
+    ({"agency": "A1", "wave": "other"}, {"X-Kiosk-Key": "KEY"}, 400, "wave"),
+    ({"agency": "A1", "version": 7}, {"X-Kiosk-Key": "KEY"}, 400, "version"),
+    ({"agency": "A1", "invitation": "x"}, {"X-Kiosk-Key": "KEY"}, 400, "invitation"),
+])
+def test_forged_kiosk_submissions_are_refused(client, wave, answers, key, body, headers, status, field):
+    headers = {k: v.replace("KEY", key) for k, v in headers.items()}
+    response = client.post("/api/v1/responses", json=dict(body, answers=answers), headers=headers)
+    assert response.status_code == status
+    assert field in {e["field"] for e in response.get_json()["errors"]}
+    assert stored() == 0
+
+
+@pytest.mark.parametrize(("extra", "field"), [({"version": 2}, "version"), ({"wave": "nope"}, "wave"),
+                                              ({"agency": "A2"}, "agency")])
+def test_forged_invitation_envelopes_are_refused(client, wave, answers, extra, field):
+    token = invitations.issue(wave, wave.agencies[0], 1)[0].token
+    db.session.commit()
+    response = client.post("/api/v1/responses", json=dict({"invitation": token, "answers": answers}, **extra))
+    assert response.status_code == 400 and field in {e["field"] for e in response.get_json()["errors"]}
+    assert stored() == 0
+    ok = client.post("/api/v1/responses", json={"invitation": token, "answers": answers, "wave": wave.slug,
+                                                "version": 1})
+    assert ok.status_code == 201
+
+
+def test_answers_to_hidden_questions_and_bad_utf8_are_400(client, wave, answers):
+    token = invitations.issue(wave, wave.agencies[0], 1)[0].token
+    db.session.commit()
+    hidden = client.post("/api/v1/responses", json={"invitation": token, "answers": dict(answers, apology=1)})
+    assert hidden.status_code == 400 and hidden.get_json()["errors"][0]["field"] == "apology"
+    broken = client.post("/api/v1/responses", data=b'{"invitation": "\xff\xfe", "answers": {}}',
+                         content_type="application/json")
+    assert broken.status_code == 400
+    assert client.post("/api/v1/responses", data="x=1").status_code == 415
+    assert stored() == 0

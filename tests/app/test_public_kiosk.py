@@ -1,0 +1,113 @@
+"""Kiosk at the desk: only a device holding the agency's key collects answers, one after another."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import FormSession, KioskKey, Response
+from app.services import kiosk
+from app.services.surveys import questionnaire_of
+from tests import factories
+from tests.app.public_helpers import answer_all, post_page
+
+
+@pytest.fixture
+def wave(app):
+    item = factories.wave(agency_list=[factories.agency("A1"), factories.agency("A2")])
+    db.session.commit()
+    return item
+
+
+@pytest.fixture
+def key(wave):
+    issued = kiosk.issue(wave.agencies[0], "desk 1")
+    db.session.commit()
+    return issued.key
+
+
+@pytest.fixture
+def answers(wave):
+    return factories.satisfied_answers(questionnaire_of(wave.survey_version))
+
+
+def set_up(client, key, code="A1"):
+    response = client.get(f"/k/{code}?key={key}")
+    assert response.status_code == 303 and response.headers["Location"] == f"/k/{code}"
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "Max-Age=" in cookie
+    return response
+
+
+def test_only_a_hash_of_the_key_is_stored(wave, key):
+    row = db.session.scalars(select(KioskKey)).one()
+    assert key not in row.key_hash and len(row.key_hash) == 64
+
+
+def test_a_device_without_the_key_cannot_collect_answers(client, wave):
+    assert client.get("/k/A1").status_code == 403
+    assert client.post("/k/A1/start").status_code == 403
+    assert client.get("/k/A1?key=forged").status_code == 403
+    assert client.get("/k/NOPE").status_code == 404
+    assert db.session.scalar(select(func.count(FormSession.id))) == 0
+
+
+def test_a_key_for_one_agency_does_not_open_another(client, wave, key):
+    assert client.get(f"/k/A2?key={key}").status_code == 403
+    set_up(client, key)
+    assert client.get("/k/A2").status_code == 403
+
+
+def test_kiosk_answers_are_stored_for_its_agency_and_the_start_screen_returns(client, wave, key, answers):
+    set_up(client, key)
+    start = client.get("/k/A1?lang=en")
+    assert start.status_code == 200 and "Start" in start.get_data(as_text=True)
+    for _ in range(2):  # two people, one after the other
+        assert client.post("/k/A1/start").headers["Location"] == "/answer"
+        done = answer_all(client, wave, answers)
+        assert done.headers["Location"].endswith("/answer/thanks")
+        thanks = client.get("/answer/thanks").get_data(as_text=True)
+        assert 'href="/k/A1"' in thanks and "data-return-after" in thanks
+        # Nothing of the previous person is left: the session no longer points at a form.
+        assert client.get("/answer").status_code == 404
+    rows = db.session.scalars(select(Response)).all()
+    assert [(r.channel, r.agency_id) for r in rows] == [("kiosk", wave.agencies[0].id)] * 2
+
+
+def test_start_over_deletes_the_answers_in_progress(client, wave, key, answers):
+    set_up(client, key)
+    client.post("/k/A1/start")
+    first = client.get("/answer").get_data(as_text=True)
+    post_page(client, first, answers)
+    assert client.post("/k/A1/reset").headers["Location"] == "/k/A1"
+    assert db.session.scalar(select(func.count(FormSession.id))) == 0
+    assert client.get("/answer").status_code == 404
+
+
+def test_a_revoked_key_stops_the_device_at_once(client, wave, key, answers):
+    set_up(client, key)
+    client.post("/k/A1/start")
+    kiosk.revoke(db.session.scalars(select(KioskKey)).one())
+    db.session.commit()
+    assert client.get("/answer").status_code == 403
+    assert client.get("/k/A1").status_code == 403
+
+
+def test_kiosk_cli_issues_a_setup_link_and_revokes(runner, wave, tmp_path):
+    result = runner.invoke(args=["kiosk", "issue", "--agency", "A1", "--label", "desk 2",
+                                 "--qr", str(tmp_path / "kiosk.svg")])
+    assert result.exit_code == 0, result.output
+    url = result.stdout.strip().splitlines()[0]
+    assert url.startswith("http://localhost/k/A1?key=")
+    assert (tmp_path / "kiosk.svg").read_text().startswith("<svg")
+    assert runner.invoke(args=["kiosk", "issue", "--agency", "ZZ"]).exit_code == 1
+    result = runner.invoke(args=["kiosk", "revoke", "--agency", "A1"])
+    assert result.exit_code == 0 and db.session.scalar(
+        select(func.count(KioskKey.id)).where(KioskKey.revoked_at.is_(None))) == 0
+
+
+@pytest.mark.parametrize("app_config", [{"RATELIMIT_ENABLED": True, "RATE_LIMIT_SUBMIT": "3/minute"}])
+def test_kiosk_starts_are_rate_limited(client, wave, key, app_config):
+    set_up(client, key)
+    statuses = [client.post("/k/A1/start").status_code for _ in range(5)]
+    assert statuses[:3] == [303] * 3 and statuses[3:] == [429, 429]
