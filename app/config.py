@@ -16,7 +16,10 @@ DEFAULTS: dict[str, Any] = {
     "BABEL_DEFAULT_LOCALE": "vi",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
     "LANGUAGES": ("vi", "en"),
-    "MAX_CONTENT_LENGTH": 64 * 1024,
+    # Citizens' and API bodies are capped at 64 KB (app/security.py); administrators upload
+    # agency lists, dossier lists and XLSForm files up to this size.
+    "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+    "MAX_SUBMISSION_BYTES": 64 * 1024,
     "INVITATION_DAYS": 30,
     "API_TOKEN_HOURS": 12,  # nosec B105 - a lifetime in hours, not a secret
     "PUBLIC_BASE_URL": "http://127.0.0.1:5000",

@@ -1,5 +1,5 @@
 """Security headers on every response."""
-from flask import Flask, Response, abort, request
+from flask import Flask, Response, abort, current_app, request
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -16,6 +16,12 @@ def set_headers(response: Response) -> Response:
     return response
 
 
+def limit_body_size() -> None:
+    """64 KB for everything but the administrators' uploads."""
+    if not request.path.startswith("/admin/"):
+        request.max_content_length = current_app.config["MAX_SUBMISSION_BYTES"]
+
+
 def refuse_nul_in_forms() -> None:
     """NUL cannot be stored in PostgreSQL text: refuse it in query strings and forms up front."""
     if any("\x00" in k or "\x00" in v for source in (request.args, request.form)
@@ -24,5 +30,6 @@ def refuse_nul_in_forms() -> None:
 
 
 def init_app(app: Flask) -> None:
+    app.before_request(limit_body_size)
     app.before_request(refuse_nul_in_forms)
     app.after_request(set_headers)

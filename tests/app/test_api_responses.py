@@ -133,3 +133,15 @@ def test_nul_characters_are_refused_not_a_server_error(client, tokens, answers):
     assert token.status_code == 401
     assert client.post("/login", data={"email": "a\x00b", "password": "x"}).status_code == 400
     assert stored() == 0
+
+
+def test_administrators_may_upload_more_than_64_kb_but_citizens_may_not(client, login_as):
+    login_as("admin")
+    big = ("code,name_vi,name_en,block\n" + "".join(f"A{i},Cơ quan {i},Agency {i},departments\n"
+                                                    for i in range(3000))).encode()
+    assert len(big) > 64 * 1024
+    response = client.post("/admin/agencies/import", data={"file": (__import__("io").BytesIO(big), "a.csv")},
+                           content_type="multipart/form-data")
+    assert response.status_code != 413
+    assert client.post("/api/v1/responses", data=b"{" + b" " * 70000 + b"}",
+                       content_type="application/json").status_code == 413
