@@ -58,3 +58,10 @@ def test_error_pages_exist_in_both_languages(client):
     assert vi.status_code == 404 and "Không tìm thấy trang" in vi.get_data(as_text=True)
     en = client.get("/no-such-page?lang=en")
     assert "Page not found" in en.get_data(as_text=True)
+
+
+def test_the_english_catalog_holds_no_vietnamese():
+    catalog = read_po((ROOT / "translations/en/LC_MESSAGES/messages.po").open("rb"), locale="en")
+    vietnamese = set("ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ")
+    leaked = [m.id for m in catalog if m.id and set(str(m.string).lower()) & vietnamese]
+    assert not leaked, leaked[:5]
