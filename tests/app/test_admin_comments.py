@@ -57,3 +57,13 @@ def test_comment_text_is_escaped(client, login_as):
     login_as("admin")
     page = client.get(f"/admin/waves/{wave.slug}/comments").get_data(as_text=True)
     assert "<script>alert" not in page and "&lt;script&gt;" in page
+
+
+def test_long_lists_page_through_without_breaking_translations(client, login_as):
+    for i in range(60):
+        factories.agency(f"P{i:02d}")
+    db.session.commit()
+    login_as("admin")
+    first = client.get("/admin/agencies?lang=en")
+    assert first.status_code == 200 and "Next" in first.get_data(as_text=True)
+    assert client.get("/admin/agencies?page=2&lang=en").status_code == 200
