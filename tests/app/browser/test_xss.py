@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from app.extensions import db
-from app.models import Agency, CommentReview, User, Wave
+from app.models import Agency, CommentReview, Wave
 from app.services import invitations, responses, surveys, users
 from app.services.surveys import questionnaire_of
 from tests import factories
