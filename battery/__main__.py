@@ -5,13 +5,13 @@ import argparse
 import json
 import sys
 
-from battery import backup, crash, fuzz, harness, headers, load, race, static, tokens
+from battery import access, backup, crash, fuzz, harness, headers, load, race, static, tokens, xss
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m battery")
     parser.add_argument("--short", action="store_true", help="smaller counts (for CI)")
-    parser.add_argument("--only", default="", help="comma-separated: race,crash,tokens,headers,fuzz,load,backup,static")
+    parser.add_argument("--only", default="", help="comma-separated: race,crash,tokens,headers,fuzz,load,backup,xss,access,static")
     args = parser.parse_args(argv)
     only = set(filter(None, args.only.split(",")))
     want = lambda name: not only or name in only  # noqa: E731
@@ -35,6 +35,10 @@ def main(argv: list[str] | None = None) -> int:
     if want("crash"):
         with harness.Server(workers=4) as server:
             figures.append(crash.run(server, total=1000 if args.short else 10_000))
+    if want("xss"):
+        figures.append(xss.run())
+    if want("access"):
+        figures.append(access.run())
     if want("static"):
         figures.append(static.run())
     for figure in figures:

@@ -88,6 +88,15 @@ def app(_schema, app_config):
         db.session.remove()
         _empty_tables()
         db.engine.dispose()
+        _forget_computed_results()
+
+
+def _forget_computed_results() -> None:
+    """Results are cached per (wave id, data version); emptied tables reuse ids, so forget them."""
+    from app.services import dashboard, estimates, wavedata
+
+    for cache in (wavedata._frames, estimates._cache, dashboard._cache):
+        cache.clear()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from app.admin import (  # noqa: E402,F401
     accounts,
     agencies,
     audit,
+    comments,
     context,
     invitations,
     keys,

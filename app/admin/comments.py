@@ -1,0 +1,40 @@
+"""Administrators approve or reject free-text comments before officials can read them."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from app.admin import bp
+from app.admin.access import admin_only, current_user
+from app.admin.helpers import page_arg
+from app.admin.waves import wave_or_404
+from app.extensions import db
+from app.services import comments
+from app.services.admin_errors import AdminError
+
+
+@bp.get("/waves/<slug>/comments")
+@admin_only
+def comment_list(slug: str):
+    wave = wave_or_404(slug)
+    status = request.args.get("status", "pending")
+    page = comments.browse(wave, status, page_arg())
+    return render_template("admin/comments.html", wave=wave, page=page, status=status,
+                           statuses=comments.STATUSES)
+
+
+@bp.post("/waves/<slug>/comments")
+@admin_only
+def comment_review(slug: str):
+    wave = wave_or_404(slug)
+    response_id = request.form.get("response_id", "")
+    try:
+        comments.review(wave, int(response_id) if response_id.isdigit() else -1, request.form.get("code", ""),
+                        request.form.get("status", ""), current_user())
+    except AdminError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("admin.comment_list", slug=slug)), 303
+    db.session.commit()
+    flash(_("Comment approved.") if request.form["status"] == "approved" else _("Comment rejected."), "success")
+    return redirect(url_for("admin.comment_list", slug=slug, status=request.args.get("status", "pending")))
