@@ -8,6 +8,14 @@ import sys
 from battery import access, backup, crash, fuzz, harness, headers, load, race, static, tokens, xss
 
 
+class _Figures(list):
+    """Prints each figure as soon as it is known, so a later failure loses nothing."""
+
+    def append(self, figure: dict) -> None:
+        super().append(figure)
+        print(("PASS " if figure["ok"] else "FAIL ") + json.dumps(figure, ensure_ascii=False), flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m battery")
     parser.add_argument("--short", action="store_true", help="smaller counts (for CI)")
@@ -15,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     only = set(filter(None, args.only.split(",")))
     want = lambda name: not only or name in only  # noqa: E731
-    figures = []
+    figures = _Figures()
     harness.fresh_database(responses=2000)
     with harness.Server(workers=4) as server, harness.Server(workers=2, RATE_LIMIT_SUBMIT="",
                                                             RATE_LIMIT_TOKEN="") as guarded:
@@ -41,8 +49,6 @@ def main(argv: list[str] | None = None) -> int:
         figures.append(access.run())
     if want("static"):
         figures.append(static.run())
-    for figure in figures:
-        print(("PASS " if figure["ok"] else "FAIL ") + json.dumps(figure, ensure_ascii=False))
     failed = sum(not f["ok"] for f in figures)
     print(f"{len(figures) - failed} passed, {failed} failed")
     return 1 if failed else 0

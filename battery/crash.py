@@ -3,6 +3,7 @@ submissions; clients retry the same invitation. Every acknowledged submission is
 once, retries never duplicate, and the service recovers by itself."""
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import subprocess
@@ -44,7 +45,7 @@ def run(server: Server, total: int = 10_000) -> dict:
             try:
                 status = request("POST", server.port, "/api/v1/responses",
                                  {"invitation": token, "answers": body}, timeout=10)[0]
-            except OSError:
+            except (OSError, http.client.HTTPException):
                 status = 599
             if status in (201, 409):  # 409 after a retry: the first attempt was stored
                 acknowledged.add(token)

@@ -2,6 +2,7 @@
 the results API under 20 concurrent officials → p95 < 500 ms."""
 from __future__ import annotations
 
+import http.client
 import json
 import threading
 import time
@@ -18,7 +19,7 @@ def _submitter(ports: list[int], body: dict):
         start = time.perf_counter()
         try:
             status = request("POST", port, "/api/v1/responses", {"invitation": token, "answers": body})[0]
-        except OSError:
+        except (OSError, http.client.HTTPException):
             status = 599
         return time.perf_counter() - start, status
     return submit

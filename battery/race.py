@@ -1,6 +1,7 @@
 """Item 1: 200 invitations × 32 concurrent submissions each → exactly 200 responses, 0 5xx."""
 from __future__ import annotations
 
+import http.client
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
@@ -17,7 +18,7 @@ def run(server: Server, invites: int = 200, copies: int = 32) -> dict:
         try:
             return request("POST", server.port, "/api/v1/responses",
                            {"invitation": token, "answers": body, "language": "vi"})[0]
-        except OSError:
+        except (OSError, http.client.HTTPException):
             return 599
 
     with ThreadPoolExecutor(64) as pool:
