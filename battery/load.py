@@ -3,10 +3,11 @@ the results API under 20 concurrent officials → p95 < 500 ms."""
 from __future__ import annotations
 
 import http.client
-import json
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlencode
 
 import numpy as np
 
@@ -67,21 +68,34 @@ def steady(ports: list[int], rate: float, seconds: float = 60) -> dict:
             "p99_ms": round(float(np.percentile(latencies, 99)), 1), "errors": errors}
 
 
-def officials(port: int, users: int = 20, rounds: int = 10) -> dict:
-    status, _, body = request("POST", port, "/api/v1/auth/token",
-                              {"email": "official@example.org", "password": "Battery-password-1"})
-    token = json.loads(body)["token"]
-    headers = {"Authorization": f"Bearer {token}"}
-    request("GET", port, "/api/v1/waves/demo/estimates?by=agency", headers=headers)  # warm the cache
+def _login(port: int) -> str:
+    """A logged-in session cookie for the demo official (through the real login form)."""
+    status, headers, body = request("GET", port, "/login")
+    cookie = headers.get("Set-Cookie", "").split(";")[0]
+    token = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', body).group(1).decode()
+    form = urlencode({"csrf_token": token, "email": "official@example.org", "password": "Battery-password-1"})
+    status, headers, _ = request("POST", port, "/login", form.encode(),
+                                 headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+    if status != 302:
+        raise RuntimeError(f"login failed: {status}")
+    return headers.get("Set-Cookie", "").split(";")[0]
+
+
+def officials(port: int, users: int = 20, rounds: int = 10, path: str = "/dashboard/demo") -> dict:
+    cookie = _login(port)
 
     def read(_: int) -> float:
         start = time.perf_counter()
-        request("GET", port, "/api/v1/waves/demo/estimates?by=agency", headers=headers)
+        status = request("GET", port, path, headers={"Cookie": cookie})[0]
+        if status != 200:
+            raise RuntimeError(f"{path}: {status}")
         return (time.perf_counter() - start) * 1000
 
     with ThreadPoolExecutor(users) as pool:
+        list(pool.map(read, range(users * 2)))  # every worker computes its cache once
         times = list(pool.map(read, range(users * rounds)))
-    return {"officials": users, "requests": len(times), "p95_ms": round(float(np.percentile(times, 95)), 1)}
+    return {"officials": users, "dashboard_requests": len(times),
+            "dashboard_p95_ms": round(float(np.percentile(times, 95)), 1)}
 
 
 def run(servers: list[Server]) -> dict:
@@ -90,4 +104,4 @@ def run(servers: list[Server]) -> dict:
     result = steady(ports, peak / 2)
     reading = officials(ports[0])
     return {"figure": "load", "instances": len(ports), "peak_per_s": round(peak, 1), **result, **reading,
-            "ok": result["p99_ms"] < 100 and result["errors"] == 0 and reading["p95_ms"] < 500}
+            "ok": result["p99_ms"] < 100 and result["errors"] == 0 and reading["dashboard_p95_ms"] < 500}
