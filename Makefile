@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 FLASK := FLASK_DEBUG=$${FLASK_DEBUG:-1} $(BIN)/flask --app app
 NODE_TOOLS := tests/node_modules/axe-core/axe.min.js
 
-.PHONY: run test install translations messages test-only lint browser-deps clean battery
+.PHONY: run test install translations messages test-only lint browser-deps clean battery battery-deps audit
 
 $(STAMP): setup.cfg setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -52,9 +52,15 @@ test-only:
 
 # Reliability, security and load figures against gunicorn + the local PostgreSQL (not part of
 # `make test`; restarts PostgreSQL once during the crash test). BATTERY_ARGS=--short for CI.
-battery: install
-	$(BIN)/python -m pip install --quiet -e '.[battery]' > $(VENV)/pip-battery.log 2>&1 || (cat $(VENV)/pip-battery.log; exit 1)
+battery: install browser-deps battery-deps
 	$(BIN)/python -m battery $(BATTERY_ARGS)
+
+battery-deps: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[battery]' > $(VENV)/pip-battery.log 2>&1 || (cat $(VENV)/pip-battery.log; exit 1)
+
+# Static analysis of the code (bandit) and of the installed dependencies (pip-audit); 0 unwaived findings.
+audit: battery-deps
+	$(BIN)/python -m battery --only static --no-database
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -20,15 +20,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m battery")
     parser.add_argument("--short", action="store_true", help="smaller counts (for CI)")
     parser.add_argument("--only", default="", help="comma-separated: race,crash,tokens,headers,fuzz,load,backup,xss,access,static")
+    parser.add_argument("--no-database", action="store_true", help="skip the scratch database (static only)")
     args = parser.parse_args(argv)
     only = set(filter(None, args.only.split(",")))
     want = lambda name: not only or name in only  # noqa: E731
     figures = _Figures()
+    if args.no_database:
+        figures.append(static.run())
+        return 0 if figures[0]["ok"] else 1
     harness.fresh_database(responses=2000)
-    with harness.Server(workers=4) as server, harness.Server(workers=2, RATE_LIMIT_SUBMIT="",
-                                                            RATE_LIMIT_TOKEN="") as guarded:
+    with harness.Server(workers=4) as server, harness.Server(workers=2) as second, \
+            harness.Server(workers=2, RATE_LIMIT_SUBMIT="", RATE_LIMIT_TOKEN="") as guarded:
         if want("race"):
-            figures.append(race.run(server, invites=50 if args.short else 200, copies=16 if args.short else 32))
+            figures.append(race.run([server, second], invites=50 if args.short else 200,
+                                    copies=16 if args.short else 32))
         if want("tokens"):
             figures.append(tokens.run(server, guarded))
         if want("headers"):
@@ -41,8 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     if want("backup"):
         figures.append(backup.run())
     if want("crash"):
-        with harness.Server(workers=4) as server:
-            figures.append(crash.run(server, total=1000 if args.short else 10_000))
+        with harness.Server(workers=3) as one, harness.Server(workers=3) as two:
+            figures.append(crash.run([one, two], total=1000 if args.short else 10_000))
     if want("xss"):
         figures.append(xss.run())
     if want("access"):

@@ -20,9 +20,10 @@ def _restart_postgres() -> None:
                    capture_output=True)
 
 
-def run(server: Server, total: int = 10_000) -> dict:
+def run(servers: list[Server], total: int = 10_000) -> dict:
+    """Submissions alternate between the instances; the chaos hits both."""
     tokens = invitations(total)
-    body = valid_answers(server.port)
+    body = valid_answers(servers[0].port)
     acknowledged: set[str] = set()
     retries = [0]
     stop = threading.Event()
@@ -32,7 +33,7 @@ def run(server: Server, total: int = 10_000) -> dict:
         started = time.time()
         restarted = False
         while not stop.wait(2.0):
-            pids = server.worker_pids()
+            pids = servers[kills[0] % len(servers)].worker_pids()
             if pids:
                 os.kill(pids[0], signal.SIGKILL)
                 kills[0] += 1
@@ -43,7 +44,8 @@ def run(server: Server, total: int = 10_000) -> dict:
     def submit(token: str) -> None:
         for attempt in range(200):
             try:
-                status = request("POST", server.port, "/api/v1/responses",
+                port = servers[(hash(token) + attempt) % len(servers)].port
+                status = request("POST", port, "/api/v1/responses",
                                  {"invitation": token, "answers": body}, timeout=10)[0]
             except (OSError, http.client.HTTPException):
                 status = 599
@@ -66,8 +68,8 @@ def run(server: Server, total: int = 10_000) -> dict:
     stored = int(hashes)
     duplicates = int(query("SELECT count(*) FROM (SELECT invitation_id FROM response WHERE invitation_id IS NOT "
                            "NULL GROUP BY invitation_id HAVING count(*) > 1) d"))
-    healthy = request("GET", server.port, "/healthz")[0] == 200
-    return {"figure": "crash", "submissions": total, "acknowledged": len(acknowledged), "stored": stored,
+    healthy = all(request("GET", s.port, "/healthz")[0] == 200 for s in servers)
+    return {"figure": "crash", "instances": len(servers), "submissions": total, "acknowledged": len(acknowledged), "stored": stored,
             "duplicates": duplicates, "workers_killed": kills[0], "postgres_restarts": 1,
             "client_retries": retries[0], "seconds": round(elapsed, 1), "healthy_after": healthy,
             "ok": len(acknowledged) == total and stored >= len(acknowledged) and duplicates == 0 and healthy}

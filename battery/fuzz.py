@@ -3,7 +3,9 @@ from invalid input; schemathesis against /api/v1/openapi.json → 0 failures."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
+from urllib.parse import urlencode
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -15,7 +17,12 @@ JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.floats
                            | st.dictionaries(st.text(max_size=12), inner, max_size=4), max_leaves=12)
 CONTENT_TYPES = st.sampled_from(["application/json", "text/plain", "application/x-www-form-urlencoded",
                                  "multipart/form-data; boundary=x", "application/json; charset=latin-1", ""])
-FORM_PATHS = ["/login", "/answer", "/k/SNV", "/logout"]
+FORM_PATHS = ["/login", "/answer", "/k/SNV", "/k/SNV/start", "/k/SNV/reset", "/logout"]
+ADMIN_FORMS = ["/admin/agencies/new", "/admin/agencies/import", "/admin/agencies/SNV/edit", "/admin/agencies/SNV/active",
+               "/admin/waves/new", "/admin/waves/demo/edit", "/admin/waves/demo/frame", "/admin/waves/demo/margins",
+               "/admin/waves/demo/invitations", "/admin/waves/demo/comments", "/admin/waves/demo/status",
+               "/admin/accounts/new", "/admin/kiosk-keys", "/admin/api-keys", "/admin/questionnaires/new",
+               "/admin/questionnaires/import", "/admin/responses/1", "/dashboard/demo/publish"]
 
 
 def _schemathesis(server: Server, examples: int) -> dict:
@@ -27,6 +34,23 @@ def _schemathesis(server: Server, examples: int) -> dict:
                            "-H", f"Authorization: Bearer {token}"], capture_output=True, text=True, timeout=900)
     tail = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr[-200:]
     return {"schemathesis_exit": done.returncode, "schemathesis_summary": tail}
+
+
+def _admin_session(port: int) -> tuple[str, str]:
+    """A logged-in administrator's cookie and a CSRF token for the admin forms."""
+    from battery.harness import flask
+
+    flask("users", "create", "fuzz-admin@example.org", "--role", "admin", "--password-stdin",
+          stdin="Battery-password-1\n")
+    status, headers, body = request("GET", port, "/login")
+    cookie = headers.get("Set-Cookie", "").split(";")[0]
+    token = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', body).group(1).decode()
+    form = urlencode({"csrf_token": token, "email": "fuzz-admin@example.org", "password": "Battery-password-1"})
+    _, headers, _ = request("POST", port, "/login", form.encode(),
+                            headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+    cookie = headers.get("Set-Cookie", "").split(";")[0]
+    _, _, page = request("GET", port, "/admin/agencies/new", headers={"Cookie": cookie})
+    return cookie, re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', page).group(1).decode()
 
 
 def run(server: Server, examples: int = 2000) -> dict:
@@ -41,7 +65,7 @@ def run(server: Server, examples: int = 2000) -> dict:
         outcome["5xx"] += status >= 500
         outcome["accepted"] += status == 201
 
-    quiet = settings(max_examples=examples // 2, deadline=None, database=None,
+    quiet = settings(max_examples=examples // 3, deadline=None, database=None,
                      suppress_health_check=list(HealthCheck))
 
     @quiet
@@ -64,8 +88,30 @@ def run(server: Server, examples: int = 2000) -> dict:
 
         send("POST", path, urlencode(fields).encode(), ctype or "application/x-www-form-urlencoded")
 
+    cookie, csrf = _admin_session(server.port)
+
+    @quiet
+    @given(path=st.sampled_from(ADMIN_FORMS), fields=st.dictionaries(
+        st.sampled_from(["code", "name_vi", "name_en", "block", "slug", "count", "csv", "text", "status",
+                         "reason", "email", "role", "agency", "label", "name", "period_start", "period_end",
+                         "channels", "agencies", "survey_version", "response_id", "excluded"]) | st.text(max_size=8),
+        st.text(max_size=80), max_size=8), with_token=st.booleans())
+    def admin_forms(path, fields, with_token):
+        from urllib.parse import urlencode
+
+        if with_token:
+            fields = dict(fields, csrf_token=csrf)
+        status = request("POST", server.port, path, urlencode(fields).encode(),
+                         headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})[0]
+        outcome["requests"] += 1
+        outcome["5xx"] += status >= 500
+        outcome["admin_requests"] += 1
+
+    outcome["admin_requests"] = 0
     api()
     forms()
+    admin_forms()
+    query("UPDATE wave SET status = 'open' WHERE slug = 'demo'")  # the fuzz may have closed it
     stored = int(query("SELECT count(*) FROM response")) - before
     st_result = _schemathesis(server, max(50, examples // 20))
     return {"figure": "fuzz", **outcome, "stored": stored, **st_result,

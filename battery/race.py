@@ -8,15 +8,18 @@ from concurrent.futures import ThreadPoolExecutor
 from battery.harness import Server, invitations, query, request, valid_answers
 
 
-def run(server: Server, invites: int = 200, copies: int = 32) -> dict:
+def run(servers: list[Server], invites: int = 200, copies: int = 32) -> dict:
+    """Copies of each submission alternate between the instances (scale-out: one PostgreSQL)."""
     tokens = invitations(invites)
-    body = valid_answers(server.port)
+    body = valid_answers(servers[0].port)
+    counter = iter(range(10**9))
     before = int(query("SELECT count(*) FROM response"))
     jobs = [t for t in tokens for _ in range(copies)]
 
     def submit(token: str) -> int:
         try:
-            return request("POST", server.port, "/api/v1/responses",
+            port = servers[next(counter) % len(servers)].port
+            return request("POST", port, "/api/v1/responses",
                            {"invitation": token, "answers": body, "language": "vi"})[0]
         except (OSError, http.client.HTTPException):
             return 599
@@ -27,7 +30,7 @@ def run(server: Server, invites: int = 200, copies: int = 32) -> dict:
     duplicates = int(query("SELECT count(*) FROM (SELECT invitation_id FROM response WHERE invitation_id "
                            "IS NOT NULL GROUP BY invitation_id HAVING count(*) > 1) d"))
     five = sum(n for s, n in statuses.items() if s >= 500)
-    return {"figure": "race", "invitations": invites, "submissions": len(jobs), "stored": stored,
+    return {"figure": "race", "instances": len(servers), "invitations": invites, "submissions": len(jobs), "stored": stored,
             "accepted_201": statuses[201], "refused_409": statuses[409], "5xx": five,
             "duplicates": duplicates, "ok": stored == invites and statuses[201] == invites and five == 0
             and duplicates == 0}
