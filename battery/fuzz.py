@@ -3,14 +3,13 @@ from invalid input; schemathesis against /api/v1/openapi.json → 0 failures."""
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 from urllib.parse import urlencode
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from battery.harness import BIN, Server, invitations, query, request
+from battery.harness import BIN, Server, csrf_token, flask, invitations, login, query, request
 
 JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
                            | st.text(max_size=40), lambda inner: st.lists(inner, max_size=4)
@@ -38,19 +37,11 @@ def _schemathesis(server: Server, examples: int) -> dict:
 
 def _admin_session(port: int) -> tuple[str, str]:
     """A logged-in administrator's cookie and a CSRF token for the admin forms."""
-    from battery.harness import flask
-
     flask("users", "create", "fuzz-admin@example.org", "--role", "admin", "--password-stdin",
           stdin="Battery-password-1\n")
-    status, headers, body = request("GET", port, "/login")
-    cookie = headers.get("Set-Cookie", "").split(";")[0]
-    token = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', body).group(1).decode()
-    form = urlencode({"csrf_token": token, "email": "fuzz-admin@example.org", "password": "Battery-password-1"})
-    _, headers, _ = request("POST", port, "/login", form.encode(),
-                            headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
-    cookie = headers.get("Set-Cookie", "").split(";")[0]
+    cookie = login(port, "fuzz-admin@example.org")
     _, _, page = request("GET", port, "/admin/agencies/new", headers={"Cookie": cookie})
-    return cookie, re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', page).group(1).decode()
+    return cookie, csrf_token(page)
 
 
 def run(server: Server, examples: int = 2000) -> dict:
@@ -84,7 +75,6 @@ def run(server: Server, examples: int = 2000) -> dict:
     @given(path=st.sampled_from(FORM_PATHS), fields=st.dictionaries(st.text(max_size=12), st.text(max_size=60),
                                                                     max_size=8), ctype=CONTENT_TYPES)
     def forms(path, fields, ctype):
-        from urllib.parse import urlencode
 
         send("POST", path, urlencode(fields).encode(), ctype or "application/x-www-form-urlencoded")
 
@@ -97,7 +87,6 @@ def run(server: Server, examples: int = 2000) -> dict:
                          "channels", "agencies", "survey_version", "response_id", "excluded"]) | st.text(max_size=8),
         st.text(max_size=80), max_size=8), with_token=st.booleans())
     def admin_forms(path, fields, with_token):
-        from urllib.parse import urlencode
 
         if with_token:
             fields = dict(fields, csrf_token=csrf)

@@ -6,12 +6,14 @@ import csv
 import http.client
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -139,3 +141,19 @@ def valid_answers(port: int, wave: str = "demo") -> dict:
 def query(sql: str, database: str = DB) -> str:
     return subprocess.run(["psql", "-h", "127.0.0.1", "-d", database, "-Atc", sql], check=True,
                           capture_output=True, text=True).stdout.strip()
+
+
+def csrf_token(page: bytes) -> str:
+    return re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', page).group(1).decode()
+
+
+def login(port: int, email: str, password: str = "Battery-password-1") -> str:
+    """A logged-in session cookie, through the real login form (with its CSRF token)."""
+    _, headers, page = request("GET", port, "/login")
+    cookie = headers.get("Set-Cookie", "").split(";")[0]
+    form = urlencode({"csrf_token": csrf_token(page), "email": email, "password": password})
+    status, headers, _ = request("POST", port, "/login", form.encode(),
+                                 headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+    if status != 302:
+        raise RuntimeError(f"login as {email} failed: {status}")
+    return headers.get("Set-Cookie", "").split(";")[0]

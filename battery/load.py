@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import http.client
 import multiprocessing
-import re
 import time
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import urlencode
 
 import numpy as np
 
-from battery.harness import Server, invitations, request, valid_answers
+from battery.harness import Server, invitations, login, request, valid_answers
 
 
 def _submitter(ports: list[int], body: dict):
@@ -74,21 +72,8 @@ def steady(ports: list[int], rate: float, seconds: float = 60, processes: int = 
             "p99_ms": round(float(np.percentile(latencies, 99)), 1), "errors": errors}
 
 
-def _login(port: int) -> str:
-    """A logged-in session cookie for the demo official (through the real login form)."""
-    status, headers, body = request("GET", port, "/login")
-    cookie = headers.get("Set-Cookie", "").split(";")[0]
-    token = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', body).group(1).decode()
-    form = urlencode({"csrf_token": token, "email": "official@example.org", "password": "Battery-password-1"})
-    status, headers, _ = request("POST", port, "/login", form.encode(),
-                                 headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
-    if status != 302:
-        raise RuntimeError(f"login failed: {status}")
-    return headers.get("Set-Cookie", "").split(";")[0]
-
-
 def officials(port: int, users: int = 20, rounds: int = 10, path: str = "/dashboard/demo") -> dict:
-    cookie = _login(port)
+    cookie = login(port, "official@example.org")
 
     def read(_: int) -> float:
         start = time.perf_counter()
