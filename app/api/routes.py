@@ -11,7 +11,7 @@ from app.api.auth import api_key_from_request, issue_token, token_required
 from app.errors import api_error
 from app.extensions import configured_limit, db, limiter
 from app.services import agencies, estimates, invitations, responses, submissions, users, waves
-from app.services.surveys import questionnaire_of
+from app.services.surveys import questionnaire_by_checksum, questionnaire_of
 from survey_definitions.answers import clean_answers
 
 
@@ -78,19 +78,22 @@ def submit_response():
     problem = nul_error(body)
     if problem:
         return problem
-    questionnaire = questionnaire_of(target.wave.survey_version)
+    questionnaire = questionnaire_by_checksum(target.survey_version_id, target.checksum)
     cleaned, field_errors = clean_answers(questionnaire, body["answers"])
     if field_errors:
         with force_locale(language):
             return errors_response([(e.field, message_for(e)) for e in field_errors])
     try:
-        response = responses.store(target.wave, target.agency, cleaned, channel=target.channel,
-                                   language=language, invitation=target.invitation)
+        stored = responses.insert_response(
+            questionnaire, cleaned, wave_id=target.wave_id, survey_version_id=target.survey_version_id,
+            agency_id=target.agency_id, channel=target.channel, language=language, stratum=target.stratum,
+            invitation_id=target.invitation_id, submission_id=body.get("submission"))
         db.session.commit()
     except (responses.AlreadyAnswered, IntegrityError):
         db.session.rollback()
         return api_error(409, "this invitation has already been answered", "invitation")
-    return jsonify(receipt=response.receipt), 201
+    # A retried upload of a queued response (same submission id) gets its first receipt back.
+    return jsonify(receipt=stored.receipt), 200 if stored.replayed else 201
 
 
 @bp.post("/auth/token")

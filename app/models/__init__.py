@@ -5,13 +5,13 @@ from app.models.base import Base
 from app.models.form_session import FormSession
 from app.models.invitation import ApiKey, Invitation, KioskKey
 from app.models.paper import CommentReview, PaperEntry
-from app.models.response import Answer, Response
+from app.models.response import Response
 from app.models.survey import SurveyVersion
 from app.models.user import ApiToken, LoginAttempt, User, UserSession
 from app.models.wave import FrameCount, Margin, Wave, wave_agency
 
 __all__ = [
-    "Agency", "Answer", "ApiKey", "ApiToken", "AuditEvent", "Base", "Block", "CommentReview", "FormSession", "FrameCount",
+    "Agency", "ApiKey", "ApiToken", "AuditEvent", "Base", "Block", "CommentReview", "FormSession", "FrameCount",
     "Invitation", "KioskKey", "LoginAttempt", "Margin", "PaperEntry", "Response", "SurveyVersion", "User",
     "UserSession", "Wave", "wave_agency",
 ]

@@ -1,15 +1,27 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base
 
+# JSONB on PostgreSQL (keys can be read in SQL without re-parsing the document), JSON elsewhere.
+AnswersType = JSON().with_variant(JSONB(), "postgresql")
+
 
 class Response(Base):
-    """One anonymous submission. Carries no identity: the date is coarsened to the day."""
+    """One anonymous submission. Carries no identity: the date is coarsened to the day.
+
+    `answers` holds the cleaned answers as one document {question code: value} ("na" = not
+    applicable, dossier codes only as keyed digests). `ratings` repeats the rated items in the
+    questionnaire's order, one character each (chr(48 + point), "-" not applicable, " " not
+    asked), so that a wave's estimates read one short string per response instead of a document.
+    Both are written in the same INSERT: one row per response.
+    """
 
     __tablename__ = "response"
     __table_args__ = (Index("ix_response_wave_agency", "wave_id", "agency_id"),)
@@ -25,27 +37,10 @@ class Response(Base):
     submitted_on: Mapped[date]
     # Unique: the database itself guarantees one response per invitation.
     invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitation.id"), unique=True)
+    # Keyed digest of the submission id an offline client (kiosk, collection app) sends with each
+    # queued response: a retried upload finds the first one instead of counting twice.
+    client_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     excluded: Mapped[bool] = mapped_column(default=False)
     exclusion_reason: Mapped[str | None] = mapped_column(String(500))
-
-    answers: Mapped[list[Answer]] = relationship(
-        back_populates="response", cascade="all, delete-orphan", order_by="Answer.id"
-    )
-
-
-class Answer(Base):
-    """Long format: one row per answered question. value NULL and text NULL = not applicable."""
-
-    __tablename__ = "answer"
-    __table_args__ = (
-        UniqueConstraint("response_id", "question_code"),
-        Index("ix_answer_question_value", "question_code", "value"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"))
-    question_code: Mapped[str] = mapped_column(String(80))
-    value: Mapped[float | None] = mapped_column(Float)
-    text: Mapped[str | None] = mapped_column(Text)
-
-    response: Mapped[Response] = relationship(back_populates="answers")
+    answers: Mapped[dict[str, Any]] = mapped_column(AnswersType, default=dict)
+    ratings: Mapped[str] = mapped_column(Text, default="")

@@ -13,7 +13,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Agency, Answer, CommentReview, Response, Wave
+from app.models import Agency, Wave
+from app.services import comments as comments_service
 from app.services import dashboard, estimates, trends
 from app.services.surveys import questionnaire_of
 
@@ -52,14 +53,9 @@ def comments(wave: Wave, agency: Agency) -> list[str]:
     codes = [q.code for q in questionnaire.questions if q.type == "text"]
     if not codes:
         return []
-    query = (select(Answer.text)
-             .join(Response, Response.id == Answer.response_id)
-             .join(CommentReview, (CommentReview.response_id == Answer.response_id)
-                   & (CommentReview.question_code == Answer.question_code))
-             .where(Response.wave_id == wave.id, Response.agency_id == agency.id,
-                    Response.excluded.is_(False), Answer.question_code.in_(codes),
-                    Answer.text.is_not(None), CommentReview.status == "approved")
-             .order_by(Response.id.desc()).limit(COMMENT_LIMIT))
+    rows_of = comments_service.comment_rows(wave, codes)
+    query = (select(rows_of.c.text).where(rows_of.c.agency_id == agency.id, rows_of.c.status == "approved")
+             .order_by(rows_of.c.response_id.desc()).limit(COMMENT_LIMIT))
     return [t for t in db.session.scalars(query) if t and t.strip()]
 
 

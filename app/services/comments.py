@@ -1,10 +1,10 @@
 """Moderation of free-text answers: officials see a comment only after an administrator approves it."""
 from __future__ import annotations
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, literal, select, union_all
 
 from app.extensions import db
-from app.models import Agency, Answer, CommentReview, Response, User, Wave
+from app.models import Agency, CommentReview, Response, User, Wave
 from app.models.base import utcnow
 from app.services import audit
 from app.services.admin_errors import AdminError
@@ -18,32 +18,46 @@ def text_codes(wave: Wave) -> list[str]:
     return [q.code for q in questionnaire_of(wave.survey_version).questions if q.type == "text"]
 
 
+def comment_rows(wave: Wave, codes: list[str]):
+    """One SELECT per free-text question (UNION ALL): response id, code, text, agency code and
+    review status of every non-empty free-text answer in the wave (excluded responses left out)."""
+    selects = []
+    for code in codes:
+        text = Response.answers[code].as_string()
+        status = func.coalesce(CommentReview.status, "pending")
+        selects.append(
+            select(Response.id.label("response_id"), literal(code).label("code"), text.label("text"),
+                   Agency.code.label("agency"), status.label("status"), Response.agency_id.label("agency_id"))
+            .join(Agency, Agency.id == Response.agency_id)
+            .outerjoin(CommentReview, and_(CommentReview.response_id == Response.id,
+                                           CommentReview.question_code == code))
+            .where(Response.wave_id == wave.id, Response.excluded.is_(False), text.is_not(None), text != "",
+                   text != "na"))
+    return union_all(*selects).subquery() if selects else None
+
+
 def browse(wave: Wave, status: str = "pending", page: int = 1, size: int = 50) -> Page:
     """Free-text answers of the wave with their review status (no review yet = pending)."""
     if status not in STATUSES:
         status = "pending"
-    review = CommentReview.status
-    query = (select(Answer.response_id, Answer.question_code, Answer.text, Agency.code, func.coalesce(review, "pending"))
-             .join(Response, Response.id == Answer.response_id)
-             .join(Agency, Agency.id == Response.agency_id)
-             .outerjoin(CommentReview, and_(CommentReview.response_id == Answer.response_id,
-                                            CommentReview.question_code == Answer.question_code))
-             .where(Response.wave_id == wave.id, Response.excluded.is_(False),
-                    Answer.question_code.in_(text_codes(wave)), Answer.text.is_not(None), Answer.text != "",
-                    func.coalesce(review, "pending") == status))
+    rows_of = comment_rows(wave, text_codes(wave))
+    if rows_of is None:
+        return Page([], 0, 1, size)
+    query = (select(rows_of.c.response_id, rows_of.c.code, rows_of.c.text, rows_of.c.agency, rows_of.c.status)
+             .where(rows_of.c.status == status))
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     page = max(1, page)
-    rows = db.session.execute(query.order_by(Answer.response_id.desc()).offset((page - 1) * size).limit(size)).all()
+    rows = db.session.execute(query.order_by(rows_of.c.response_id.desc(), rows_of.c.code)
+                              .offset((page - 1) * size).limit(size)).all()
     return Page([tuple(r) for r in rows], total, page, size)
 
 
 def review(wave: Wave, response_id: int, code: str, status: str, actor: User) -> CommentReview:
     if status not in ("approved", "rejected"):
         raise AdminError("status", "choose approve or reject")
-    answer = db.session.scalar(select(Answer).join(Response).where(
-        Response.wave_id == wave.id, Answer.response_id == response_id, Answer.question_code == code,
-        Answer.question_code.in_(text_codes(wave))))
-    if answer is None:
+    response = db.session.get(Response, response_id) if isinstance(response_id, int) else None
+    if (response is None or response.wave_id != wave.id or code not in text_codes(wave)
+            or not isinstance((response.answers or {}).get(code), str)):
         raise AdminError(None, "no such comment in this wave")
     row = db.session.scalar(select(CommentReview).where(CommentReview.response_id == response_id,
                                                         CommentReview.question_code == code))

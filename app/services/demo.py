@@ -12,9 +12,9 @@ import numpy as np
 from sqlalchemy import func, insert, select
 
 from app.extensions import db
-from app.models import Agency, Answer, FrameCount, Response, SurveyVersion, User, Wave
+from app.models import Agency, FrameCount, Response, SurveyVersion, User, Wave
 from app.models.wave import CHANNELS, WAVE_OPEN
-from app.services import agencies, surveys, users
+from app.services import agencies, ratings, surveys, users
 from app.services.demo_data import AGENCIES, BLOCKS
 from app.services.surveys import questionnaire_of
 from survey_definitions import NOT_APPLICABLE, Questionnaire, evaluate
@@ -118,9 +118,7 @@ def _responses(rng, wave: Wave, agency_list: list[Agency], total: int) -> int:
                      language="en" if rng.random() < 0.03 else "vi",
                      submitted_on=wave.period_start + timedelta(days=int(rng.integers(0, days + 1))),
                      excluded=False) for _ in range(n)]
-        ids = db.session.scalars(insert(Response).returning(Response.id, sort_by_parameter_order=True), rows).all()
-        answers = []
-        for response_id in ids:
+        for row in rows:
             person = rng.normal(0, 0.6)
             so_far: dict = {}
             for question in questionnaire.questions:
@@ -132,21 +130,11 @@ def _responses(rng, wave: Wave, agency_list: list[Agency], total: int) -> int:
                 if value is None:
                     continue
                 so_far[question.code] = value
-                answers.append(_answer_row(response_id, question.code, value))
-        db.session.execute(insert(Answer), answers)
-        stored += len(ids)
+            row["answers"] = so_far
+            row["ratings"] = ratings.encode(questionnaire.rated_items, so_far)
+        db.session.execute(insert(Response), rows)
+        stored += len(rows)
     return stored
-
-
-def _answer_row(response_id: int, code: str, value) -> dict:
-    if value == NOT_APPLICABLE:
-        return {"response_id": response_id, "question_code": code, "value": None, "text": None}
-    if isinstance(value, list):
-        return {"response_id": response_id, "question_code": code, "value": None,
-                "text": " ".join(map(str, value))}
-    if isinstance(value, str):
-        return {"response_id": response_id, "question_code": code, "value": None, "text": value}
-    return {"response_id": response_id, "question_code": code, "value": float(value), "text": None}
 
 
 def _accounts(password: str) -> list[User]:

@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Agency, Answer, Response, User, Wave
+from app.models import Agency, Response, User, Wave
 from app.models.wave import CHANNELS
 from app.services import audit
 from app.services.admin_errors import AdminError
@@ -42,21 +42,22 @@ def answers_of(response: Response) -> list[tuple[str, str, str]]:
     """(code, question text in vi, shown value) in questionnaire order; dossier digests are hidden."""
     wave = db.session.get(Wave, response.wave_id)
     questionnaire = questionnaire_of(wave.survey_version)
-    stored = {a.question_code: a for a in db.session.scalars(select(Answer).where(Answer.response_id == response.id))}
+    stored = response.answers or {}
     out = []
     for question in questionnaire.questions:
-        answer = stored.get(question.code)
-        if answer is None:
+        value = stored.get(question.code)
+        if value is None:
             continue
         if question.type == "dossier_code":
             shown = "•••"
-        elif answer.value is None and answer.text is None:
+        elif value == "na":
             shown = "n/a"
-        elif answer.text is not None:
-            shown = answer.text
+        elif isinstance(value, list):
+            shown = " ".join(str(v) for v in value)
+        elif isinstance(value, str):
+            shown = value
         else:
             points = {c.value: c.label for c in choices(question, questionnaire.scales) or ()}
-            value = int(answer.value) if float(answer.value).is_integer() else answer.value
             shown = f"{value}" + (f" — {points[value].vi}" if value in points else "")
         out.append((question.code, question.text, shown))
     return out

@@ -1,15 +1,25 @@
 """Who a JSON API submission is for: an invitation (collection apps, exactly once per invitation)
-or a kiosk (a desk tablet that queued answers offline, identified by its kiosk key)."""
+or a kiosk (a desk tablet that queued answers offline, identified by its kiosk key).
+
+This is the hot path of `POST /api/v1/responses`: one Core query finds the invitation with its
+wave and questionnaire version, no ORM objects are built, and the response is one INSERT.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from app.models import Agency, Invitation, Wave
-from app.services import agencies, invitations, kiosk
+from sqlalchemy import select
 
-INVITATION_FIELDS = {"invitation", "answers", "language", "wave", "version"}
-KIOSK_FIELDS = {"agency", "answers", "language", "wave", "version"}
+from app.extensions import db
+from app.models import Invitation, SurveyVersion, Wave
+from app.models.base import utcnow
+from app.models.wave import WAVE_OPEN
+from app.services import agencies, kiosk
+from app.services.secrets import token_hash
+
+INVITATION_FIELDS = {"invitation", "answers", "language", "wave", "version", "submission"}
+KIOSK_FIELDS = {"agency", "answers", "language", "wave", "version", "submission"}
 
 
 class Refused(Exception):
@@ -20,10 +30,15 @@ class Refused(Exception):
 
 @dataclass(frozen=True)
 class Target:
-    wave: Wave
-    agency: Agency
+    wave_id: int
+    wave_slug: str
+    survey_version_id: int
+    version: int
+    checksum: str
+    agency_id: int
     channel: str
-    invitation: Invitation | None = None
+    invitation_id: int | None = None
+    stratum: str = ""
 
 
 def _refuse(status: int, field: str | None, message: str) -> Refused:
@@ -38,24 +53,35 @@ def resolve(body: dict[str, Any], kiosk_key: str | None) -> Target:
         raise Refused(400, [(k, "unknown field") for k in unknown])
     if not isinstance(body.get("answers"), dict):
         raise _refuse(400, "answers", "answers must be an object {question code: value}")
+    submission = body.get("submission")
+    if submission is not None and (not isinstance(submission, str) or not 8 <= len(submission) <= 100):
+        raise _refuse(400, "submission", "submission must be the client's id for this response, 8 to 100 characters")
     target = _kiosk(body, kiosk_key) if kiosk_key is not None else _invitation(body.get("invitation"))
-    if "wave" in body and body["wave"] != target.wave.slug:
+    if "wave" in body and body["wave"] != target.wave_slug:
         raise _refuse(400, "wave", "this submission does not belong to that wave")
-    if "version" in body and body["version"] != target.wave.survey_version.version:
-        raise _refuse(400, "version", f"the wave collects version {target.wave.survey_version.version} "
-                                      "of the questionnaire; fetch it again")
+    if "version" in body and body["version"] != target.version:
+        raise _refuse(400, "version", f"the wave collects version {target.version} of the questionnaire; "
+                                      "fetch it again")
     return target
+
+
+_BY_TOKEN = (select(Invitation.id, Invitation.used_at, Invitation.expires_at, Invitation.stratum,
+                    Invitation.agency_id, Wave.id, Wave.slug, Wave.status, Wave.survey_version_id,
+                    SurveyVersion.version, SurveyVersion.checksum)
+             .join(Wave, Wave.id == Invitation.wave_id)
+             .join(SurveyVersion, SurveyVersion.id == Wave.survey_version_id))
 
 
 def _invitation(token: Any) -> Target:
     if not isinstance(token, str) or not 16 <= len(token) <= 100:
         raise _refuse(400, "invitation", "invitation must be the token string from the invitation link")
-    invitation = invitations.find_with_context(token)
-    if invitation is not None and invitation.used_at is not None:
+    row = db.session.execute(_BY_TOKEN.where(Invitation.token_hash == token_hash(token))).first()
+    if row is not None and row[1] is not None:
         raise _refuse(409, "invitation", "this invitation has already been answered")
-    if invitation is None or not invitations.is_usable(invitation):
+    if row is None or row[2] < utcnow() or row[7] != WAVE_OPEN:
         raise _refuse(404, "invitation", "unknown, expired or closed invitation")
-    return Target(invitation.wave, invitation.agency, "online", invitation)
+    invitation_id, _, _, stratum, agency_id, wave_id, slug, _, version_id, version, checksum = row
+    return Target(wave_id, slug, version_id, version, checksum, agency_id, "online", invitation_id, stratum)
 
 
 def _kiosk(body: dict[str, Any], key: str) -> Target:
@@ -69,4 +95,5 @@ def _kiosk(body: dict[str, Any], key: str) -> Target:
     if wave is None:
         raise _refuse(400, "wave", "no open wave collects kiosk answers for this agency")
     kiosk.touch(row)
-    return Target(wave, agency, "kiosk")
+    return Target(wave.id, wave.slug, wave.survey_version_id, wave.survey_version.version,
+                  wave.survey_version.checksum, agency.id, "kiosk")

@@ -70,3 +70,11 @@ def questionnaire_of(version: SurveyVersion) -> Questionnaire:
     if questionnaire is None:
         questionnaire = _parsed[version.checksum] = Questionnaire.from_dict(version.definition)
     return questionnaire
+
+
+def questionnaire_by_checksum(version_id: int, checksum: str) -> Questionnaire:
+    """questionnaire_of without loading the version row when its checksum is already parsed."""
+    questionnaire = _parsed.get(checksum)
+    if questionnaire is None:
+        questionnaire = questionnaire_of(db.session.get(SurveyVersion, version_id))
+    return questionnaire

@@ -1,6 +1,7 @@
-"""A wave's responses as one wide table (one row per response), built from long-format answers."""
+"""A wave's responses as one wide table (one row per response)."""
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 import numpy as np
@@ -8,23 +9,30 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Agency, Answer, Block, FrameCount, Response, Wave
+from app.models import Agency, Block, FrameCount, Response, Wave
+from app.services import ratings
+from app.services.surveys import questionnaire_of
 
 META = ["response_id", "agency", "block", "channel", "language", "submitted_on", "weight"]
 
 
-def _responses(wave: Wave, include_excluded: bool) -> pd.DataFrame:
+def _responses(wave: Wave, include_excluded: bool) -> tuple[pd.DataFrame, list[str]]:
+    """The wave's responses without their answers, and their ratings strings (same order)."""
     query = (select(Response.id.label("response_id"), Agency.code.label("agency"),
                     Block.code.label("block"), Response.channel, Response.language,
                     Response.submitted_on, Response.stratum, Response.excluded,
-                    Response.exclusion_reason)
+                    Response.exclusion_reason, Response.ratings)
              .join(Agency, Agency.id == Response.agency_id).join(Block, Block.id == Agency.block_id)
              .where(Response.wave_id == wave.id).order_by(Response.id))
     if not include_excluded:
         query = query.where(Response.excluded.is_(False))
-    rows = db.session.execute(query).all()
-    return pd.DataFrame(rows, columns=["response_id", "agency", "block", "channel", "language",
-                                       "submitted_on", "stratum", "excluded", "exclusion_reason"])
+    frame = pd.DataFrame(_fetch_raw(query), columns=["response_id", "agency", "block", "channel", "language",
+                                                     "submitted_on", "stratum", "excluded", "exclusion_reason",
+                                                     "ratings"])
+    strings = frame.pop("ratings").tolist()
+    frame["excluded"] = frame["excluded"].astype(bool)
+    frame["submitted_on"] = pd.to_datetime(frame["submitted_on"])  # SQLite's driver gives text
+    return frame, strings
 
 
 def design_weights(wave: Wave, frame: pd.DataFrame) -> np.ndarray:
@@ -44,13 +52,19 @@ def design_weights(wave: Wave, frame: pd.DataFrame) -> np.ndarray:
 
 _frames: dict[tuple, pd.DataFrame] = {}
 
+# Question types whose answers are numbers in the wide table; the others are text.
+NUMERIC_TYPES = {"scale", "single", "yes_no", "number"}
+
 
 def wave_frame(wave: Wave, codes: Sequence[str] | None = None, *,
                include_excluded: bool = False) -> pd.DataFrame:
-    """One row per response: META columns, `stratum`, then one column per question code.
+    """One row per response: META columns, `stratum`, then one column per question code asked for
+    (all of the questionnaire's codes when None).
 
-    The whole table is read once per data version (every estimate, filter and export of a wave
-    shares it); callers get their own copy of the columns they ask for.
+    Read once per data version and shared by every estimate, filter and export of a wave: the rated
+    items come from each response's ratings string (one numpy decode for the whole wave), other
+    questions are read from the answer documents in SQL the first time someone asks for them.
+    Callers get their own copy of the columns they ask for.
     """
     key = (wave.id, data_version(wave), include_excluded)
     full = _frames.get(key)
@@ -58,10 +72,14 @@ def wave_frame(wave: Wave, codes: Sequence[str] | None = None, *,
         if len(_frames) > 8:
             _frames.clear()
         full = _frames[key] = _load(wave, include_excluded)
+    questionnaire = questionnaire_of(wave.survey_version)
+    wanted = [q.code for q in questionnaire.questions] if codes is None else list(codes)
+    known = {q.code for q in questionnaire.questions}
+    missing = [c for c in dict.fromkeys(wanted) if c not in full.columns and c in known]
+    if missing:
+        _add_columns(full, wave, questionnaire, missing, include_excluded)
     base = [c for c in full.columns if c in _BASE]
-    if codes is None:
-        return full.copy()
-    return full.reindex(columns=[*base, *codes]).copy()
+    return full.reindex(columns=[*base, *wanted]).copy()
 
 
 _BASE = {"response_id", "agency", "block", "channel", "language", "submitted_on", "stratum",
@@ -69,27 +87,40 @@ _BASE = {"response_id", "agency", "block", "channel", "language", "submitted_on"
 
 
 def _load(wave: Wave, include_excluded: bool) -> pd.DataFrame:
-    frame = _responses(wave, include_excluded)
+    frame, strings = _responses(wave, include_excluded)
     kept = ~frame["excluded"].astype(bool)
     frame["weight"] = np.nan
     frame.loc[kept, "weight"] = design_weights(wave, frame[kept])
-    query = (select(Answer.response_id, Answer.question_code, Answer.value, Answer.text)
-             .join(Response, Response.id == Answer.response_id).where(Response.wave_id == wave.id))
+    items = questionnaire_of(wave.survey_version).rated_items
+    points = ratings.decode(strings, len(items))
+    for index, code in enumerate(items):
+        frame[code] = points[:, index]
+    return frame
+
+
+def _add_columns(frame: pd.DataFrame, wave: Wave, questionnaire, codes: list[str], include_excluded: bool) -> None:
+    """Read some questions of every response from the answer documents (as text, in SQL)."""
+    query = select(Response.id, *(Response.answers[c].as_string() for c in codes)).where(Response.wave_id == wave.id)
     if not include_excluded:
         query = query.where(Response.excluded.is_(False))
-    long = pd.DataFrame(_fetch_raw(query), columns=["response_id", "code", "value", "text"])
-    if not long.empty:
-        numeric = long[long["value"].notna()].pivot(index="response_id", columns="code", values="value")
-        texts = long[long["text"].notna()].pivot(index="response_id", columns="code", values="text")
-        index = frame.set_index("response_id").index
-        for code in sorted(long["code"].unique()):
-            if code in texts.columns:
-                frame[code] = texts[code].reindex(index).to_numpy(dtype=object)
-            elif code in numeric.columns:
-                frame[code] = numeric[code].reindex(index).to_numpy()
-            else:
-                frame[code] = np.nan
-    return frame
+    read = pd.DataFrame(_fetch_raw(query), columns=["response_id", *codes]).set_index("response_id")
+    read = read.reindex(frame["response_id"].to_numpy())
+    for code in codes:
+        column = read[code]
+        kind = questionnaire.question(code).type
+        if kind in NUMERIC_TYPES:
+            frame[code] = pd.to_numeric(column.where(column != "na"), errors="coerce").to_numpy(dtype=float)
+        else:
+            if kind == "multiple":
+                column = column.map(_joined, na_action="ignore")
+            frame[code] = column.where(column.notna() & (column != "na"), None).to_numpy(dtype=object)
+
+
+def _joined(value) -> str:
+    """A multiple-choice answer as one cell: "1 3" (read as JSON text '[1, 3]' or a list)."""
+    if isinstance(value, str):
+        value = json.loads(value) if value.startswith("[") else value.split()
+    return " ".join(str(v) for v in value)
 
 
 def _fetch_raw(query) -> list[tuple]:

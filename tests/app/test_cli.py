@@ -6,7 +6,7 @@ import csv
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Agency, Answer, Invitation, Response, SurveyVersion, User
+from app.models import Agency, Invitation, Response, SurveyVersion, User
 from tests import factories
 
 BROKEN = "id: broken\nversion: 1\ntitle: {vi: 'x', en: 'x'}\nsections:\n  - code: [unclosed\n"
@@ -145,12 +145,12 @@ def test_export_then_import_into_an_empty_wave_reproduces_every_answer(runner, t
 
     def answers(wave_id):
         rows = db.session.execute(select(Response.agency_id, Response.channel, Response.language,
-                                         Response.submitted_on, Answer.question_code, Answer.value, Answer.text)
-                                  .join(Answer).where(Response.wave_id == wave_id)).all()
-        return sorted(rows, key=repr)
+                                         Response.submitted_on, Response.answers, Response.ratings)
+                                  .where(Response.wave_id == wave_id)).all()
+        return sorted((tuple(r[:4]), sorted(r.answers.items()), r.ratings) for r in rows)
 
     assert answers(target.id) == answers(source.id)
-    assert len(answers(source.id)) > 300 * 30
+    assert sum(len(a) for _, a, _ in answers(source.id)) > 300 * 30
 
 
 def test_import_rejects_the_file_naming_line_and_column(runner, tmp_path):
@@ -175,9 +175,11 @@ def test_xlsx_export_imports_back_with_the_same_answers(runner, tmp_path):
                                "--output", str(book)]).exit_code == 0
     result = runner.invoke(args=["responses", "import", "--wave", "copy", str(book)])
     assert result.exit_code == 0, result.output
-    count = select(func.count(Answer.id)).join(Response)
-    assert db.session.scalar(count.where(Response.wave_id == target.id)) == \
-        db.session.scalar(count.where(Response.wave_id == source.id))
+    def documents(wave_id):
+        return sorted(repr(sorted(a.items())) for a in db.session.scalars(select(Response.answers)
+                                                                          .where(Response.wave_id == wave_id)))
+
+    assert documents(target.id) == documents(source.id) and len(documents(source.id)) >= 120
 
 
 def test_sav_export_carries_value_labels(runner, tmp_path):

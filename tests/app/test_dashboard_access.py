@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from app.extensions import db
-from app.models import Agency, Answer, CommentReview, Response
+from app.models import Agency, CommentReview, Response
 from tests import factories
 
 ROUTES = ["/dashboard/", "/dashboard/demo", "/dashboard/demo/agencies/SNV", "/dashboard/demo/agencies/STP",
@@ -54,8 +54,7 @@ def test_only_approved_comments_appear_and_never_for_small_groups(demo, client, 
     snv = db.session.query(Agency).filter_by(code="SNV").one()
     responses = db.session.query(Response).filter_by(agency_id=snv.id).limit(2).all()
     for response, status, text in zip(responses, ("approved", "pending"), ("Approved remark", "Pending remark")):
-        db.session.query(Answer).filter_by(response_id=response.id, question_code="comments").delete()
-        db.session.add(Answer(response_id=response.id, question_code="comments", text=text))
+        response.answers = dict(response.answers, comments=text)
         db.session.add(CommentReview(response_id=response.id, question_code="comments", status=status))
     demo.data_version += 1
     db.session.commit()

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Answer, Response
+from app.models import Response
 from app.services import invitations, kiosk
 from tests import factories
 
@@ -85,8 +85,7 @@ def answer_questionnaire(page, live_server, wave, axe_violations, screenshot, la
 
 def stored_late_apology():
     response = db.session.scalars(select(Response)).one()
-    values = dict(db.session.execute(select(Answer.question_code, Answer.value)
-                                     .where(Answer.response_id == response.id)).all())
+    values = response.answers
     return response, values
 
 
