@@ -18,6 +18,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from app.extensions import csrf, db, limiter, migrate
 
     db.init_app(app)
+    from app import dbpool
+
+    with app.app_context():
+        for engine in db.engines.values():
+            dbpool.install(engine, app.config["POOL_PING_AFTER_IDLE"])
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"),
                      render_as_batch=True, compare_type=True)
     i18n.init_app(app)

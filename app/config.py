@@ -12,7 +12,8 @@ from typing import Any
 from flask import Flask
 
 DEFAULTS: dict[str, Any] = {
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # Pooled connections idle for longer than this are pinged before use (app/dbpool.py).
+    "POOL_PING_AFTER_IDLE": 5.0,
     "BABEL_DEFAULT_LOCALE": "vi",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
     "LANGUAGES": ("vi", "en"),

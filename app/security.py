@@ -22,8 +22,14 @@ def limit_body_size() -> None:
         request.max_content_length = current_app.config["MAX_SUBMISSION_BYTES"]
 
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 def refuse_nul_in_forms() -> None:
-    """NUL cannot be stored in PostgreSQL text: refuse it in query strings and forms up front."""
+    """NUL cannot be stored in PostgreSQL text: refuse it in query strings and forms up front
+    (JSON bodies are checked by the API, field by field)."""
+    if request.mimetype not in FORM_TYPES and not request.args:
+        return
     if any("\x00" in k or "\x00" in v for source in (request.args, request.form)
            for k, values in source.lists() for v in values):
         abort(400)

@@ -74,20 +74,24 @@ def submit_response():
     try:
         target = submissions.resolve(body, request.headers.get("X-Kiosk-Key"))
     except submissions.Refused as exc:
+        db.session.rollback()
         return errors_response(exc.errors, exc.status)
+    # From here on the invitation is claimed in this transaction: every refusal rolls it back.
     problem = nul_error(body)
     if problem:
+        db.session.rollback()
         return problem
     questionnaire = questionnaire_by_checksum(target.survey_version_id, target.checksum)
     cleaned, field_errors = clean_answers(questionnaire, body["answers"])
     if field_errors:
+        db.session.rollback()
         with force_locale(language):
             return errors_response([(e.field, message_for(e)) for e in field_errors])
     try:
         stored = responses.insert_response(
             questionnaire, cleaned, wave_id=target.wave_id, survey_version_id=target.survey_version_id,
             agency_id=target.agency_id, channel=target.channel, language=language, stratum=target.stratum,
-            invitation_id=target.invitation_id, submission_id=body.get("submission"))
+            invitation_id=target.invitation_id, submission_id=body.get("submission"), claimed=target.claimed)
         db.session.commit()
     except (responses.AlreadyAnswered, IntegrityError):
         db.session.rollback()

@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
@@ -52,45 +52,53 @@ def client_key(submission_id: str) -> str:
     return keyed_digest(submission_id, "submission")
 
 
-def _on_conflict_do_nothing(table, column: str):
-    builder = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[db.session.get_bind().dialect.name]
-    return builder(table).on_conflict_do_nothing(index_elements=[column])
+_RESPONSE = Response.__table__
+_INVITATION = Invitation.__table__
+# Built once: executing a prepared Core statement with parameters skips statement construction and
+# cache-key generation, which cost more than the database round trip on the submission path.
+_CLAIM = (update(_INVITATION).where(_INVITATION.c.id == bindparam("invitation"), _INVITATION.c.used_at.is_(None))
+          .values(used_at=bindparam("now")))
+_INSERT = insert(_RESPONSE).returning(_RESPONSE.c.id)
+_FIRST = select(_RESPONSE.c.id, _RESPONSE.c.receipt).where(_RESPONSE.c.client_key == bindparam("key"))
+
+
+def _insert_once(connection, values: dict[str, Any]) -> int | None:
+    """INSERT … ON CONFLICT (client_key) DO NOTHING RETURNING id (PostgreSQL and SQLite)."""
+    builder = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[connection.dialect.name]
+    stmt = builder(_RESPONSE).on_conflict_do_nothing(index_elements=["client_key"]).returning(_RESPONSE.c.id)
+    return connection.execute(stmt, values).scalar()
 
 
 def insert_response(questionnaire: Questionnaire, cleaned: dict[str, Any], *, wave_id: int,
                     survey_version_id: int, agency_id: int, channel: str, language: str, stratum: str = "",
                     invitation_id: int | None = None, submission_id: str | None = None,
                     submitted_on: date | None = None, excluded: bool = False,
-                    exclusion_reason: str | None = None) -> Stored:
+                    exclusion_reason: str | None = None, claimed: bool = False) -> Stored:
     """Insert one response row; the caller commits once (and rolls back on any exception).
 
     With an invitation, the invitation is claimed first (UPDATE … WHERE used_at IS NULL): of
     concurrent submissions exactly one claims it, the others wait for its commit, find it used and
     raise AlreadyAnswered; the unique invitation_id behind it is the database's own guarantee.
+    (claimed=True: the caller has already claimed it in this transaction.)
     With a submission id, a second upload of the same id stores nothing and returns the first.
     """
-    if invitation_id is not None:
-        claimed = db.session.execute(
-            update(Invitation).where(Invitation.id == invitation_id, Invitation.used_at.is_(None))
-            .values(used_at=utcnow()).execution_options(synchronize_session=False))
-        if claimed.rowcount != 1:
+    connection = db.session.connection()
+    if invitation_id is not None and not claimed:
+        if connection.execute(_CLAIM, {"invitation": invitation_id, "now": utcnow()}).rowcount != 1:
             raise AlreadyAnswered()
     receipt = secrets.token_hex(8).upper()
     values = dict(receipt=receipt, wave_id=wave_id, survey_version_id=survey_version_id, agency_id=agency_id,
                   stratum=stratum, channel=channel, language=language, submitted_on=submitted_on or local_today(),
                   invitation_id=invitation_id, excluded=excluded, exclusion_reason=exclusion_reason,
                   answers=document(questionnaire, cleaned),
-                  ratings=ratings.encode(questionnaire.rated_items, cleaned))
-    table = Response.__table__
+                  ratings=ratings.encode(questionnaire.rated_items, cleaned), client_key=None)
     if submission_id is None:
-        new_id = db.session.execute(insert(table).values(**values).returning(table.c.id)).scalar_one()
-        return Stored(new_id, receipt)
-    key = client_key(submission_id)
-    new_id = db.session.execute(_on_conflict_do_nothing(table, "client_key").values(client_key=key, **values)
-                                .returning(table.c.id)).scalar()
+        return Stored(connection.execute(_INSERT, values).scalar_one(), receipt)
+    values["client_key"] = key = client_key(submission_id)
+    new_id = _insert_once(connection, values)
     if new_id is not None:
         return Stored(new_id, receipt)
-    first = db.session.execute(select(table.c.id, table.c.receipt).where(table.c.client_key == key)).one()
+    first = connection.execute(_FIRST, {"key": key}).one()
     return Stored(first.id, first.receipt, replayed=True)
 
 

@@ -1,6 +1,7 @@
 """Random tokens and keyed digests. Raw tokens are never stored, only their keyed hashes."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -16,6 +17,11 @@ def new_token() -> str:
 
 def _key(purpose: str) -> bytes:
     base = current_app.config.get("TOKEN_KEY") or current_app.config["SECRET_KEY"]
+    return _derived(base, purpose)
+
+
+@functools.lru_cache(maxsize=64)
+def _derived(base: str, purpose: str) -> bytes:
     return hmac.new(base.encode(), f"sipas:{purpose}".encode(), hashlib.sha256).digest()
 
 

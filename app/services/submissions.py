@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 
 from app.extensions import db
 from app.models import Invitation, SurveyVersion, Wave
@@ -39,6 +39,7 @@ class Target:
     channel: str
     invitation_id: int | None = None
     stratum: str = ""
+    claimed: bool = False  # the invitation is already marked used in this transaction
 
 
 def _refuse(status: int, field: str | None, message: str) -> Refused:
@@ -65,23 +66,45 @@ def resolve(body: dict[str, Any], kiosk_key: str | None) -> Target:
     return target
 
 
-_BY_TOKEN = (select(Invitation.id, Invitation.used_at, Invitation.expires_at, Invitation.stratum,
-                    Invitation.agency_id, Wave.id, Wave.slug, Wave.status, Wave.survey_version_id,
-                    SurveyVersion.version, SurveyVersion.checksum)
-             .join(Wave, Wave.id == Invitation.wave_id)
-             .join(SurveyVersion, SurveyVersion.id == Wave.survey_version_id))
+_INV, _WAVE, _VERSION = Invitation.__table__, Wave.__table__, SurveyVersion.__table__
+_BY_TOKEN = (select(_INV.c.used_at, _INV.c.expires_at, _WAVE.c.status)
+             .join(_WAVE, _WAVE.c.id == _INV.c.wave_id).where(_INV.c.token_hash == bindparam("digest")))
+_USABLE = (_INV.c.token_hash == bindparam("digest"), _INV.c.used_at.is_(None), _INV.c.expires_at >= bindparam("now"))
+# PostgreSQL: find and claim the invitation, with its wave and questionnaire version, in one statement.
+_CLAIM_PG = (update(_INV).where(*_USABLE, _WAVE.c.id == _INV.c.wave_id, _WAVE.c.status == WAVE_OPEN,
+                                _VERSION.c.id == _WAVE.c.survey_version_id)
+             .values(used_at=bindparam("now"))
+             .returning(_INV.c.id, _INV.c.stratum, _INV.c.agency_id, _WAVE.c.id, _WAVE.c.slug,
+                        _WAVE.c.survey_version_id, _VERSION.c.version, _VERSION.c.checksum))
+# SQLite cannot return the FROM tables' columns: claim, then read the wave (same transaction).
+_CLAIM = (update(_INV).where(*_USABLE, _INV.c.wave_id.in_(select(_WAVE.c.id).where(_WAVE.c.status == WAVE_OPEN)))
+          .values(used_at=bindparam("now")).returning(_INV.c.id, _INV.c.stratum, _INV.c.agency_id, _INV.c.wave_id))
+_WAVE_OF = (select(_WAVE.c.slug, _WAVE.c.survey_version_id, _VERSION.c.version, _VERSION.c.checksum)
+            .join(_VERSION, _VERSION.c.id == _WAVE.c.survey_version_id).where(_WAVE.c.id == bindparam("wave")))
 
 
 def _invitation(token: Any) -> Target:
+    """Find the invitation and claim it (used_at) in the caller's transaction: the caller rolls
+    back if anything else about the submission is refused. Of concurrent submissions of one
+    invitation, one claims it; the others wait for its commit and are told it was answered."""
     if not isinstance(token, str) or not 16 <= len(token) <= 100:
         raise _refuse(400, "invitation", "invitation must be the token string from the invitation link")
-    row = db.session.execute(_BY_TOKEN.where(Invitation.token_hash == token_hash(token))).first()
-    if row is not None and row[1] is not None:
-        raise _refuse(409, "invitation", "this invitation has already been answered")
-    if row is None or row[2] < utcnow() or row[7] != WAVE_OPEN:
+    connection = db.session.connection()
+    params = {"digest": token_hash(token), "now": utcnow()}
+    if connection.dialect.name == "postgresql":
+        row = connection.execute(_CLAIM_PG, params).first()
+    else:
+        row = connection.execute(_CLAIM, params).first()
+        if row is not None:
+            row = (*row[:3], row[3], *connection.execute(_WAVE_OF, {"wave": row[3]}).one())
+    if row is None:
+        state = connection.execute(_BY_TOKEN, params).first()
+        if state is not None and state.used_at is not None:
+            raise _refuse(409, "invitation", "this invitation has already been answered")
         raise _refuse(404, "invitation", "unknown, expired or closed invitation")
-    invitation_id, _, _, stratum, agency_id, wave_id, slug, _, version_id, version, checksum = row
-    return Target(wave_id, slug, version_id, version, checksum, agency_id, "online", invitation_id, stratum)
+    invitation_id, stratum, agency_id, wave_id, slug, version_id, version, checksum = row
+    return Target(wave_id, slug, version_id, version, checksum, agency_id, "online", invitation_id, stratum,
+                  claimed=True)
 
 
 def _kiosk(body: dict[str, Any], key: str) -> Target:
