@@ -8,11 +8,17 @@ CSP = (
 )
 
 
+HEADERS = (("Content-Security-Policy", CSP), ("X-Content-Type-Options", "nosniff"),
+           ("Referrer-Policy", "no-referrer"), ("X-Frame-Options", "DENY"))
+_HEADER_NAMES = {name.lower() for name, _ in HEADERS}
+
+
 def set_headers(response: Response) -> Response:
-    response.headers.setdefault("Content-Security-Policy", CSP)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
-    response.headers.setdefault("X-Frame-Options", "DENY")
+    """Add the security headers a view has not set itself (one pass over the headers)."""
+    present = {name.lower() for name, _ in response.headers} & _HEADER_NAMES
+    for name, value in HEADERS:
+        if name.lower() not in present:
+            response.headers.add(name, value)
     return response
 
 

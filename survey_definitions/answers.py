@@ -164,7 +164,7 @@ def _scale(q: Questionnaire, question: Question, value: Any) -> int | str:
         if not offers_not_applicable(question, q.scales):
             raise _Invalid("not_applicable_not_offered")
         return NOT_APPLICABLE
-    points = [c.value for c in choices(question, q.scales)]
+    points = q.points[question.code]
     number = _as_int(value)
     if number is None:
         raise _Invalid("invalid_choice", value=_echo(value))

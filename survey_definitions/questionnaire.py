@@ -118,6 +118,17 @@ class Questionnaire:
         """Codes of all criteria that count in the indices, factor by factor."""
         return [code for items in self.factor_items().values() for code in items]
 
+    @cached_property
+    def dossier_codes(self) -> frozenset[str]:
+        """Codes of the dossier-code questions (stored only as keyed digests)."""
+        return frozenset(q.code for q in self.questions if q.type == "dossier_code")
+
+    @cached_property
+    def points(self) -> dict[str, tuple[int, ...]]:
+        """Scale question code → its points, for cleaning answers without rebuilding them."""
+        return {q.code: tuple(c.value for c in choices(q, self.scales) or ()) for q in self.questions
+                if q.type == "scale"}
+
     def satisfied_values(self, code: str) -> list[int]:
         """Values that count as satisfied for a scale question; [] for other questions."""
         scale = self.scale_of(code)

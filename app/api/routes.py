@@ -10,7 +10,7 @@ from app.api import bp
 from app.api.auth import api_key_from_request, issue_token, token_required
 from app.errors import api_error
 from app.extensions import configured_limit, db, limiter
-from app.services import agencies, estimates, invitations, responses, submissions, users, waves
+from app.services import agencies, estimates, intake, invitations, responses, submissions, users, waves
 from app.services.surveys import questionnaire_by_checksum, questionnaire_of
 from survey_definitions.answers import clean_answers
 
@@ -71,6 +71,11 @@ def submit_response():
     language = body.get("language", "vi")
     if language not in ("vi", "en"):
         return api_error(400, "language must be 'vi' or 'en'", "language")
+    if "X-Kiosk-Key" not in request.headers:
+        stored = intake.try_submit(body, request.get_data(), language)
+        if stored is not None:
+            db.session.commit()
+            return jsonify(receipt=stored.receipt), 201
     try:
         target = submissions.resolve(body, request.headers.get("X-Kiosk-Key"))
     except submissions.Refused as exc:

@@ -42,9 +42,9 @@ def local_today() -> date:
 def document(questionnaire: Questionnaire, cleaned: dict[str, Any]) -> dict[str, Any]:
     """Cleaned answers as stored: dossier codes only as keyed digests, never next to answers."""
     stored = dict(cleaned)
-    for code, value in cleaned.items():
-        if value != NOT_APPLICABLE and questionnaire.question(code).type == "dossier_code":
-            stored[code] = dossier_digest(str(value))
+    for code in questionnaire.dossier_codes.intersection(cleaned):
+        if cleaned[code] != NOT_APPLICABLE:
+            stored[code] = dossier_digest(str(cleaned[code]))
     return stored
 
 

@@ -2,15 +2,18 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Response
+from app.models import Invitation, Response
+from app.models.base import utcnow
 from app.services import invitations
 from app.services.surveys import questionnaire_of
 from tests import factories
+from tests.conftest import ON_POSTGRES
 
 
 @pytest.fixture
@@ -146,3 +149,50 @@ def test_administrators_may_upload_more_than_64_kb_but_citizens_may_not(client, 
     assert response.status_code != 413
     assert client.post("/api/v1/responses", data=b"{" + b" " * 70000 + b"}",
                        content_type="application/json").status_code == 413
+
+
+def _statements(app):
+    from sqlalchemy import event
+
+    seen: list[str] = []
+    event.listen(db.engine, "before_cursor_execute", lambda conn, cursor, statement, *rest: seen.append(statement))
+    return seen
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="the one-statement path is PostgreSQL's (a data-modifying CTE)")
+def test_a_valid_submission_is_one_statement_on_postgresql(app, client, tokens, answers):
+    post(client, {"invitation": tokens[0], "answers": answers, "language": "vi"})  # sees the open waves
+    seen = _statements(app)
+    response = post(client, {"invitation": tokens[1], "answers": answers, "language": "vi"})
+    assert response.status_code == 201
+    assert len(seen) == 1 and seen[0].lstrip().startswith("WITH claimed AS")
+    row = db.session.scalars(select(Response).where(Response.receipt == response.get_json()["receipt"])).one()
+    assert row.answers == answers and row.invitation_id is not None and row.channel == "online"
+    assert db.session.get(Invitation, row.invitation_id).used_at is not None
+
+
+@pytest.mark.parametrize("change", ["used", "expired", "closed", "other_wave", "bad_answer"])
+def test_whatever_the_one_statement_cannot_vouch_for_gets_the_full_answer(client, wave, tokens, answers, change):
+    """The optimistic path writes nothing when it cannot store: same statuses as the full path."""
+    body = {"invitation": tokens[0], "answers": answers, "language": "en"}
+    expected = {"used": 409, "expired": 404, "closed": 404, "other_wave": 400, "bad_answer": 400}[change]
+    if change == "used":
+        assert post(client, body).status_code == 201
+    elif change == "expired":
+        invitation = db.session.scalars(select(Invitation)).first()
+        for row in db.session.scalars(select(Invitation)):
+            row.expires_at = utcnow() - timedelta(days=1)
+        db.session.commit()
+        assert invitation is not None
+    elif change == "closed":
+        wave.status = "closed"
+        db.session.commit()
+    elif change == "other_wave":
+        body["wave"] = "another-wave"
+    else:
+        body["answers"] = dict(answers, f1_1=9)
+    before = stored()
+    response = post(client, body)
+    assert response.status_code == expected, response.get_json()
+    assert stored() == before
+    assert response.get_json()["errors"][0]["field"] in {"invitation", "wave", "f1_1"}

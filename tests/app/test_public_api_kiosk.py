@@ -82,3 +82,24 @@ def test_answers_to_hidden_questions_and_bad_utf8_are_400(client, wave, answers)
     assert broken.status_code == 400
     assert client.post("/api/v1/responses", data="x=1").status_code == 415
     assert stored() == 0
+
+
+def test_a_retried_offline_upload_is_stored_once_and_gets_its_first_receipt(client, wave, answers, key):
+    """A kiosk that lost the reply sends the queued response again with the same submission id."""
+    body = {"agency": "A1", "answers": answers, "language": "vi", "submission": "tablet-7:000123"}
+    first = client.post("/api/v1/responses", json=body, headers={"X-Kiosk-Key": key})
+    again = client.post("/api/v1/responses", json=body, headers={"X-Kiosk-Key": key})
+    assert first.status_code == 201 and again.status_code == 200
+    assert again.get_json()["receipt"] == first.get_json()["receipt"]
+    other = client.post("/api/v1/responses", json=dict(body, submission="tablet-7:000124"), headers={"X-Kiosk-Key": key})
+    assert other.status_code == 201 and stored() == 2
+    keys = set(db.session.scalars(select(Response.client_key)))
+    assert len(keys) == 2 and not any("tablet-7" in k for k in keys)  # only keyed digests are stored
+
+
+@pytest.mark.parametrize("submission", ["short", 12345678, "x" * 101])
+def test_a_malformed_submission_id_is_refused(client, wave, answers, key, submission):
+    body = {"agency": "A1", "answers": answers, "language": "vi", "submission": submission}
+    response = client.post("/api/v1/responses", json=body, headers={"X-Kiosk-Key": key})
+    assert response.status_code == 400 and response.get_json()["errors"][0]["field"] == "submission"
+    assert stored() == 0
