@@ -119,6 +119,19 @@ class Questionnaire:
         return [code for items in self.factor_items().values() for code in items]
 
     @cached_property
+    def coded_questions(self) -> list[str]:
+        """Closed questions (scale, single choice, yes/no) whose values are all integers 0 … 50,000,
+        in questionnaire order: answers that fit one character each (app/services/coded.py)."""
+        out = []
+        for q in self.questions:
+            if q.type not in ("scale", "single", "yes_no"):
+                continue
+            values = [c.value for c in choices(q, self.scales) or ()]
+            if values and all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 50_000 for v in values):
+                out.append(q.code)
+        return out
+
+    @cached_property
     def dossier_codes(self) -> frozenset[str]:
         """Codes of the dossier-code questions (stored only as keyed digests)."""
         return frozenset(q.code for q in self.questions if q.type == "dossier_code")

@@ -17,9 +17,10 @@ class Response(Base):
     """One anonymous submission. Carries no identity: the date is coarsened to the day.
 
     `answers` holds the cleaned answers as one document {question code: value} ("na" = not
-    applicable, dossier codes only as keyed digests). `ratings` repeats the rated items in the
-    questionnaire's order, one character each (chr(48 + point), "-" not applicable, " " not
-    asked), so that a wave's estimates read one short string per response instead of a document.
+    applicable, dossier codes only as keyed digests). `coded` repeats the closed questions in the
+    questionnaire's order, one character each (chr(48 + value), "-" not applicable, " " not
+    asked; app/services/coded.py), so that a wave's estimates read one short string per response
+    instead of a document.
     Both are written in the same INSERT: one row per response.
     """
 
@@ -43,4 +44,4 @@ class Response(Base):
     excluded: Mapped[bool] = mapped_column(default=False)
     exclusion_reason: Mapped[str | None] = mapped_column(String(500))
     answers: Mapped[dict[str, Any]] = mapped_column(AnswersType, default=dict)
-    ratings: Mapped[str] = mapped_column(Text, default="")
+    coded: Mapped[str] = mapped_column(Text, default="")

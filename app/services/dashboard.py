@@ -170,10 +170,26 @@ def _row(table: pd.DataFrame, measure: str) -> dict | None:
     return rows.iloc[0].to_dict() if len(rows) else None
 
 
+# Questions the dashboard's SIPAS figures read besides the rated items and the expectations.
+FIGURE_CODES = ("late", "on_time", "apology", "complaint", "satisfaction", "service_field")
+
+
+def frame_codes(wave: Wave) -> list[str]:
+    """The questions the dashboard reads: rated items, expectations, SIPAS figures, margins."""
+    from app.services.sipasfigures import expectation_codes
+
+    questionnaire = questionnaire_of(wave.survey_version)
+    known = {q.code for q in questionnaire.questions}
+    margins = estimates.wave_margins(wave)
+    extra = [] if margins is None else [v for v in margins["variable"].unique() if v in known]
+    wanted = [*questionnaire.rated_items, *expectation_codes(questionnaire), *FIGURE_CODES, *extra]
+    return [c for c in dict.fromkeys(wanted) if c in known]
+
+
 def frame(wave: Wave) -> pd.DataFrame:
-    """The wave's respondent table with every question, cached per data version."""
+    """The wave's respondent table with the questions the dashboard reads, cached per data version."""
     def build() -> pd.DataFrame:
-        data = wave_frame(wave)
+        data = wave_frame(wave, frame_codes(wave))
         data["stratum_key"] = data["agency"] + "|" + data["stratum"].fillna("")
         if (wave.settings or {}).get("fpc") and len(data):
             data["population"] = estimates.stratum_populations(wave, data)

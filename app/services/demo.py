@@ -14,7 +14,7 @@ from sqlalchemy import func, insert, select
 from app.extensions import db
 from app.models import Agency, FrameCount, Response, SurveyVersion, User, Wave
 from app.models.wave import CHANNELS, WAVE_OPEN
-from app.services import agencies, ratings, surveys, users
+from app.services import agencies, coded, surveys, users
 from app.services.demo_data import AGENCIES, BLOCKS
 from app.services.surveys import questionnaire_of
 from survey_definitions import NOT_APPLICABLE, Questionnaire, evaluate
@@ -131,7 +131,7 @@ def _responses(rng, wave: Wave, agency_list: list[Agency], total: int) -> int:
                     continue
                 so_far[question.code] = value
             row["answers"] = so_far
-            row["ratings"] = ratings.encode(questionnaire.rated_items, so_far)
+            row["coded"] = coded.encode(questionnaire.coded_questions, so_far)
         db.session.execute(insert(Response), rows)
         stored += len(rows)
     return stored

@@ -33,7 +33,7 @@ from app.extensions import db
 from app.models import SurveyVersion, Wave
 from app.models.base import utcnow
 from app.models.wave import WAVE_OPEN
-from app.services import ratings
+from app.services import coded
 from app.services.responses import Stored, document, local_today
 from app.services.secrets import token_hash
 from app.services.surveys import questionnaire_by_checksum
@@ -54,9 +54,9 @@ WITH claimed AS (
     RETURNING invitation.id, invitation.wave_id, invitation.agency_id, invitation.stratum
 )
 INSERT INTO response (receipt, wave_id, survey_version_id, agency_id, stratum, channel, language, submitted_on,
-                      invitation_id, excluded, answers, ratings)
+                      invitation_id, excluded, answers, coded)
 SELECT :receipt, claimed.wave_id, :version_id, claimed.agency_id, claimed.stratum, 'online', :language, :today,
-       claimed.id, false, CAST(:answers AS jsonb), :ratings
+       claimed.id, false, CAST(:answers AS jsonb), :coded
 FROM claimed
 RETURNING id
 """)
@@ -108,7 +108,7 @@ def try_submit(body: dict[str, Any], raw: bytes, language: str) -> Stored | None
         "now": utcnow(), "digest": token_hash(token), "open": WAVE_OPEN, "version_id": current.id, "checksum": current.checksum, "wave": wave,
         "receipt": receipt, "language": language, "today": local_today(),
         "answers": json.dumps(document(current.questionnaire, cleaned)),
-        "ratings": ratings.encode(current.questionnaire.rated_items, cleaned)}).first()
+        "coded": coded.encode(current.questionnaire.coded_questions, cleaned)}).first()
     if row is None:
         db.session.rollback()
         return None

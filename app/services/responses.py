@@ -1,4 +1,4 @@
-"""Storing one response: one row (answers as a document, rated items as a ratings string), in the
+"""Storing one response: one row (answers as a document, closed questions as a coded string), in the
 caller's transaction, at most once per invitation and at most once per client submission id."""
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from app.extensions import db
 from app.models import Agency, Invitation, Response, Wave
 from app.models.base import utcnow
-from app.services import ratings
+from app.services import coded
 from app.services.invitations import dossier_digest
 from app.services.secrets import keyed_digest
 from app.services.surveys import questionnaire_of
@@ -91,7 +91,7 @@ def insert_response(questionnaire: Questionnaire, cleaned: dict[str, Any], *, wa
                   stratum=stratum, channel=channel, language=language, submitted_on=submitted_on or local_today(),
                   invitation_id=invitation_id, excluded=excluded, exclusion_reason=exclusion_reason,
                   answers=document(questionnaire, cleaned),
-                  ratings=ratings.encode(questionnaire.rated_items, cleaned), client_key=None)
+                  coded=coded.encode(questionnaire.coded_questions, cleaned), client_key=None)
     if submission_id is None:
         return Stored(connection.execute(_INSERT, values).scalar_one(), receipt)
     values["client_key"] = key = client_key(submission_id)

@@ -1,38 +1,89 @@
 """A wave's responses as one wide table (one row per response)."""
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Sequence
+from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.extensions import db
 from app.models import Agency, Block, FrameCount, Response, Wave
-from app.services import ratings
+from app.services import coded
 from app.services.surveys import questionnaire_of
 
 META = ["response_id", "agency", "block", "channel", "language", "submitted_on", "weight"]
 
 
-def _responses(wave: Wave, include_excluded: bool) -> tuple[pd.DataFrame, list[str]]:
-    """The wave's responses without their answers, and their ratings strings (same order)."""
-    query = (select(Response.id.label("response_id"), Agency.code.label("agency"),
-                    Block.code.label("block"), Response.channel, Response.language,
-                    Response.submitted_on, Response.stratum, Response.excluded,
-                    Response.exclusion_reason, Response.ratings)
+COLUMNS = ["response_id", "agency", "block", "channel", "language", "submitted_on", "stratum", "excluded",
+           "exclusion_reason"]
+
+
+def _responses(wave: Wave, include_excluded: bool) -> tuple[pd.DataFrame, np.ndarray]:
+    """The wave's responses (COLUMNS) and their closed answers as an n × k array (same order)."""
+    width = len(questionnaire_of(wave.survey_version).coded_questions)
+    if db.session.get_bind().dialect.name == "postgresql":
+        return _responses_columnar(wave, include_excluded, width)
+    query = (select(Response.id, Agency.code, Block.code, Response.channel, Response.language,
+                    Response.submitted_on, Response.stratum, Response.excluded, Response.exclusion_reason,
+                    Response.coded)
              .join(Agency, Agency.id == Response.agency_id).join(Block, Block.id == Agency.block_id)
              .where(Response.wave_id == wave.id).order_by(Response.id))
     if not include_excluded:
         query = query.where(Response.excluded.is_(False))
-    frame = pd.DataFrame(_fetch_raw(query), columns=["response_id", "agency", "block", "channel", "language",
-                                                     "submitted_on", "stratum", "excluded", "exclusion_reason",
-                                                     "ratings"])
-    strings = frame.pop("ratings").tolist()
+    frame = pd.DataFrame(_fetch_raw(query), columns=[*COLUMNS, "coded"])
+    values = coded.decode(frame.pop("coded").fillna("").tolist(), width)
+    frame["stratum"] = frame["stratum"].fillna("")
     frame["excluded"] = frame["excluded"].astype(bool)
     frame["submitted_on"] = pd.to_datetime(frame["submitted_on"])  # SQLite's driver gives text
-    return frame, strings
+    return frame, values
+
+
+_EPOCH = date(2000, 1, 1)
+_COLUMNAR = text("""
+SELECT count(*),
+       string_agg(r.id::text, ','), string_agg(r.agency_id::text, ','), string_agg(r.channel, ','),
+       string_agg(r.language, ','), string_agg((r.submitted_on - DATE '2000-01-01')::text, ','),
+       string_agg(replace(r.stratum, E'\\x1f', ' '), E'\\x1f'), string_agg(r.excluded::int::text, ''),
+       string_agg(rpad(r.coded, :width), '')
+FROM response r
+WHERE r.wave_id = :wave AND (:all OR NOT r.excluded)
+""")
+
+
+def _responses_columnar(wave: Wave, include_excluded: bool, width: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """PostgreSQL: every column of the wave concatenated by string_agg in one row, split by numpy
+    and pandas. Reading a million responses this way costs a fraction of a million row tuples."""
+    count, ids, agency_ids, channels, languages, days, strata, excluded, joined = db.session.execute(
+        _COLUMNAR, {"wave": wave.id, "all": include_excluded, "width": width}).one()
+    if not count:
+        return pd.DataFrame(columns=COLUMNS), np.empty((0, width))
+    agencies = pd.DataFrame(db.session.execute(select(Agency.id, Agency.code, Block.code)
+                                               .join(Block, Block.id == Agency.block_id)).all(),
+                            columns=["id", "agency", "block"]).set_index("id")
+    agency_id = pd.Series(np.array(agency_ids.split(","), dtype=np.int64))
+    frame = pd.DataFrame({
+        "response_id": np.array(ids.split(","), dtype=np.int64),
+        "agency": agency_id.map(agencies["agency"]).to_numpy(dtype=object),
+        "block": agency_id.map(agencies["block"]).to_numpy(dtype=object),
+        "channel": np.array(channels.split(","), dtype=object),
+        "language": np.array(languages.split(","), dtype=object),
+        "submitted_on": pd.Timestamp(_EPOCH) + pd.to_timedelta(np.array(days.split(","), dtype=np.int64), unit="D"),
+        "stratum": np.array(strata.split("\x1f"), dtype=object),
+        "excluded": np.frombuffer(excluded.encode("ascii"), dtype=np.uint8) == ord("1"),
+        "exclusion_reason": None,
+    })
+    if frame["excluded"].any():
+        reasons = dict(db.session.execute(select(Response.id, Response.exclusion_reason)
+                                          .where(Response.wave_id == wave.id, Response.excluded.is_(True))).all())
+        reason = frame["response_id"].map(reasons).astype(object)
+        frame["exclusion_reason"] = reason.where(reason.notna(), None)
+    order = np.argsort(frame["response_id"].to_numpy(), kind="stable")
+    values = coded.decode_joined(joined, int(count), width)[order]
+    return frame.iloc[order].reset_index(drop=True), values
 
 
 def design_weights(wave: Wave, frame: pd.DataFrame) -> np.ndarray:
@@ -42,12 +93,14 @@ def design_weights(wave: Wave, frame: pd.DataFrame) -> np.ndarray:
                                 .where(FrameCount.wave_id == wave.id)).all()
     if not counts or frame.empty:
         return np.ones(len(frame))
-    fine = {(a, s): n for a, s, n in counts if s}
-    coarse = {a: n for a, s, n in counts if not s}
-    keys = [(a, s) if (a, s) in fine else (a, "") for a, s in zip(frame["agency"], frame["stratum"], strict=True)]
-    sizes = pd.Series(keys).map(pd.Series(keys).value_counts())
-    totals = [fine.get(k) if k[1] else coarse.get(k[0]) for k in keys]
-    return np.array([t / n if t else 1.0 for t, n in zip(totals, sizes, strict=True)], dtype=float)
+    totals = {f"{a}\x1f{s}": n for a, s, n in counts}
+    agency = frame["agency"].astype(str).to_numpy(dtype=object)
+    fine = agency + "\x1f" + frame["stratum"].fillna("").astype(str).to_numpy(dtype=object)
+    keys = pd.Series(np.where(pd.Series(fine).isin(totals).to_numpy() & (frame["stratum"].fillna("") != "").to_numpy(),
+                              fine, agency + "\x1f"))
+    sizes = keys.map(keys.value_counts()).to_numpy(dtype=float)
+    population = keys.map(totals).to_numpy(dtype=float)
+    return np.where(np.isnan(population) | (population == 0), 1.0, population / sizes)
 
 
 _frames: dict[tuple, pd.DataFrame] = {}
@@ -62,7 +115,7 @@ def wave_frame(wave: Wave, codes: Sequence[str] | None = None, *,
     (all of the questionnaire's codes when None).
 
     Read once per data version and shared by every estimate, filter and export of a wave: the rated
-    items come from each response's ratings string (one numpy decode for the whole wave), other
+    closed questions come from each response's coded string (one numpy decode for the wave), other
     questions are read from the answer documents in SQL the first time someone asks for them.
     Callers get their own copy of the columns they ask for.
     """
@@ -87,15 +140,12 @@ _BASE = {"response_id", "agency", "block", "channel", "language", "submitted_on"
 
 
 def _load(wave: Wave, include_excluded: bool) -> pd.DataFrame:
-    frame, strings = _responses(wave, include_excluded)
+    frame, values = _responses(wave, include_excluded)
     kept = ~frame["excluded"].astype(bool)
     frame["weight"] = np.nan
     frame.loc[kept, "weight"] = design_weights(wave, frame[kept])
-    items = questionnaire_of(wave.survey_version).rated_items
-    points = ratings.decode(strings, len(items))
-    for index, code in enumerate(items):
-        frame[code] = points[:, index]
-    return frame
+    closed = questionnaire_of(wave.survey_version).coded_questions
+    return pd.concat([frame, pd.DataFrame(values, columns=closed, index=frame.index)], axis=1)
 
 
 def _add_columns(frame: pd.DataFrame, wave: Wave, questionnaire, codes: list[str], include_excluded: bool) -> None:
@@ -103,7 +153,7 @@ def _add_columns(frame: pd.DataFrame, wave: Wave, questionnaire, codes: list[str
     query = select(Response.id, *(Response.answers[c].as_string() for c in codes)).where(Response.wave_id == wave.id)
     if not include_excluded:
         query = query.where(Response.excluded.is_(False))
-    read = pd.DataFrame(_fetch_raw(query), columns=["response_id", *codes]).set_index("response_id")
+    read = _read(query, ["response_id", *codes]).set_index("response_id")
     read = read.reindex(frame["response_id"].to_numpy())
     for code in codes:
         column = read[code]
@@ -121,6 +171,31 @@ def _joined(value) -> str:
     if isinstance(value, str):
         value = json.loads(value) if value.startswith("[") else value.split()
     return " ".join(str(v) for v in value)
+
+
+def _read(query, columns: list[str]) -> pd.DataFrame:
+    """A query's rows as a DataFrame. On PostgreSQL through COPY … TO STDOUT (CSV) and pandas'
+    C parser: for a million responses several times faster than building a tuple per row. Columns
+    other than the first (an integer id) come back as text (PostgreSQL) or native values, NULL as
+    NaN or None."""
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        return pd.DataFrame(_fetch_raw(query), columns=columns)
+    compiled = query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
+    buffer = io.BytesIO()
+    cursor = connection.connection.cursor()
+    try:
+        with cursor.copy(f"COPY ({compiled}) TO STDOUT WITH (FORMAT csv)") as copy:
+            for chunk in copy:
+                buffer.write(chunk)
+    finally:
+        cursor.close()
+    buffer.seek(0)
+    if not buffer.getbuffer().nbytes:
+        return pd.DataFrame(columns=columns)
+    frame = pd.read_csv(buffer, names=columns, header=None, dtype=str, keep_default_na=False, na_values=[""])
+    frame[columns[0]] = frame[columns[0]].astype(int)
+    return frame
 
 
 def _fetch_raw(query) -> list[tuple]:

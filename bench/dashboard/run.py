@@ -39,10 +39,10 @@ def grow(target: int) -> int:
     factor = -(-target // count)
     db.session.execute(text("""
         INSERT INTO response (receipt, wave_id, survey_version_id, agency_id, stratum, channel, language,
-                              submitted_on, excluded, answers, ratings)
+                              submitted_on, excluded, answers, coded)
         SELECT upper(substr(md5(random()::text || r.id || '-' || g), 1, 16)), r.wave_id, r.survey_version_id,
                r.agency_id, r.stratum, r.channel, r.language, r.submitted_on + ((g * 7) % 28), false,
-               r.answers, r.ratings
+               r.answers, r.coded
         FROM response r JOIN wave w ON w.id = r.wave_id, generate_series(1, :copies) AS g
         WHERE w.slug = 'demo' AND r.invitation_id IS NULL
         LIMIT :missing"""), {"copies": factor - 1, "missing": target - count})

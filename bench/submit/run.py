@@ -146,12 +146,12 @@ def main(argv: list[str] | None = None) -> int:
     engine = create_engine(args.database)
     with engine.connect() as conn:
         stored = conn.execute(text("SELECT count(*) FROM response")).scalar_one()
-        answers = conn.execute(text("SELECT coalesce(sum(length(ratings)), 0) FROM response")).scalar_one()
+        answers = conn.execute(text("SELECT coalesce(sum(length(coded)), 0) FROM response")).scalar_one()
     engine.dispose()
     ratio = submit["accepted_per_s"] / baseline["accepted_per_s"]
     print(f"best of {args.rounds}: baseline {baseline['accepted_per_s']}/s, submit {submit['accepted_per_s']}/s")
     print(f"ratio     {ratio:.2f} × baseline (target ≥ 0.7); responses stored {stored} "
-          f"(= accepted in warm-up + run), rated answers {answers}")
+          f"(= accepted in warm-up + run), coded answers {answers}")
     results = ROOT / "bench" / "results"
     results.mkdir(exist_ok=True)
     summary = {"args": vars(args), "runs": runs, "ratio": round(ratio, 3),

@@ -1,4 +1,4 @@
-"""answers as one document per response, rated items as a ratings string, client submission keys
+"""answers as one document per response, closed questions as a coded string, client submission keys
 
 Revision ID: 0004
 Revises: 0003c
@@ -6,8 +6,9 @@ Create Date: 2026-11-22 09:10:00
 
 A response used to be one row plus one `answer` row per question (35 for SIPAS 2017): every
 submission paid for 36 inserts and every estimate for reading them all back. Now the response row
-holds the cleaned answers (`answers`, JSONB on PostgreSQL) and its rated items as one short string
-(`ratings`). Existing answers are carried over in both directions.
+holds the cleaned answers (`answers`, JSONB on PostgreSQL) and its closed questions as one short
+string (`coded`, one character per question). Existing answers are carried over in both
+directions.
 """
 import json
 
@@ -25,22 +26,34 @@ answers_type = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
 def _questions(definition):
-    """(codes of rated items in order, {code: type}) from a stored questionnaire definition.
+    """(codes of the closed questions in order, {code: type}) from a stored questionnaire definition:
+    scale, single choice and yes/no questions whose values are all integers 0 … 50,000.
 
     Frozen here rather than imported, so that this migration keeps its meaning when the
     questionnaire code moves on."""
     if isinstance(definition, str):
         definition = json.loads(definition)
-    types, rated = {}, []
+    scales = {code: [p["value"] for p in scale.get("points", [])]
+              for code, scale in (definition.get("scales") or {}).items()}
+    types, closed = {}, []
     for section in definition.get("sections", []):
         for question in section.get("questions", []):
-            types[question["code"]] = question.get("type")
-    for factor in (definition.get("indices") or {}).get("factors", []) or []:
-        rated.extend(factor.get("items", []))
-    return rated, types
+            kind = question.get("type")
+            types[question["code"]] = kind
+            if kind == "scale":
+                values = scales.get(question.get("scale"), [])
+            elif kind == "single":
+                values = [o["value"] for o in question.get("options") or []]
+            elif kind == "yes_no":
+                values = [0, 1]
+            else:
+                continue
+            if values and all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 50_000 for v in values):
+                closed.append(question["code"])
+    return closed, types
 
 
-def _rating(value):
+def _coded(value):
     if value is None:
         return " "
     if value == "na":
@@ -52,12 +65,12 @@ def upgrade():
     with op.batch_alter_table('response') as batch:
         batch.add_column(sa.Column('client_key', sa.String(length=64), nullable=True))
         batch.add_column(sa.Column('answers', answers_type, nullable=True))
-        batch.add_column(sa.Column('ratings', sa.Text(), nullable=True))
+        batch.add_column(sa.Column('coded', sa.Text(), nullable=True))
         batch.create_unique_constraint(batch.f('uq_response_client_key'), ['client_key'])
     conn = op.get_bind()
     versions = {vid: _questions(definition) for vid, definition in
                 conn.execute(sa.text("SELECT id, definition FROM survey_version"))}
-    update = sa.text("UPDATE response SET answers = :answers, ratings = :ratings WHERE id = :id").bindparams(
+    update = sa.text("UPDATE response SET answers = :answers, coded = :coded WHERE id = :id").bindparams(
         sa.bindparam("answers", type_=answers_type))
     last = 0
     while True:
@@ -81,13 +94,13 @@ def upgrade():
             else:
                 documents[response_id][code] = int(value) if float(value).is_integer() else value
         conn.execute(update, [{"id": i, "answers": documents[i],
-                               "ratings": "".join(_rating(documents[i].get(c)) for c in
+                               "coded": "".join(_coded(documents[i].get(c)) for c in
                                                   versions.get(version_of[i], ([], {}))[0])}
                               for i in ids])
         last = ids[-1]
     with op.batch_alter_table('response') as batch:
         batch.alter_column('answers', existing_type=answers_type, nullable=False)
-        batch.alter_column('ratings', existing_type=sa.Text(), nullable=False)
+        batch.alter_column('coded', existing_type=sa.Text(), nullable=False)
     op.drop_table('answer')
 
 
@@ -131,6 +144,6 @@ def downgrade():
         last = rows[-1][0]
     with op.batch_alter_table('response') as batch:
         batch.drop_constraint(batch.f('uq_response_client_key'), type_='unique')
-        batch.drop_column('ratings')
+        batch.drop_column('coded')
         batch.drop_column('answers')
         batch.drop_column('client_key')

@@ -145,9 +145,9 @@ def test_export_then_import_into_an_empty_wave_reproduces_every_answer(runner, t
 
     def answers(wave_id):
         rows = db.session.execute(select(Response.agency_id, Response.channel, Response.language,
-                                         Response.submitted_on, Response.answers, Response.ratings)
+                                         Response.submitted_on, Response.answers, Response.coded)
                                   .where(Response.wave_id == wave_id)).all()
-        return sorted((tuple(r[:4]), sorted(r.answers.items()), r.ratings) for r in rows)
+        return sorted((tuple(r[:4]), sorted(r.answers.items()), r.coded) for r in rows)
 
     assert answers(target.id) == answers(source.id)
     assert sum(len(a) for _, a, _ in answers(source.id)) > 300 * 30

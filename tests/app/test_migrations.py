@@ -40,7 +40,7 @@ def test_upgrade_downgrade_upgrade_from_empty_database(tmp_path):
 
 
 def test_answers_move_into_the_response_document_and_back(tmp_path):
-    """0004 turns answer rows into the response's document and ratings string; downgrade undoes it."""
+    """0004 turns answer rows into the response's document and coded string; downgrade undoes it."""
     import json
 
     import survey_definitions
@@ -68,10 +68,13 @@ def test_answers_move_into_the_response_document_and_back(tmp_path):
                              {"c": code, "v": value, "t": text_})
         upgrade()
         with db.engine.connect() as conn:
-            document, ratings = conn.execute(text("SELECT answers, ratings FROM response WHERE id = 7")).one()
+            document, coded = conn.execute(text("SELECT answers, coded FROM response WHERE id = 7")).one()
         document = json.loads(document) if isinstance(document, str) else document
         assert document == {"f1_1": 5, "f1_2": "na", "comments": "Tốt", "late": 1}
-        assert ratings.startswith("5-  ") and len(ratings) == 22 and set(ratings[2:]) == {" "}
+        closed = survey_definitions.load(next(p for p in survey_definitions.shipped() if "2017" in p.name)).coded_questions
+        assert len(coded) == len(closed) == 47
+        assert {c: coded[closed.index(c)] for c in ("f1_1", "f1_2", "late", "f1_3")} == \
+            {"f1_1": "5", "f1_2": "-", "late": "1", "f1_3": " "}
         downgrade(revision="0003c")
         with db.engine.connect() as conn:
             back = conn.execute(text("SELECT question_code, value, text FROM answer ORDER BY question_code")).all()

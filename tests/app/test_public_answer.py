@@ -164,4 +164,4 @@ def test_not_applicable_is_offered_where_the_scale_has_it(client, wave, token, a
     post_page(client, html, dict(answers, f1_1="na"))
     answer_all(client, wave, answers)
     stored = db.session.scalars(select(Response)).one()
-    assert stored.answers["f1_1"] == "na" and stored.ratings[0] == "-"  # f1_1 is the first rated item
+    assert stored.answers["f1_1"] == "na" and stored.coded[questionnaire_of(wave.survey_version).coded_questions.index("f1_1")] == "-"

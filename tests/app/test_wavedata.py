@@ -1,0 +1,58 @@
+"""The wide respondent table: the same from the columnar PostgreSQL read as from row tuples, and
+the closed answers decoded from the coded strings equal the stored answer documents."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from app.extensions import db
+from app.models import Response
+from app.services import responses_admin, wavedata
+from app.services.surveys import questionnaire_of
+from tests import factories
+from tests.conftest import ON_POSTGRES
+
+
+@pytest.fixture
+def wave(app):
+    item = factories.demo_wave(responses=150)
+    rows = db.session.query(Response).filter_by(wave_id=item.id).order_by(Response.id).limit(3).all()
+    rows[0].stratum = "urban"
+    responses_admin.set_excluded(rows[1], True, "test entry, not a citizen")
+    item.data_version += 1
+    db.session.commit()
+    return item
+
+
+def test_closed_answers_in_the_table_equal_the_documents(wave):
+    questionnaire = questionnaire_of(wave.survey_version)
+    table = wavedata.wave_frame(wave, questionnaire.coded_questions, include_excluded=True)
+    documents = {r.id: r.answers for r in db.session.query(Response).filter_by(wave_id=wave.id)}
+    assert len(table) == len(documents)
+    for row in table.itertuples(index=False):
+        answers = documents[row.response_id]
+        for code in questionnaire.coded_questions:
+            value, stored = getattr(row, code), answers.get(code)
+            if stored is None or stored == "na":
+                assert np.isnan(value), (row.response_id, code)
+            else:
+                assert value == float(stored), (row.response_id, code)
+
+
+def test_excluded_responses_are_left_out_unless_asked_for(wave):
+    kept = wavedata.wave_frame(wave)
+    everything = wavedata.wave_frame(wave, include_excluded=True)
+    assert len(everything) == len(kept) + 1
+    excluded = everything[everything["excluded"]]
+    assert excluded["exclusion_reason"].tolist() == ["test entry, not a citizen"]
+    assert (everything["stratum"] == "urban").sum() == 1
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="the columnar read is PostgreSQL's (string_agg)")
+def test_the_columnar_read_equals_the_row_by_row_read(wave, monkeypatch):
+    columnar, values = wavedata._responses(wave, include_excluded=True)
+    monkeypatch.setattr(type(db.engine.dialect), "name", "postgresql-off", raising=False)
+    rows, row_values = wavedata._responses(wave, include_excluded=True)
+    pd.testing.assert_frame_equal(columnar.reset_index(drop=True), rows.reset_index(drop=True), check_dtype=False)
+    np.testing.assert_array_equal(values, row_values)
