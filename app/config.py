@@ -25,6 +25,8 @@ DEFAULTS: dict[str, Any] = {
     "API_TOKEN_HOURS": 12,  # nosec B105 - a lifetime in hours, not a secret
     "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
     "MIN_GROUP_SIZE": 10,
+    # New responses reach cached figures at most this late (app/services/wavedata.data_version).
+    "RESULTS_REFRESH_SECONDS": 10.0,
     "RATELIMIT_STORAGE_URI": "memory://",
     # Per client address. A kiosk or a desk behind one NAT address submits many responses,
     # so submissions get a generous limit; guessing tokens is limited on the token pages.

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from collections.abc import Sequence
 from datetime import date
 
 import numpy as np
 import pandas as pd
+from flask import current_app
 from sqlalchemy import func, select, text
 
 from app.extensions import db
@@ -212,7 +214,19 @@ def _fetch_raw(query) -> list[tuple]:
 
 
 def data_version(wave: Wave) -> tuple[int, int, int]:
-    """Changes whenever the wave's usable data changes: a cache key for computed results."""
-    count, last = db.session.execute(select(func.count(Response.id), func.max(Response.id))
-                                     .where(Response.wave_id == wave.id)).one()
-    return wave.data_version, count or 0, last or 0
+    """Changes whenever the wave's usable data changes: a cache key for computed results.
+
+    Everything an administrator changes (exclusions, frame counts, imports) bumps
+    wave.data_version at once. New responses are counted (count and last id, which also catches a
+    lower id committed late) at most RESULTS_REFRESH_SECONDS late: while a wave collects, its
+    figures are recomputed at most that often, and counting a million rows is not paid by every
+    page view."""
+    seconds = current_app.config["RESULTS_REFRESH_SECONDS"]
+    counted = current_app.extensions.setdefault("sipas_response_counts", {})
+    now = time.monotonic()
+    seen = counted.get(wave.id)
+    if seen is None or now - seen[0] >= seconds:
+        count, last = db.session.execute(select(func.count(Response.id), func.max(Response.id))
+                                         .where(Response.wave_id == wave.id)).one()
+        counted[wave.id] = seen = (now, count or 0, last or 0)
+    return wave.data_version, seen[1], seen[2]

@@ -23,9 +23,12 @@ from app.extensions import db
 def clear_caches() -> None:
     from app.services import dashboard, estimates, wavedata
 
+    from flask import current_app
+
     dashboard._cache.clear()
     estimates._cache.clear()
     wavedata._frames.clear()
+    current_app.extensions.pop("sipas_response_counts", None)  # the responses are counted again too
 
 
 def grow(target: int) -> int:

@@ -56,3 +56,22 @@ def test_the_columnar_read_equals_the_row_by_row_read(wave, monkeypatch):
     rows, row_values = wavedata._responses(wave, include_excluded=True)
     pd.testing.assert_frame_equal(columnar.reset_index(drop=True), rows.reset_index(drop=True), check_dtype=False)
     np.testing.assert_array_equal(values, row_values)
+
+
+def test_new_responses_reach_the_figures_at_most_the_refresh_interval_late(app, wave):
+    from app.services import wavedata as wd
+
+    app.config["RESULTS_REFRESH_SECONDS"] = 3600
+    before = wd.data_version(wave)
+    agency = wave.agencies[0]
+    from app.services import responses
+
+    answers = factories.satisfied_answers(questionnaire_of(wave.survey_version))
+    responses.store(wave, agency, answers, channel="paper", language="vi")
+    db.session.commit()
+    assert wd.data_version(wave) == before  # within the interval: the cached figures stand
+    responses_admin.set_excluded(db.session.query(Response).filter_by(wave_id=wave.id).first(), True, "duplicate")
+    db.session.commit()
+    assert wd.data_version(wave)[0] == before[0] + 1  # an administrator's change counts at once
+    app.config["RESULTS_REFRESH_SECONDS"] = 0
+    assert wd.data_version(wave)[1] == before[1] + 1
