@@ -68,6 +68,10 @@ def paper_form(slug: str):
         db.session.rollback()
         return _render(wave, q, result.answers, posted.raw, form_number=number, status=409,
                        number_error=_("Form %(number)s has already been entered and counted.", number=number))
+    if outcome.status == paper.SAME_PERSON:
+        return _render(wave, q, result.answers, posted.raw, form_number=number, status=409, number_error=_(
+            "You keyed in form %(number)s last time: another staff member must key it in to confirm it.",
+            number=number))
     if outcome.status == paper.MISMATCH:
         return _render(wave, q, form_number=number, status=409, number_error=_(
             "This keying of form %(number)s differs from the previous one in: %(codes)s. Check the paper form "

@@ -1,7 +1,9 @@
 """Paper forms keyed in by desk staff for their own agency, with optional double entry.
 
 With double entry (the wave's setting ``paper_double_entry``) a form counts only when two
-consecutive keyings of the same form number agree; until then it is pending and stores nothing.
+consecutive keyings of the same form number agree and were made by two different people (the
+independent double entry of survey practice: one person cannot confirm their own reading of a
+form); until then it is pending and stores nothing.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from app.services.surveys import questionnaire_of
 from survey_definitions import Questionnaire
 
 STORED, PENDING, MATCHED, MISMATCH = "single", "pending", "matched", "mismatch"
+SAME_PERSON = "same_person"  # a keying that would confirm the same person's own keying: not stored
 
 
 class PaperError(ValueError):
@@ -77,6 +80,8 @@ def enter(wave: Wave, agency: Agency, user: User, form_number: str, cleaned: dic
         return _count(entry, wave, agency, cleaned, STORED)
     if entry.response_id is not None:
         raise PaperError("form_number", "already counted")
+    if entry.first_user_id == user.id:
+        return Outcome(SAME_PERSON)
     differences = sorted(code for code in set(entry.first_answers) | set(cleaned)
                          if entry.first_answers.get(code) != cleaned.get(code))
     if differences:

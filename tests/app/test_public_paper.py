@@ -72,7 +72,9 @@ def test_double_entry_counts_only_when_two_keyings_agree(client, wave, answers, 
     login(other, second.email, password2)
     mismatch = key_in(other, wave, dict(answers, f1_1=2))
     assert mismatch.status_code == 409 and responses() == []
-    assert key_in(other, wave, dict(answers, f1_1=2)).status_code == 303  # two agreeing keyings
+    own = key_in(other, wave, dict(answers, f1_1=2))  # the same person cannot confirm their own keying
+    assert own.status_code == 409 and "một cán bộ khác" in own.get_data(as_text=True) and responses() == []
+    assert key_in(client, wave, dict(answers, f1_1=2)).status_code == 303  # two people, agreeing keyings
     [row] = responses()
     entry = db.session.scalars(select(PaperEntry)).one()
     assert entry.status == "matched" and entry.response_id == row.id
