@@ -75,17 +75,30 @@ PATHS = {
                                                        "$ref": "#/components/schemas/Question"}}}},
                                    "questionnaire"), **_errors(404)}}},
     "/api/v1/responses": {"post": {
-        "summary": "Submit the answers of one invitation (exactly once)",
+        "summary": "Submit the answers of one invitation (exactly once), or a kiosk's queued response",
+        "description": "With an invitation token: stored at most once per invitation (409 afterwards). "
+                       "From a kiosk (X-Kiosk-Key header and the kiosk's agency code): `submission`, the "
+                       "client's own id for a queued response, makes a retried upload return the first "
+                       "receipt (200) instead of counting twice.",
         "requestBody": {"required": True, "content": {"application/json": {"schema": {
-            "type": "object", "required": ["invitation", "answers"], "additionalProperties": False,
+            "type": "object", "required": ["answers"], "additionalProperties": False,
             "properties": {"invitation": {"type": "string", "minLength": 16, "maxLength": 100,
                                           "description": "the token at the end of the invitation link"},
+                           "agency": {"type": "string", "description": "kiosks only: the kiosk's agency code"},
                            "answers": {"type": "object", "additionalProperties": {},
                                        "description": "question code → value; validated against the wave's questionnaire"},
-                           "language": {"enum": ["vi", "en"]}}}}}},
+                           "language": {"enum": ["vi", "en"]},
+                           "wave": {"type": "string", "description": "optional: refused if not the invitation's wave"},
+                           "version": {"type": "integer",
+                                       "description": "optional: refused if not the version the wave collects"},
+                           "submission": {"type": "string", "minLength": 8, "maxLength": 100,
+                                          "description": "the client's id for this response (idempotent retries)"}}}}}},
         "responses": {"201": _json({"type": "object", "required": ["receipt"],
                                     "properties": {"receipt": {"type": "string"}}}, "stored"),
-                      **_errors(400, 404, 409, 413, 415, 429)}}},
+                      "200": _json({"type": "object", "required": ["receipt"],
+                                    "properties": {"receipt": {"type": "string"}}},
+                                   "already stored under this submission id: its first receipt"),
+                      **_errors(400, 403, 404, 409, 413, 415, 429)}}},
     "/api/v1/invitations": {"post": {
         "summary": "Create an invitation when a dossier closes (integration key)",
         "security": [{"apiKey": []}],
