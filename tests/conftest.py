@@ -48,6 +48,7 @@ def make_config(database_url: str, **extra) -> dict:
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "PUBLIC_BASE_URL": "http://localhost",
+        "RESULTS_REFRESH_SECONDS": 0,  # every test sees its own responses at once
     }
     config.update(extra)
     return config
