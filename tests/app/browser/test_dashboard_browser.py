@@ -41,8 +41,9 @@ def page(server, make_user):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.errors = []
+        page.errors, page.console_problems = [], []
         page.on("pageerror", lambda e: page.errors.append(str(e)))
+        page.on("console", lambda m: page.console_problems.append(m.text) if m.type in ("error", "warning") else None)
         page.goto(f"{server}/login")
         page.fill("input[name=email]", email)
         page.fill("input[name=password]", password)
@@ -75,3 +76,5 @@ def test_dashboard_and_agency_page_draw_their_charts_and_pass_axe(server, page, 
         if AXE.exists():
             assert serious_violations(page) == [], name
     assert page.errors == []
+    # Nothing refused by the Content-Security-Policy (plotly.js is vendored, its styles included).
+    assert [m for m in page.console_problems if "Content Security Policy" in m or "Refused" in m] == []
