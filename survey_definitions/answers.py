@@ -115,10 +115,13 @@ def _clean(q: Questionnaire, questions: Iterable[Question], raw: Mapping[str, An
     failed: set[str] = set()
     for question in questions:
         value = raw.get(question.code)
-        if question.show_if is not None and conditions.references(question.show_if) & failed:
+        if question.show_if is None:
+            shown = True
+        elif conditions.references(question.show_if) & failed:
             continue  # undecidable until the earlier answer is fixed: report only that one
-        shown = conditions.evaluate(question.show_if, known)
-        if _blank(value):
+        else:
+            shown = conditions.evaluate(question.show_if, known)
+        if value is None or (type(value) is not int and _blank(value)):
             if shown and question.required:
                 errors.append(FieldError(question.code, "required"))
             continue
@@ -160,6 +163,8 @@ def _as_int(value: Any) -> int | None:
 
 
 def _scale(q: Questionnaire, question: Question, value: Any) -> int | str:
+    if type(value) is int and value in q.points[question.code]:  # the common case, as sent by apps
+        return value
     if isinstance(value, str) and value.strip().lower() == NOT_APPLICABLE:
         if not offers_not_applicable(question, q.scales):
             raise _Invalid("not_applicable_not_offered")
