@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from analysis.cells import _compact
 from analysis.design import codes
 from analysis.weights import rake
 
@@ -41,6 +42,44 @@ def where(frame: pd.DataFrame, pos: int) -> str:
     return f"line {label}" if frame.index.name == "line" else f"row {label}"
 
 
+def distinct(s: pd.Series) -> tuple[np.ndarray, pd.Series] | None:
+    """Codes and distinct values of a column, to apply an elementwise function once per value.
+
+    ``values.to_numpy()[codes]`` gives back every row's value (code -1, a missing value, points
+    at the last entry of ``values``, a None or NA appended when the column has one).  Exact for
+    numpy numeric and bool columns (values are told apart by their bits, so -0.0 and 0.0 or two
+    NaNs stay apart) and for string columns; for object columns only when every present value is
+    a ``str`` (factorize would merge 1, 1.0 and True, or two kinds of missing value).  Returns
+    None for any other column.
+    """
+    dtype = s.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "biuf" and dtype.itemsize in (1, 2, 4, 8):
+        unsigned = np.dtype(f"u{dtype.itemsize}")
+        c, bits = pd.factorize(s.to_numpy().view(unsigned))
+        return c, pd.Series(np.asarray(bits, dtype=unsigned).view(dtype))
+    if isinstance(dtype, np.dtype) and dtype.kind == "O":
+        c, u = pd.factorize(s)
+        values = np.asarray(u, dtype=object)
+        if not all(isinstance(v, str) for v in values):
+            return None
+        if (c < 0).any():
+            values = np.append(values, None)
+        return c, pd.Series(values, dtype=object)
+    if isinstance(dtype, pd.StringDtype):
+        c, u = pd.factorize(s)
+        values = list(u) + ([None] if (c < 0).any() else [])
+        return c, pd.Series(pd.array(values, dtype=dtype))
+    return None
+
+
+def _parse(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Numbers of a text column (NaN where blank) and where it is neither blank nor a number."""
+    text = s.astype("string").str.strip()
+    blank = text.isna() | (text == "")
+    out = pd.to_numeric(text.mask(blank), errors="coerce")
+    return out.to_numpy(dtype=float), out.isna().to_numpy() & ~blank.to_numpy()
+
+
 def numeric(frame: pd.DataFrame, col: str, what: str = "column") -> np.ndarray:
     """Column as float; blanks become NaN, anything else non-numeric is an error."""
     if col not in frame.columns:
@@ -48,27 +87,44 @@ def numeric(frame: pd.DataFrame, col: str, what: str = "column") -> np.ndarray:
     s = frame[col]
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
         return s.to_numpy(dtype=float)
-    text = s.astype("string").str.strip()
-    blank = text.isna() | (text == "")
-    out = pd.to_numeric(text.mask(blank), errors="coerce")
-    bad = np.flatnonzero(out.isna().to_numpy() & ~blank.to_numpy())
+    found = distinct(s)
+    if found is None:
+        out, bad = _parse(s)
+    else:  # parse each distinct text once: a wave has a million rows but a handful of answers
+        c, values = found
+        out, bad = _parse(values)
+        out, bad = out[c], bad[c]
+    bad = np.flatnonzero(bad)
     if bad.size:
         pos = int(bad[0])
         raise ValueError(f"column {col!r}, {where(frame, pos)}: {s.iloc[pos]!r} is not a number")
-    return out.to_numpy(dtype=float)
+    return out
 
 
-def _labels_column(frame: pd.DataFrame, col: str, what: str) -> pd.Series:
+def _label_codes(frame: pd.DataFrame, col: str, what: str) -> tuple[np.ndarray, pd.Index]:
+    """Codes in order of first appearance (as ``design.codes``) and distinct values of a label
+    column, which must have no blank (missing, or text that is empty or only whitespace)."""
     if col not in frame.columns:
         raise ValueError(f"unknown {what} column {col!r}: not a column of the data")
     s = frame[col]
-    blank = s.isna()
-    if s.dtype == object or pd.api.types.is_string_dtype(s):
-        blank = blank | (s.astype(str).str.strip() == "")
+    c, u = pd.factorize(s, use_na_sentinel=False)
+    blank = np.asarray(pd.isna(u), dtype=bool)
+    if s.dtype == object or pd.api.types.is_string_dtype(s):  # checked once per distinct value
+        text = pd.Series(np.asarray(u, dtype=object), dtype=object).astype(str)
+        blank = blank | (text.str.strip() == "").to_numpy()
     if blank.any():
-        pos = int(np.flatnonzero(blank.to_numpy())[0])
+        pos = int(np.flatnonzero(blank[c])[0])
         raise ValueError(f"{what} column {col!r} is blank on {where(frame, pos)}")
-    return s
+    return c.astype(np.int64), u
+
+
+def _sorted_codes(frame: pd.DataFrame, col: str, c: np.ndarray, u: pd.Index) -> tuple[np.ndarray, int]:
+    """Codes of a validated label column in sorted order, as ``pd.factorize(sort=True)``."""
+    if frame[col].dtype == object or isinstance(frame[col].dtype, pd.StringDtype):
+        rank, uniq = pd.factorize(u, sort=True)  # the same sort, on the distinct values only
+        return rank[c], len(uniq)
+    sc, uniq = pd.factorize(frame[col], sort=True)
+    return sc, len(uniq)
 
 
 def _weights(frame: pd.DataFrame, weight: str | None) -> np.ndarray:
@@ -132,9 +188,10 @@ def prepare(
     if n == 0:
         raise ValueError("the data has no rows")
     state = []
-    for col in items:
+    for col in items:  # 0 blank, 1 not satisfied, 2 satisfied (NaN is never in sat: nan != nan)
         x = numeric(frame, col, "item")
-        st = np.where(np.isnan(x), 0, np.where(np.isin(x, sat), 2, 1)).astype(np.int8)
+        st = np.isin(x, sat).view(np.int8)
+        st += ~np.isnan(x)
         state.append(st)
     index = {c: j for j, c in enumerate(items)}
     members: dict[str, list[int]] = {}
@@ -146,14 +203,13 @@ def prepare(
             raise ValueError(f"factor name {name!r} clashes with an item or 'overall'")
         members[str(name)] = [index[c] for c in cols]
     by = list(by or [])
-    for col in by:
-        _labels_column(frame, col, "by")
+    labelled = [_label_codes(frame, col, "by") for col in by]
     if by:
         key = np.zeros(n, dtype=np.int64)
-        for col in by:  # lexicographic mixed-radix key keeps the sorted order
-            c, u = pd.factorize(frame[col], sort=True)
-            key = key * len(u) + c
-        uniq, dom_codes = np.unique(key, return_inverse=True)
+        for col, (c, u) in zip(by, labelled):  # lexicographic mixed-radix key keeps the sorted order
+            c, size = _sorted_codes(frame, col, c, u)
+            key = key * size + c
+        dom_codes, uniq = _compact(key)
         first = np.full(uniq.size, n, dtype=np.int64)
         np.minimum.at(first, dom_codes, np.arange(n))
         dom_labels = frame[by].iloc[first].reset_index(drop=True)
@@ -169,10 +225,10 @@ def prepare(
     else:
         dom, dom_labels = np.zeros(n, dtype=np.int64), pd.DataFrame(index=[0])
     w = _weights(frame, weight)
-    st = codes(_labels_column(frame, strata, "strata")) if strata else np.zeros(n, np.int64)
+    st = _label_codes(frame, strata, "strata")[0] if strata else np.zeros(n, np.int64)
     pc = None
     if psu:
-        raw = codes(_labels_column(frame, psu, "psu"))
+        raw = _label_codes(frame, psu, "psu")[0]
         pc = codes(st * (int(raw.max()) + 1) + raw)
     fraction = _fraction(frame, fpc, st, pc)
     d, cal, notes = w, (), {}

@@ -23,23 +23,35 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from analysis.prepare import distinct
 from analysis.rates import compute_rates
 
 _DESIGN = ("weight", "strata", "psu", "fpc", "margins", "ci", "level")
 
 
 def _indicator(frame: pd.DataFrame, col: str, values: Sequence[object]) -> pd.Series:
+    """2 where the answer is one of ``values`` (as given or as text), 1 where it is another
+    answer, NaN where it is blank; worked out once per distinct answer when possible."""
     if col not in frame.columns:
         raise ValueError(f"unknown column {col!r}: not a column of the data")
     s = frame[col]
+    found = distinct(s)
+    if found is None:
+        return pd.Series(_coded(s, values), index=frame.index)
+    c, answers = found
+    return pd.Series(_coded(answers, values)[c], index=frame.index)
+
+
+def _coded(s: pd.Series, values: Sequence[object]) -> np.ndarray:
     blank = s.isna() | (s.astype(str).str.strip() == "")
     hit = s.isin(list(values)) | s.astype(str).isin([str(v) for v in values])
-    return pd.Series(np.where(blank, np.nan, hit.astype(float) + 1.0), index=frame.index)
+    return np.where(blank, np.nan, hit.astype(float) + 1.0)
 
 
 def _as_rate(frame: pd.DataFrame, name: str, indicator: pd.Series, by, **design) -> pd.DataFrame:
     extra = {k: v for k, v in design.items() if k in _DESIGN}
-    data = frame.assign(**{name: indicator})
+    data = frame.copy(deep=False)  # the new column only: copying a wave's columns costs more than the rate
+    data[name] = indicator
     return compute_rates(data, [name], by=by, satisfied=(2,), **extra)
 
 
