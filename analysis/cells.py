@@ -157,8 +157,11 @@ def combo_tables(
     sv, av = sv.astype(float), av.astype(float)
     answered = (av > 0).astype(float)
     out: dict[str, np.ndarray] = {}
+    tables: dict[int, np.ndarray] = {}
     for name, wt in (("1", None), ("w", cells.w), ("w2", cells.w2), ("d", cells.d)):
-        t = np.bincount(code, wt, size).reshape(cells.n_cells, n_sa)
+        if id(wt) not in tables:  # d is w itself without calibration
+            tables[id(wt)] = np.bincount(code, wt, size).reshape(cells.n_cells, n_sa)
+        t = tables[id(wt)]
         out[name + "_n"] = t @ answered
         out[name + "_s"], out[name + "_a"] = t @ sv, t @ av
         if name in ("w", "w2"):

@@ -107,13 +107,14 @@ def _label_codes(frame: pd.DataFrame, col: str, what: str) -> tuple[np.ndarray, 
     if col not in frame.columns:
         raise ValueError(f"unknown {what} column {col!r}: not a column of the data")
     s = frame[col]
-    c, u = pd.factorize(s, use_na_sentinel=False)
-    blank = np.asarray(pd.isna(u), dtype=bool)
+    c, u = pd.factorize(s)  # missing values get code -1; with none, the codes of design.codes
+    blank = np.append(np.asarray(pd.isna(u), dtype=bool), True)  # position -1: missing
     if s.dtype == object or pd.api.types.is_string_dtype(s):  # checked once per distinct value
         text = pd.Series(np.asarray(u, dtype=object), dtype=object).astype(str)
-        blank = blank | (text.str.strip() == "").to_numpy()
-    if blank.any():
-        pos = int(np.flatnonzero(blank[c])[0])
+        blank[:-1] |= (text.str.strip() == "").to_numpy()
+    rows = blank[c]
+    if rows.any():
+        pos = int(np.flatnonzero(rows)[0])
         raise ValueError(f"{what} column {col!r} is blank on {where(frame, pos)}")
     return c.astype(np.int64), u
 

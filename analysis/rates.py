@@ -15,6 +15,7 @@ References
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -27,8 +28,9 @@ COLUMNS = ["measure", "n", "rate", "se", "ci_lower", "ci_upper", "deff", "n_eff"
 
 
 def _pooled(prep: Prepared, members: list[int]) -> tuple[np.ndarray, np.ndarray, int]:
-    s = np.zeros(prep.n, dtype=np.int64)
-    a = np.zeros(prep.n, dtype=np.int64)
+    small = np.int8 if len(members) < 127 else np.int64  # counts of answers: 8 times less memory
+    s = np.zeros(prep.n, dtype=small)
+    a = np.zeros(prep.n, dtype=small)
     for j in members:
         s += prep.state[j] == 2
         a += prep.state[j] > 0
@@ -55,6 +57,10 @@ def _finish(
     return {"n": n, "rate": rate, "se": np.sqrt(var), "deff": deff, "n_eff": n_eff}
 
 
+_Y = np.array([0.0, 0.0, 1.0])  # satisfied, per answer state (0 blank, 1 not satisfied, 2 satisfied)
+_A = np.array([0.0, 1.0, 1.0])  # answered
+
+
 def _mean_z(prep, cells, parts, dmap, n_dom, item_cache) -> tuple[np.ndarray, np.ndarray]:
     """Mean of measures: rate = mean over defined parts, z = mean of their z."""
     rates = np.array([item_cache[p][0] for p in parts])  # (K, D)
@@ -64,9 +70,15 @@ def _mean_z(prep, cells, parts, dmap, n_dom, item_cache) -> tuple[np.ndarray, np
         rate = np.where(count > 0, np.nansum(rates, axis=0) / np.maximum(count, 1), np.nan)
         coef = np.where(defined, 1.0 / np.maximum(count, 1), 0.0)  # (K, D)
     row_dom = dmap[cells.cell]
+    row_dom3 = row_dom * 3
     z = np.zeros(prep.n)
     for p, c in zip(parts, coef):
-        z += c[row_dom] * item_cache[p][1](row_dom)
+        part = item_cache[p][1]
+        if isinstance(part, _ItemZ):  # c·z of an item only depends on (domain, answer state)
+            table = c[:, None] * ((_Y - part.r[:, None] * _A) * part.inv[:, None])
+            z += table.ravel()[row_dom3 + prep.state[part.j]]
+        else:
+            z += c[row_dom] * part
     return rate, z
 
 
@@ -175,18 +187,20 @@ def _compute(prep: Prepared, rule: str, ci: str, level: float, whole: bool) -> l
     ]
 
 
-def _item_z(prep: Prepared, j: int, rate, t, dmap, n_dom):
-    """Lazy per-row z of item j (only the mean rule needs it)."""
+@dataclass(frozen=True)
+class _ItemZ:
+    """Item j's linearized value per row, z = (y - r a) / Σ_d w a, for the mean rule."""
+
+    j: int
+    r: np.ndarray  # (D,) the domain's rate, 0 where undefined
+    inv: np.ndarray  # (D,) 1 / Σ_d w a, 0 where nobody answered
+
+
+def _item_z(prep: Prepared, j: int, rate, t, dmap, n_dom) -> _ItemZ:
     den = np.bincount(dmap, t["w_a"], n_dom)
     r = np.nan_to_num(rate)
     inv = np.where(den > 0, 1 / np.where(den > 0, den, 1), 0.0)
-
-    def z(row_dom: np.ndarray) -> np.ndarray:
-        y = (prep.state[j] == 2).astype(float)
-        a = (prep.state[j] > 0).astype(float)
-        return (y - r[row_dom] * a) * inv[row_dom]
-
-    return z
+    return _ItemZ(j, r, inv)
 
 
 def _rule_pooled(prep, cells, t, name, dmap, n_dom, cache) -> dict[str, np.ndarray]:
@@ -202,7 +216,7 @@ def _rule_mean(prep, cells, t, name, dmap, n_dom, cache) -> dict[str, np.ndarray
     else:
         parts = [prep.items[j] for j in prep.factor_members[name]]
     rate, z = _mean_z(prep, cells, parts, dmap, n_dom, cache)
-    cache[name] = (rate, lambda row_dom, z=z: z)
+    cache[name] = (rate, z)
     zs = cl.dense_zstats(cells, z)
     var = cl.variance(cells, zs, dmap, n_dom)
     return _finish(rate, var, zs.zw2, _summaries(t, dmap, n_dom), dmap, n_dom)
