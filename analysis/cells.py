@@ -191,11 +191,12 @@ def dense_zstats(cells: Cells, z: np.ndarray) -> ZStats:
     """Cell sums for a linearized value given per row (e.g. a mean of rates)."""
     c, m = cells.cell, cells.n_cells
     wz = cells.w * z
+    z1w = np.bincount(c, wz, m)
     return ZStats(
         np.bincount(c, wz * wz, m),
-        np.bincount(c, wz, m),
+        z1w,
         np.bincount(c, wz * cells.w, m),
-        np.bincount(c, cells.d * z, m),
+        z1w if cells.d is cells.w else np.bincount(c, cells.d * z, m),
         np.bincount(c, wz * z, m),
     )
 
