@@ -5,6 +5,8 @@ import io
 import json
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -52,30 +54,49 @@ SELECT count(*),
        string_agg(replace(r.stratum, E'\\x1f', ' '), E'\\x1f'), string_agg(r.excluded::int::text, ''),
        string_agg(rpad(r.coded, :width), '')
 FROM response r
-WHERE r.wave_id = :wave AND (:all OR NOT r.excluded)
+WHERE r.wave_id = :wave AND (:all OR NOT r.excluded) AND r.id % :parts = :part
 """)
+PARTS = 2  # the wave is read in this many slices at once, one connection each (string_agg is not parallel)
+
+
+def _columnar_slice(engine, wave_id: int, include_excluded: bool, width: int, part: int) -> tuple:
+    with engine.connect() as connection:
+        return tuple(connection.execute(_COLUMNAR, {"wave": wave_id, "all": include_excluded, "width": width,
+                                                    "parts": PARTS, "part": part}).one())
 
 
 def _responses_columnar(wave: Wave, include_excluded: bool, width: int) -> tuple[pd.DataFrame, np.ndarray]:
-    """PostgreSQL: every column of the wave concatenated by string_agg in one row, split by numpy
-    and pandas. Reading a million responses this way costs a fraction of a million row tuples."""
-    count, ids, agency_ids, channels, languages, days, strata, excluded, joined = db.session.execute(
-        _COLUMNAR, {"wave": wave.id, "all": include_excluded, "width": width}).one()
-    if not count:
+    """PostgreSQL: every column of the wave concatenated by string_agg, in PARTS slices read at the
+    same time on their own connections, then split by numpy and pandas. Reading a million
+    responses this way costs a fraction of building a million row tuples."""
+    engine = db.engine
+    with ThreadPoolExecutor(PARTS) as pool:
+        slices = list(pool.map(lambda part: _columnar_slice(engine, wave.id, include_excluded, width, part),
+                               range(PARTS)))
+    slices = [s for s in slices if s[0]]
+    if not slices:
         return pd.DataFrame(columns=COLUMNS), np.empty((0, width))
+    count = sum(s[0] for s in slices)
+
+    def numbers(index: int) -> np.ndarray:
+        return np.concatenate([np.fromstring(s[index], dtype=np.int64, sep=",") for s in slices])
+
+    def texts(index: int, sep: str = ",") -> np.ndarray:
+        return np.array([v for s in slices for v in s[index].split(sep)], dtype=object)
+
     agencies = pd.DataFrame(db.session.execute(select(Agency.id, Agency.code, Block.code)
                                                .join(Block, Block.id == Agency.block_id)).all(),
                             columns=["id", "agency", "block"]).set_index("id")
-    agency_id = pd.Series(np.array(agency_ids.split(","), dtype=np.int64))
+    agency_id = pd.Series(numbers(2))
     frame = pd.DataFrame({
-        "response_id": np.array(ids.split(","), dtype=np.int64),
+        "response_id": numbers(1),
         "agency": agency_id.map(agencies["agency"]).to_numpy(dtype=object),
         "block": agency_id.map(agencies["block"]).to_numpy(dtype=object),
-        "channel": np.array(channels.split(","), dtype=object),
-        "language": np.array(languages.split(","), dtype=object),
-        "submitted_on": pd.Timestamp(_EPOCH) + pd.to_timedelta(np.array(days.split(","), dtype=np.int64), unit="D"),
-        "stratum": np.array(strata.split("\x1f"), dtype=object),
-        "excluded": np.frombuffer(excluded.encode("ascii"), dtype=np.uint8) == ord("1"),
+        "channel": texts(3),
+        "language": texts(4),
+        "submitted_on": pd.Timestamp(_EPOCH) + pd.to_timedelta(numbers(5), unit="D"),
+        "stratum": texts(6, "\x1f"),
+        "excluded": np.frombuffer("".join(s[7] for s in slices).encode("ascii"), dtype=np.uint8) == ord("1"),
         "exclusion_reason": None,
     })
     if frame["excluded"].any():
@@ -84,7 +105,7 @@ def _responses_columnar(wave: Wave, include_excluded: bool, width: int) -> tuple
         reason = frame["response_id"].map(reasons).astype(object)
         frame["exclusion_reason"] = reason.where(reason.notna(), None)
     order = np.argsort(frame["response_id"].to_numpy(), kind="stable")
-    values = coded.decode_joined(joined, int(count), width)[order]
+    values = coded.decode_joined("".join(s[8] for s in slices), int(count), width)[order]
     return frame.iloc[order].reset_index(drop=True), values
 
 
@@ -111,61 +132,77 @@ _frames: dict[tuple, pd.DataFrame] = {}
 NUMERIC_TYPES = {"scale", "single", "yes_no", "number"}
 
 
+@dataclass
+class _Wide:
+    """A wave's cached table: base columns, the closed questions as one float block, and the
+    other questions read so far (arrays in the same row order)."""
+
+    base: pd.DataFrame
+    closed: pd.DataFrame
+    extra: dict[str, np.ndarray] = field(default_factory=dict)
+
+
 def wave_frame(wave: Wave, codes: Sequence[str] | None = None, *,
                include_excluded: bool = False) -> pd.DataFrame:
     """One row per response: META columns, `stratum`, then one column per question code asked for
-    (all of the questionnaire's codes when None).
+    (all of the questionnaire's codes when None; NaN for a code the questionnaire does not have).
 
-    Read once per data version and shared by every estimate, filter and export of a wave: the rated
+    Read once per data version and shared by every estimate, filter and export of a wave: the
     closed questions come from each response's coded string (one numpy decode for the wave), other
     questions are read from the answer documents in SQL the first time someone asks for them.
     Callers get their own copy of the columns they ask for.
     """
     key = (wave.id, data_version(wave), include_excluded)
-    full = _frames.get(key)
-    if full is None:
+    wide = _frames.get(key)
+    if wide is None:
         if len(_frames) > 8:
             _frames.clear()
-        full = _frames[key] = _load(wave, include_excluded)
+        wide = _frames[key] = _load(wave, include_excluded)
     questionnaire = questionnaire_of(wave.survey_version)
-    wanted = [q.code for q in questionnaire.questions] if codes is None else list(codes)
+    wanted = list(dict.fromkeys([q.code for q in questionnaire.questions] if codes is None else codes))
     known = {q.code for q in questionnaire.questions}
-    missing = [c for c in dict.fromkeys(wanted) if c not in full.columns and c in known]
+    missing = [c for c in wanted if c in known and c not in wide.closed.columns and c not in wide.extra]
     if missing:
-        _add_columns(full, wave, questionnaire, missing, include_excluded)
-    base = [c for c in full.columns if c in _BASE]
-    return full.reindex(columns=[*base, *wanted]).copy()
+        wide.extra.update(_read_columns(wide.base, wave, questionnaire, missing, include_excluded))
+    closed = [c for c in wanted if c in wide.closed.columns]
+    others = {c: (wide.extra[c].copy() if c in wide.extra else np.full(len(wide.base), np.nan))
+              for c in wanted if c not in wide.closed.columns}
+    parts = [wide.base.copy(), wide.closed[closed]]
+    if others:
+        parts.append(pd.DataFrame(others, index=wide.base.index))
+    frame = pd.concat(parts, axis=1, copy=False)
+    order = [*wide.base.columns, *wanted]
+    return frame if list(frame.columns) == order else frame[order]
 
 
-_BASE = {"response_id", "agency", "block", "channel", "language", "submitted_on", "stratum",
-         "excluded", "exclusion_reason", "weight"}
-
-
-def _load(wave: Wave, include_excluded: bool) -> pd.DataFrame:
+def _load(wave: Wave, include_excluded: bool) -> _Wide:
     frame, values = _responses(wave, include_excluded)
     kept = ~frame["excluded"].astype(bool)
     frame["weight"] = np.nan
     frame.loc[kept, "weight"] = design_weights(wave, frame[kept])
     closed = questionnaire_of(wave.survey_version).coded_questions
-    return pd.concat([frame, pd.DataFrame(values, columns=closed, index=frame.index)], axis=1)
+    return _Wide(frame, pd.DataFrame(values, columns=closed, index=frame.index))
 
 
-def _add_columns(frame: pd.DataFrame, wave: Wave, questionnaire, codes: list[str], include_excluded: bool) -> None:
+def _read_columns(base: pd.DataFrame, wave: Wave, questionnaire, codes: list[str],
+                  include_excluded: bool) -> dict[str, np.ndarray]:
     """Read some questions of every response from the answer documents (as text, in SQL)."""
     query = select(Response.id, *(Response.answers[c].as_string() for c in codes)).where(Response.wave_id == wave.id)
     if not include_excluded:
         query = query.where(Response.excluded.is_(False))
     read = _read(query, ["response_id", *codes]).set_index("response_id")
-    read = read.reindex(frame["response_id"].to_numpy())
+    read = read.reindex(base["response_id"].to_numpy())
+    out = {}
     for code in codes:
         column = read[code]
         kind = questionnaire.question(code).type
         if kind in NUMERIC_TYPES:
-            frame[code] = pd.to_numeric(column.where(column != "na"), errors="coerce").to_numpy(dtype=float)
+            out[code] = pd.to_numeric(column.where(column != "na"), errors="coerce").to_numpy(dtype=float)
         else:
             if kind == "multiple":
                 column = column.map(_joined, na_action="ignore")
-            frame[code] = column.where(column.notna() & (column != "na"), None).to_numpy(dtype=object)
+            out[code] = column.where(column.notna() & (column != "na"), None).to_numpy(dtype=object)
+    return out
 
 
 def _joined(value) -> str:
