@@ -190,7 +190,6 @@ def frame(wave: Wave) -> pd.DataFrame:
     """The wave's respondent table with the questions the dashboard reads, cached per data version."""
     def build() -> pd.DataFrame:
         data = wave_frame(wave, frame_codes(wave))
-        data["stratum_key"] = data["agency"] + "|" + data["stratum"].fillna("")
         if (wave.settings or {}).get("fpc") and len(data):
             data["population"] = estimates.stratum_populations(wave, data)
         return data

@@ -43,7 +43,6 @@ def compute(wave: Wave, by: Sequence[str] = ()) -> pd.DataFrame:
     if frame.empty:
         result = pd.DataFrame(columns=[*by, "measure", "n", "rate", "se", "ci_lower", "ci_upper", "deff", "n_eff"])
     else:
-        frame["stratum_key"] = frame["agency"] + "|" + frame["stratum"].fillna("")
         if settings.get("fpc"):
             frame["population"] = stratum_populations(wave, frame)
         satisfied = sorted({v for code in items for v in questionnaire.satisfied_values(code)}) or [4, 5]

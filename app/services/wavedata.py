@@ -144,7 +144,8 @@ class _Wide:
 
 def wave_frame(wave: Wave, codes: Sequence[str] | None = None, *,
                include_excluded: bool = False) -> pd.DataFrame:
-    """One row per response: META columns, `stratum`, then one column per question code asked for
+    """One row per response: META columns, `stratum`, `stratum_key` (agency|stratum, the design's
+    strata), then one column per question code asked for
     (all of the questionnaire's codes when None; NaN for a code the questionnaire does not have).
 
     Read once per data version and shared by every estimate, filter and export of a wave: the
@@ -180,6 +181,8 @@ def _load(wave: Wave, include_excluded: bool) -> _Wide:
     kept = ~frame["excluded"].astype(bool)
     frame["weight"] = np.nan
     frame.loc[kept, "weight"] = design_weights(wave, frame[kept])
+    # The design's strata: agency × frame stratum (what estimates pass to analysis as `strata`).
+    frame["stratum_key"] = frame["agency"].astype(str) + "|" + frame["stratum"].fillna("").astype(str)
     closed = questionnaire_of(wave.survey_version).coded_questions
     return _Wide(frame, pd.DataFrame(values, columns=closed, index=frame.index))
 
