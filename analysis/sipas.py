@@ -50,7 +50,7 @@ def _coded(s: pd.Series, values: Sequence[object]) -> np.ndarray:
 
 def _as_rate(frame: pd.DataFrame, name: str, indicator: pd.Series, by, **design) -> pd.DataFrame:
     extra = {k: v for k, v in design.items() if k in _DESIGN}
-    data = frame.copy(deep=False)  # the new column only: copying a wave's columns costs more than the rate
+    data = frame.copy(deep=False)  # adds the column without copying the wave's other columns
     data[name] = indicator
     return compute_rates(data, [name], by=by, satisfied=(2,), **extra)
 
@@ -117,7 +117,8 @@ def decision766(
     if rating is not None:
         r = pd.to_numeric(frame[rating], errors="coerce")
         bad = bad | r.isin(list(negative))
-    data = frame.assign(_ontime=np.where(ov, 1.0, 2.0), _nocomplaint=np.where(bad, 1.0, 2.0))
+    data = frame.copy(deep=False)  # as in _as_rate: new columns without copying the others
+    data["_ontime"], data["_nocomplaint"] = np.where(ov, 1.0, 2.0), np.where(bad, 1.0, 2.0)
     extra = {k: v for k, v in design.items() if k in _DESIGN}
     rates = compute_rates(
         data, ["_ontime", "_nocomplaint"], factors={"decision766": ["_ontime", "_nocomplaint"]},

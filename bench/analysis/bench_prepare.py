@@ -67,16 +67,29 @@ def generate(n: int, seed: int = 1) -> pd.DataFrame:
     return frame
 
 
+def margins(frame: pd.DataFrame) -> pd.DataFrame:
+    """Population totals for agency and language, 10x the sample, a little off its shares."""
+    rows = []
+    for var in ("agency", "language"):
+        share = frame[var].value_counts(normalize=True).sort_index()
+        share = share * (1 + 0.1 * np.sin(np.arange(share.size)))
+        rows += [{"variable": var, "category": c, "total": 10 * len(frame) * s / share.sum()}
+                 for c, s in share.items()]
+    return pd.DataFrame(rows)
+
+
 def cases(frame: pd.DataFrame) -> dict:
     late = frame["late"]
     marked = frame.assign(_late=np.where(late.isna(), np.nan, late + 1), _is_late=late)
     common = dict(factors=FACTORS, satisfied=[4, 5], **DESIGN)
+    raked = {**common, "margins": margins(frame)}
     return {
         "rates_whole_mean": lambda: compute_rates(frame, ITEMS, rule="mean", by=None, **common),
         "rates_agency_pooled": lambda: compute_rates(frame, ITEMS, rule="pooled", by=["agency"], **common),
         "rates_agency_mean": lambda: compute_rates(frame, ITEMS, rule="mean", by=["agency"], **common),
         "rates_channel_agency": lambda: compute_rates(frame, ITEMS, rule="mean", by=["channel", "agency"],
                                                       **common),
+        "rates_agency_raked": lambda: compute_rates(frame, ITEMS, rule="mean", by=["agency"], **raked),
         "rates_domain": lambda: compute_rates(frame, ITEMS, rule="mean", by=["_domain"], **common),
         "late_domain": lambda: compute_rates(marked, ["_late"], by=["_domain"], satisfied=(2,), **DESIGN),
         "apology_whole": lambda: sipas.apology_rate(marked, late="_is_late", apology="apology", **DESIGN),

@@ -17,7 +17,7 @@ from analysis.design import codes, make_design
 from analysis.estimators import survey_ratio
 from analysis.prepare import _parse, distinct, numeric, prepare
 from analysis.rates import compute_rates
-from analysis.sipas import _coded, _indicator, apology_rate
+from analysis.sipas import _coded, _indicator, apology_rate, decision766
 
 WS = [" a", "a", "a ", "\ta", "b"]
 
@@ -172,9 +172,11 @@ def test_distinct_tells_apart_what_factorize_would_merge():
     assert values.to_numpy()[c].tolist() == ["a", None, " a", "a"]
 
 
-def test_apology_rate_leaves_the_callers_frame_alone():
-    frame = pd.DataFrame({"late": [1, 1, 1, 1, 0], "apology": ["yes", "yes", "no", " yes", "yes"]})
+def test_sipas_figures_leave_the_callers_frame_alone():
+    frame = pd.DataFrame({"late": [1, 1, 1, 1, 0], "apology": ["yes", "yes", "no", " yes", "yes"],
+                          "_ontime": [9.0] * 5})
     before = frame.copy()
     row = apology_rate(frame, late="late", apology="apology", apology_values=("yes",)).iloc[0]
     assert row["rate"] == pytest.approx(0.5) and row["n"] == 4
+    assert decision766(frame, overdue="late", complaint="apology").iloc[0]["rate"] == pytest.approx(-0.4)
     pd.testing.assert_frame_equal(frame, before)
