@@ -6,7 +6,6 @@ import json
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -132,51 +131,39 @@ _frames: dict[tuple, pd.DataFrame] = {}
 NUMERIC_TYPES = {"scale", "single", "yes_no", "number"}
 
 
-@dataclass
-class _Wide:
-    """A wave's cached table: base columns, the closed questions as one float block, and the
-    other questions read so far (arrays in the same row order)."""
-
-    base: pd.DataFrame
-    closed: pd.DataFrame
-    extra: dict[str, np.ndarray] = field(default_factory=dict)
-
-
 def wave_frame(wave: Wave, codes: Sequence[str] | None = None, *,
                include_excluded: bool = False) -> pd.DataFrame:
     """One row per response: META columns, `stratum`, `stratum_key` (agency|stratum, the design's
-    strata), then one column per question code asked for
-    (all of the questionnaire's codes when None; NaN for a code the questionnaire does not have).
+    strata), then one column per question code asked for (all of the questionnaire's codes when
+    None; NaN for a code the questionnaire does not have).
 
     Read once per data version and shared by every estimate, filter and export of a wave: the
     closed questions come from each response's coded string (one numpy decode for the wave), other
-    questions are read from the answer documents in SQL the first time someone asks for them.
-    Callers get their own copy of the columns they ask for.
+    questions are read from the answer documents in SQL the first time someone asks for them. The
+    cached table is kept consolidated (one block per dtype), so that handing a caller its own copy
+    of some columns is one take, not a re-stacking of a million rows.
     """
     key = (wave.id, data_version(wave), include_excluded)
-    wide = _frames.get(key)
-    if wide is None:
+    full = _frames.get(key)
+    if full is None:
         if len(_frames) > 8:
             _frames.clear()
-        wide = _frames[key] = _load(wave, include_excluded)
+        full = _frames[key] = _load(wave, include_excluded)
     questionnaire = questionnaire_of(wave.survey_version)
     wanted = list(dict.fromkeys([q.code for q in questionnaire.questions] if codes is None else codes))
     known = {q.code for q in questionnaire.questions}
-    missing = [c for c in wanted if c in known and c not in wide.closed.columns and c not in wide.extra]
+    missing = [c for c in wanted if c in known and c not in full.columns]
     if missing:
-        wide.extra.update(_read_columns(wide.base, wave, questionnaire, missing, include_excluded))
-    closed = [c for c in wanted if c in wide.closed.columns]
-    others = {c: (wide.extra[c].copy() if c in wide.extra else np.full(len(wide.base), np.nan))
-              for c in wanted if c not in wide.closed.columns}
-    parts = [wide.base.copy(), wide.closed[closed]]
-    if others:
-        parts.append(pd.DataFrame(others, index=wide.base.index))
-    frame = pd.concat(parts, axis=1, copy=False)
-    order = [*wide.base.columns, *wanted]
-    return frame if list(frame.columns) == order else frame[order]
+        extra = _read_columns(full, wave, questionnaire, missing, include_excluded)
+        full = _frames[key] = pd.concat([full, pd.DataFrame(extra, index=full.index)], axis=1).copy()
+    base = [c for c in full.columns if c in BASE]
+    return full.reindex(columns=[*base, *wanted])
 
 
-def _load(wave: Wave, include_excluded: bool) -> _Wide:
+BASE = {*COLUMNS, "weight", "stratum_key"}
+
+
+def _load(wave: Wave, include_excluded: bool) -> pd.DataFrame:
     frame, values = _responses(wave, include_excluded)
     kept = ~frame["excluded"].astype(bool)
     frame["weight"] = np.nan
@@ -184,7 +171,7 @@ def _load(wave: Wave, include_excluded: bool) -> _Wide:
     # The design's strata: agency × frame stratum (what estimates pass to analysis as `strata`).
     frame["stratum_key"] = frame["agency"].astype(str) + "|" + frame["stratum"].fillna("").astype(str)
     closed = questionnaire_of(wave.survey_version).coded_questions
-    return _Wide(frame, pd.DataFrame(values, columns=closed, index=frame.index))
+    return pd.concat([frame, pd.DataFrame(values, columns=closed, index=frame.index)], axis=1).copy()
 
 
 def _read_columns(base: pd.DataFrame, wave: Wave, questionnaire, codes: list[str],
