@@ -53,15 +53,15 @@ SELECT count(*),
        string_agg(replace(r.stratum, E'\\x1f', ' '), E'\\x1f'), string_agg(r.excluded::int::text, ''),
        string_agg(rpad(r.coded, :width), '')
 FROM response r
-WHERE r.wave_id = :wave AND (:all OR NOT r.excluded) AND r.id % :parts = :part
+WHERE r.wave_id = :wave AND (:all OR NOT r.excluded) AND r.id > :low AND r.id <= :high
 """)
-PARTS = 2  # the wave is read in this many slices at once, one connection each (string_agg is not parallel)
+PARTS = 2  # the wave is read in this many id ranges at once, one connection each (string_agg is not parallel)
 
 
-def _columnar_slice(engine, wave_id: int, include_excluded: bool, width: int, part: int) -> tuple:
+def _columnar_slice(engine, wave_id: int, include_excluded: bool, width: int, bounds: tuple[int, int]) -> tuple:
     with engine.connect() as connection:
         return tuple(connection.execute(_COLUMNAR, {"wave": wave_id, "all": include_excluded, "width": width,
-                                                    "parts": PARTS, "part": part}).one())
+                                                    "low": bounds[0], "high": bounds[1]}).one())
 
 
 def _responses_columnar(wave: Wave, include_excluded: bool, width: int) -> tuple[pd.DataFrame, np.ndarray]:
@@ -69,9 +69,14 @@ def _responses_columnar(wave: Wave, include_excluded: bool, width: int) -> tuple
     same time on their own connections, then split by numpy and pandas. Reading a million
     responses this way costs a fraction of building a million row tuples."""
     engine = db.engine
+    first, last = db.session.execute(select(func.min(Response.id), func.max(Response.id))
+                                     .where(Response.wave_id == wave.id)).one()
+    if first is None:
+        return pd.DataFrame(columns=COLUMNS), np.empty((0, width))
+    cuts = np.linspace(first - 1, last, PARTS + 1).round().astype(int).tolist()  # id ranges, in order
     with ThreadPoolExecutor(PARTS) as pool:
-        slices = list(pool.map(lambda part: _columnar_slice(engine, wave.id, include_excluded, width, part),
-                               range(PARTS)))
+        slices = list(pool.map(lambda bounds: _columnar_slice(engine, wave.id, include_excluded, width, bounds),
+                               zip(cuts[:-1], cuts[1:], strict=True)))
     slices = [s for s in slices if s[0]]
     if not slices:
         return pd.DataFrame(columns=COLUMNS), np.empty((0, width))
@@ -103,9 +108,12 @@ def _responses_columnar(wave: Wave, include_excluded: bool, width: int) -> tuple
                                           .where(Response.wave_id == wave.id, Response.excluded.is_(True))).all())
         reason = frame["response_id"].map(reasons).astype(object)
         frame["exclusion_reason"] = reason.where(reason.notna(), None)
-    order = np.argsort(frame["response_id"].to_numpy(), kind="stable")
-    values = coded.decode_joined("".join(s[8] for s in slices), int(count), width)[order]
-    return frame.iloc[order].reset_index(drop=True), values
+    values = coded.decode_joined("".join(s[8] for s in slices), int(count), width)
+    ids = frame["response_id"].to_numpy()
+    if len(ids) > 1 and not (ids[1:] > ids[:-1]).all():  # a scan usually returns rows in id order
+        order = np.argsort(ids, kind="stable")
+        frame, values = frame.iloc[order].reset_index(drop=True), values[order]
+    return frame, values
 
 
 def design_weights(wave: Wave, frame: pd.DataFrame) -> np.ndarray:
@@ -165,13 +173,17 @@ BASE = {*COLUMNS, "weight", "stratum_key"}
 
 def _load(wave: Wave, include_excluded: bool) -> pd.DataFrame:
     frame, values = _responses(wave, include_excluded)
-    kept = ~frame["excluded"].astype(bool)
-    frame["weight"] = np.nan
-    frame.loc[kept, "weight"] = design_weights(wave, frame[kept])
+    kept = ~frame["excluded"].astype(bool).to_numpy()
+    weight = np.full(len(frame), np.nan)
+    weight[kept] = design_weights(wave, frame[kept])
     # The design's strata: agency × frame stratum (what estimates pass to analysis as `strata`).
     frame["stratum_key"] = frame["agency"].astype(str) + "|" + frame["stratum"].fillna("").astype(str)
     closed = questionnaire_of(wave.survey_version).coded_questions
-    return pd.concat([frame, pd.DataFrame(values, columns=closed, index=frame.index)], axis=1).copy()
+    # One float block (weight + the closed questions) built in place: no re-stacking afterwards.
+    numbers = np.empty((len(frame), 1 + len(closed)))
+    numbers[:, 0], numbers[:, 1:] = weight, values
+    floats = pd.DataFrame(numbers, columns=["weight", *closed], index=frame.index, copy=False)
+    return pd.concat([frame, floats], axis=1, copy=False)
 
 
 def _read_columns(base: pd.DataFrame, wave: Wave, questionnaire, codes: list[str],
