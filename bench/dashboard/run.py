@@ -21,9 +21,9 @@ from app.extensions import db
 
 
 def clear_caches() -> None:
-    from app.services import dashboard, estimates, wavedata
-
     from flask import current_app
+
+    from app.services import dashboard, estimates, wavedata
 
     dashboard._cache.clear()
     estimates._cache.clear()
