@@ -10,6 +10,17 @@ def _json(schema: dict, description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+_SUBMISSION = {
+    "answers": {"type": "object", "additionalProperties": {},
+                "description": "question code → value; validated against the wave's questionnaire"},
+    "language": {"enum": ["vi", "en"]},
+    "wave": {"type": "string", "description": "optional: refused if not the submission's wave"},
+    "version": {"type": "integer", "description": "optional: refused if not the version the wave collects"},
+    "submission": {"type": "string", "minLength": 8, "maxLength": 100,
+                   "description": "the client's id for this response (idempotent retries)"},
+}
+
+
 def _errors(*codes: int) -> dict:
     text = {400: "invalid input", 401: "not authenticated", 403: "not allowed", 404: "not found",
             409: "conflict", 413: "body over 64 KB", 415: "not JSON", 429: "rate limited"}
@@ -80,19 +91,15 @@ PATHS = {
                        "From a kiosk (X-Kiosk-Key header and the kiosk's agency code): `submission`, the "
                        "client's own id for a queued response, makes a retried upload return the first "
                        "receipt (200) instead of counting twice.",
-        "requestBody": {"required": True, "content": {"application/json": {"schema": {
-            "type": "object", "required": ["answers"], "additionalProperties": False,
-            "properties": {"invitation": {"type": "string", "minLength": 16, "maxLength": 100,
-                                          "description": "the token at the end of the invitation link"},
-                           "agency": {"type": "string", "description": "kiosks only: the kiosk's agency code"},
-                           "answers": {"type": "object", "additionalProperties": {},
-                                       "description": "question code → value; validated against the wave's questionnaire"},
-                           "language": {"enum": ["vi", "en"]},
-                           "wave": {"type": "string", "description": "optional: refused if not the invitation's wave"},
-                           "version": {"type": "integer",
-                                       "description": "optional: refused if not the version the wave collects"},
-                           "submission": {"type": "string", "minLength": 8, "maxLength": 100,
-                                          "description": "the client's id for this response (idempotent retries)"}}}}}},
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {"oneOf": [
+            {"type": "object", "required": ["invitation", "answers"], "additionalProperties": False,
+             "properties": {"invitation": {"type": "string", "minLength": 16, "maxLength": 100,
+                                           "description": "the token at the end of the invitation link"},
+                            **_SUBMISSION}},
+            {"type": "object", "required": ["agency", "answers"], "additionalProperties": False,
+             "description": "a kiosk's queued response: send the kiosk key in X-Kiosk-Key (403 without it)",
+             "properties": {"agency": {"type": "string", "description": "the kiosk's agency code"},
+                            **_SUBMISSION}}]}}}},
         "responses": {"201": _json({"type": "object", "required": ["receipt"],
                                     "properties": {"receipt": {"type": "string"}}}, "stored"),
                       "200": _json({"type": "object", "required": ["receipt"],

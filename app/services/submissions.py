@@ -48,6 +48,8 @@ def _refuse(status: int, field: str | None, message: str) -> Refused:
 
 def resolve(body: dict[str, Any], kiosk_key: str | None) -> Target:
     """Check the envelope of a submission (not its answers); raises Refused with status and fields."""
+    if kiosk_key is None and "agency" in body and "invitation" not in body:
+        raise _refuse(403, "X-Kiosk-Key", "a kiosk submission needs the kiosk's key in X-Kiosk-Key")
     allowed = KIOSK_FIELDS if kiosk_key is not None else INVITATION_FIELDS
     unknown = sorted(set(body) - allowed)
     if unknown:

@@ -103,3 +103,9 @@ def test_a_malformed_submission_id_is_refused(client, wave, answers, key, submis
     response = client.post("/api/v1/responses", json=body, headers={"X-Kiosk-Key": key})
     assert response.status_code == 400 and response.get_json()["errors"][0]["field"] == "submission"
     assert stored() == 0
+
+
+def test_a_kiosk_body_without_its_key_is_forbidden(client, wave, answers):
+    response = client.post("/api/v1/responses", json={"agency": "A1", "answers": answers, "language": "vi"})
+    assert response.status_code == 403 and response.get_json()["errors"][0]["field"] == "X-Kiosk-Key"
+    assert stored() == 0
