@@ -36,11 +36,13 @@ from app.models.wave import WAVE_OPEN
 from app.services import coded
 from app.services.responses import Stored, document, local_today
 from app.services.secrets import token_hash
+from app.services.submissions import INVITATION_FIELDS, TOKEN_LENGTHS
 from app.services.surveys import questionnaire_by_checksum
 from survey_definitions import Questionnaire
 from survey_definitions.answers import clean_answers
 
-FIELDS = {"invitation", "answers", "language", "wave", "version"}
+# The full path's invitation envelope, without submission ids (those are for kiosks' retries).
+FIELDS = INVITATION_FIELDS - {"submission"}
 OPEN_VERSIONS_SECONDS = 5.0
 
 # psycopg's own placeholders: executed on the driver connection (prepared once per connection),
@@ -93,7 +95,7 @@ def try_submit(body: dict[str, Any], raw: bytes, language: str) -> Stored | None
     if db.session.get_bind().dialect.name != "postgresql":
         return None
     token, answers = body.get("invitation"), body.get("answers")
-    if (not set(body) <= FIELDS or not isinstance(token, str) or not 16 <= len(token) <= 100
+    if (not set(body) <= FIELDS or not isinstance(token, str) or len(token) not in TOKEN_LENGTHS
             or not isinstance(answers, dict) or b"\\u0000" in raw):
         return None
     current = open_version()

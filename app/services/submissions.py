@@ -19,6 +19,7 @@ from app.services import agencies, kiosk
 from app.services.secrets import token_hash
 
 INVITATION_FIELDS = {"invitation", "answers", "language", "wave", "version", "submission"}
+TOKEN_LENGTHS = range(16, 101)  # what an invitation token can be (secrets.new_token gives 32)
 KIOSK_FIELDS = {"agency", "answers", "language", "wave", "version", "submission"}
 
 
@@ -89,7 +90,7 @@ def _invitation(token: Any) -> Target:
     """Find the invitation and claim it (used_at) in the caller's transaction: the caller rolls
     back if anything else about the submission is refused. Of concurrent submissions of one
     invitation, one claims it; the others wait for its commit and are told it was answered."""
-    if not isinstance(token, str) or not 16 <= len(token) <= 100:
+    if not isinstance(token, str) or len(token) not in TOKEN_LENGTHS:
         raise _refuse(400, "invitation", "invitation must be the token string from the invitation link")
     connection = db.session.connection()
     params = {"digest": token_hash(token), "now": utcnow()}
