@@ -50,6 +50,11 @@ class Cells:
     gram_pinv: np.ndarray | None  # (p, p)
     n_dom: int
     total_psu: int
+    # Where every weight (and pre-calibration weight) is the same within each cell, as with
+    # design weights N_h / n_h raked by calibration cell: the cell's w and d. Moments are then
+    # counts times these, one unweighted bincount instead of one per weight.
+    cell_w: np.ndarray | None = None
+    cell_d: np.ndarray | None = None
 
 
 def _compact(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -116,10 +121,24 @@ def build_cells(
             xg[np.arange(n_g), off + col] = 1.0
         dg = np.bincount(g, d, n_g)
         gram_pinv = np.linalg.pinv(xg.T @ (dg[:, None] * xg))
+    cell_w, cell_d = _constant_per_cell(cell, ckey.size, w), None
+    if cell_w is not None:
+        cell_d = cell_w if d is w else _constant_per_cell(cell, ckey.size, d)
+        if cell_d is None:
+            cell_w = None
     return Cells(
         cell, ckey.size, c_unit, c_dom, c_cal, unit_stratum, unit_size, frac, rowwise,
-        w, w2, d, p1, p2, xg, gram_pinv, n_dom, total_psu,
+        w, w2, d, p1, p2, xg, gram_pinv, n_dom, total_psu, cell_w, cell_d,
     )
+
+
+def _constant_per_cell(cell: np.ndarray, n_cells: int, x: np.ndarray) -> np.ndarray | None:
+    """Each cell's value of x if x is the same on all rows of every cell (to 1e-12), else None."""
+    count = np.bincount(cell, minlength=n_cells)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_cell = np.bincount(cell, x, n_cells) / count
+    spread = np.abs(x - per_cell[cell]).max(initial=0.0)
+    return per_cell if spread <= 1e-12 * np.abs(x).max(initial=1.0) else None
 
 
 @dataclass(frozen=True)
@@ -158,6 +177,10 @@ def combo_tables(
     answered = (av > 0).astype(float)
     out: dict[str, np.ndarray] = {}
     tables: dict[int, np.ndarray] = {}
+    if cells.cell_w is not None:  # weights constant per cell: counts times the cell's weight
+        count = np.bincount(code, None, size).reshape(cells.n_cells, n_sa)
+        tables = {id(None): count, id(cells.w): count * cells.cell_w[:, None],
+                  id(cells.w2): count * (cells.cell_w**2)[:, None], id(cells.d): count * cells.cell_d[:, None]}
     for name, wt in (("1", None), ("w", cells.w), ("w2", cells.w2), ("d", cells.d)):
         if id(wt) not in tables:  # d is w itself without calibration
             tables[id(wt)] = np.bincount(code, wt, size).reshape(cells.n_cells, n_sa)
@@ -190,6 +213,10 @@ def ratio_zstats(t: dict[str, np.ndarray], dmap: np.ndarray, n_dom: int):
 def dense_zstats(cells: Cells, z: np.ndarray) -> ZStats:
     """Cell sums for a linearized value given per row (e.g. a mean of rates)."""
     c, m = cells.cell, cells.n_cells
+    if cells.cell_w is not None:  # weights constant per cell: two unweighted sums
+        z1, z2 = np.bincount(c, z, m), np.bincount(c, z * z, m)
+        cw = cells.cell_w
+        return ZStats(cw * cw * z2, cw * z1, cw * cw * z1, cells.cell_d * z1, cw * z2)
     wz = cells.w * z
     z1w = np.bincount(c, wz, m)
     return ZStats(

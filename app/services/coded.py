@@ -32,23 +32,36 @@ def encode(codes: Iterable[str], answers: Mapping[str, Any]) -> str:
     return "".join(out)
 
 
-def decode(strings: Iterable[str], width: int) -> np.ndarray:
-    """n strings → an n × width float array of values, NaN where not applicable or not answered."""
+def decode(strings: Iterable[str], width: int, by_column: bool = False, out: np.ndarray | None = None) -> np.ndarray:
+    """n strings → an n × width float array of values, NaN where not applicable or not answered
+    (width × n, one row per question, with ``by_column``; written into ``out`` when given)."""
     strings = list(strings)
-    if not strings or width == 0:
-        return np.full((len(strings), width), np.nan)
     joined = "".join(strings)
     if len(joined) != len(strings) * width:  # not expected (versions are immutable): pad or cut
         joined = "".join(s.ljust(width)[:width] for s in strings)
-    return decode_joined(joined, len(strings), width)
+    return decode_joined(joined, len(strings), width, by_column, out)
 
 
-def decode_joined(joined: str, rows: int, width: int) -> np.ndarray:
+def decode_joined(joined: str, rows: int, width: int, by_column: bool = False,
+                  out: np.ndarray | None = None) -> np.ndarray:
     """The same from the strings already concatenated (e.g. by string_agg in the database)."""
     try:  # values up to 207 fit one byte each: a quarter of the memory of UTF-32
         raw = np.frombuffer(joined.encode("latin-1"), dtype=np.uint8)
     except UnicodeEncodeError:
         raw = np.frombuffer(joined.encode("utf-32-le"), dtype="<u4")
-    points = raw.reshape(rows, width).astype(float)
+    raw = raw.reshape(rows, width)
+    if by_column:  # each question's answers side by side in memory, as a table column wants them
+        raw = np.ascontiguousarray(raw.T)
+    if raw.dtype == np.uint8:
+        return np.take(_BYTE_VALUES, raw, out=out, mode="clip")  # one lookup per answer ("clip": unbuffered)
+    points = raw.astype(float)
     points[points < ZERO] = np.nan  # " " (32) and "-" (45)
-    return points - ZERO
+    points -= ZERO
+    if out is None:
+        return points
+    out[...] = points
+    return out
+
+
+# The value of every byte: NaN for " " and "-" (below ZERO), else its distance from ZERO.
+_BYTE_VALUES = np.where(np.arange(256) < ZERO, np.nan, np.arange(256) - ZERO).astype(float)

@@ -29,10 +29,24 @@ def compute(wave: Wave, by: Sequence[str] = ()) -> pd.DataFrame:
     unknown = [c for c in by if c not in DOMAINS]
     if unknown:
         raise EstimateError("by", f"cannot group by {', '.join(unknown)}; choose from {', '.join(DOMAINS)}")
-    key = (wave.id, data_version(wave), tuple(by), repr(sorted((wave.settings or {}).items())))
-    if key in _cache:
-        return _cache[key]
-    from analysis.rates import compute_rates  # heavy imports (scipy) only when estimating
+    version = (wave.id, data_version(wave), repr(sorted((wave.settings or {}).items())))
+    key = (*version, tuple(by))
+    if key not in _cache:
+        if len(_cache) > 256:
+            _cache.clear()
+        if by in ([], ["agency"]):  # every page shows the province and its agencies: one pass gives both
+            try:
+                _cache[(*version, ("agency",))], _cache[(*version, ())] = _compute(wave, ["agency"], True)
+            except EstimateError:  # (an agency where nobody answered: the province alone still works)
+                pass
+        if key not in _cache:
+            _cache[key] = _compute(wave, by)[0]
+    return _cache[key]
+
+
+def _compute(wave: Wave, by: list[str], with_total: bool = False) -> list[pd.DataFrame]:
+    # heavy imports (scipy) only when estimating
+    from analysis.rates import compute_rates, compute_rates_with_total
 
     questionnaire = questionnaire_of(wave.survey_version)
     items = questionnaire.rated_items
@@ -41,23 +55,21 @@ def compute(wave: Wave, by: Sequence[str] = ()) -> pd.DataFrame:
     extra = [] if margins is None else [v for v in margins["variable"].unique() if v not in DOMAINS]
     frame = wave_frame(wave, [*items, *extra, *(c for c in by if c not in META)])
     if frame.empty:
-        result = pd.DataFrame(columns=[*by, "measure", "n", "rate", "se", "ci_lower", "ci_upper", "deff", "n_eff"])
-    else:
-        if settings.get("fpc"):
-            frame["population"] = stratum_populations(wave, frame)
-        satisfied = sorted({v for code in items for v in questionnaire.satisfied_values(code)}) or [4, 5]
-        try:
-            result = compute_rates(frame, items, factors=questionnaire.factor_items() or None,
-                                   rule=questionnaire.rule or "pooled", by=list(by) or None, weight="weight",
-                                   strata="stratum_key", fpc="population" if settings.get("fpc") else None,
-                                   margins=margins, satisfied=satisfied, ci=settings.get("ci", "logit"),
-                                   level=float(settings.get("level", 0.95)))
-        except ValueError as exc:  # margins that do not fit the data, fpc below the sample, ...
-            raise EstimateError("settings", f"the wave's weighting settings do not fit its data: {exc}") from exc
-    if len(_cache) > 256:
-        _cache.clear()
-    _cache[key] = result
-    return result
+        columns = ["measure", "n", "rate", "se", "ci_lower", "ci_upper", "deff", "n_eff"]
+        return [pd.DataFrame(columns=[*by, *columns]), pd.DataFrame(columns=columns)]
+    if settings.get("fpc"):
+        frame["population"] = stratum_populations(wave, frame)
+    satisfied = sorted({v for code in items for v in questionnaire.satisfied_values(code)}) or [4, 5]
+    options = dict(factors=questionnaire.factor_items() or None, rule=questionnaire.rule or "pooled",
+                   weight="weight", strata="stratum_key", fpc="population" if settings.get("fpc") else None,
+                   margins=margins, satisfied=satisfied, ci=settings.get("ci", "logit"),
+                   level=float(settings.get("level", 0.95)))
+    try:
+        if with_total:
+            return list(compute_rates_with_total(frame, items, by=by, **options))
+        return [compute_rates(frame, items, by=by or None, **options)]
+    except ValueError as exc:  # margins that do not fit the data, fpc below the sample, ...
+        raise EstimateError("settings", f"the wave's weighting settings do not fit its data: {exc}") from exc
 
 
 def wave_margins(wave: Wave) -> pd.DataFrame | None:

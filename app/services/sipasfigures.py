@@ -55,6 +55,19 @@ def _estimate(run, filters: dashboard.Filters) -> pd.DataFrame | None:
     return table.reset_index(drop=True)
 
 
+# The questions these figures read (besides the expectations section).
+FIGURE_CODES = ("late", "on_time", "apology", "complaint", "satisfaction", "service_field")
+
+
+def _with(data: pd.DataFrame, **columns) -> pd.DataFrame:
+    """``data`` with some columns added, sharing the rest: the wave's table has a column per
+    question and a million rows, and ``assign`` would copy all of them."""
+    out = data.copy(deep=False)
+    for name, values in columns.items():
+        out[name] = values
+    return out
+
+
 def figures(wave: Wave, filters: dashboard.Filters) -> dict:
     """{'late', 'apology', 'decision766': row dict or None, 'expectations': DataFrame}."""
     from analysis import sipas
@@ -65,22 +78,22 @@ def figures(wave: Wave, filters: dashboard.Filters) -> dict:
     out: dict = {"late": None, "apology": None, "decision766": None, "expectations": None}
     if data.empty:
         return out
-    data = data.assign(_domain=np.where(_in_domain(data, filters), "in", "out"))
     design = dashboard.design(wave)
+    areas = expectation_codes(questionnaire)
+    data = _with(data, _domain=np.where(_in_domain(data, filters), "in", "out"))
     late = _late_column(questionnaire, data)
     if late is not None:
-        marked = data.assign(_late=np.where(late.isna(), np.nan, late + 1), _is_late=late)  # 2 = late
+        marked = _with(data, _late=np.where(late.isna(), np.nan, late + 1), _is_late=late)  # 2 = late
         out["late"] = _first(_estimate(lambda by: compute_rates(marked, ["_late"], by=by, satisfied=(2,),
                                                                 **design), filters))
         if "apology" in data.columns:
             out["apology"] = _first(_estimate(lambda by: sipas.apology_rate(
                 marked, late="_is_late", apology="apology", by=by, **design), filters))
-    areas = expectation_codes(questionnaire)
     if areas:
         out["expectations"] = _estimate(lambda by: sipas.expectation_shares(data, areas, top=(3,), by=by,
                                                                             **design), filters)
     if questionnaire.definition.kind == "per_case" and late is not None:
-        marked = data.assign(_overdue=late, _complaint=data.get("complaint"))
+        marked = _with(data, _overdue=late, _complaint=data.get("complaint"))
         out["decision766"] = _first(_estimate(lambda by: sipas.decision766(
             marked, overdue="_overdue", complaint="_complaint",
             rating="satisfaction" if "satisfaction" in data else None, negative=(1,), by=by, **design), filters))

@@ -26,7 +26,8 @@ COLUMNS = ["response_id", "agency", "block", "channel", "language", "submitted_o
 
 
 def _responses(wave: Wave, include_excluded: bool) -> tuple[pd.DataFrame, np.ndarray]:
-    """The wave's responses (COLUMNS) and their closed answers as an n × k array (same order)."""
+    """The wave's responses (COLUMNS) and a (1 + k) × n float array: row 0 left for the caller
+    (the design weight), then one row per closed question, the responses in the same order."""
     width = len(questionnaire_of(wave.survey_version).coded_questions)
     if db.session.get_bind().dialect.name == "postgresql":
         return _responses_columnar(wave, include_excluded, width)
@@ -38,7 +39,8 @@ def _responses(wave: Wave, include_excluded: bool) -> tuple[pd.DataFrame, np.nda
     if not include_excluded:
         query = query.where(Response.excluded.is_(False))
     frame = pd.DataFrame(_fetch_raw(query), columns=[*COLUMNS, "coded"])
-    values = coded.decode(frame.pop("coded").fillna("").tolist(), width)
+    values = np.empty((1 + width, len(frame)))
+    coded.decode(frame.pop("coded").fillna("").tolist(), width, by_column=True, out=values[1:])
     frame["stratum"] = frame["stratum"].fillna("")
     frame["excluded"] = frame["excluded"].astype(bool)
     frame["submitted_on"] = pd.to_datetime(frame["submitted_on"])  # SQLite's driver gives text
@@ -72,14 +74,14 @@ def _responses_columnar(wave: Wave, include_excluded: bool, width: int) -> tuple
     first, last = db.session.execute(select(func.min(Response.id), func.max(Response.id))
                                      .where(Response.wave_id == wave.id)).one()
     if first is None:
-        return pd.DataFrame(columns=COLUMNS), np.empty((0, width))
+        return pd.DataFrame(columns=COLUMNS), np.empty((1 + width, 0))
     cuts = np.linspace(first - 1, last, PARTS + 1).round().astype(int).tolist()  # id ranges, in order
     with ThreadPoolExecutor(PARTS) as pool:
         slices = list(pool.map(lambda bounds: _columnar_slice(engine, wave.id, include_excluded, width, bounds),
                                zip(cuts[:-1], cuts[1:], strict=True)))
     slices = [s for s in slices if s[0]]
     if not slices:
-        return pd.DataFrame(columns=COLUMNS), np.empty((0, width))
+        return pd.DataFrame(columns=COLUMNS), np.empty((1 + width, 0))
     count = sum(s[0] for s in slices)
 
     def numbers(index: int) -> np.ndarray:
@@ -108,11 +110,12 @@ def _responses_columnar(wave: Wave, include_excluded: bool, width: int) -> tuple
                                           .where(Response.wave_id == wave.id, Response.excluded.is_(True))).all())
         reason = frame["response_id"].map(reasons).astype(object)
         frame["exclusion_reason"] = reason.where(reason.notna(), None)
-    values = coded.decode_joined("".join(s[8] for s in slices), int(count), width)
+    values = np.empty((1 + width, int(count)))
+    coded.decode_joined("".join(s[8] for s in slices), int(count), width, by_column=True, out=values[1:])
     ids = frame["response_id"].to_numpy()
     if len(ids) > 1 and not (ids[1:] > ids[:-1]).all():  # a scan usually returns rows in id order
         order = np.argsort(ids, kind="stable")
-        frame, values = frame.iloc[order].reset_index(drop=True), values[order]
+        frame, values = frame.iloc[order].reset_index(drop=True), values[:, order]
     return frame, values
 
 
@@ -123,14 +126,19 @@ def design_weights(wave: Wave, frame: pd.DataFrame) -> np.ndarray:
                                 .where(FrameCount.wave_id == wave.id)).all()
     if not counts or frame.empty:
         return np.ones(len(frame))
-    totals = {f"{a}\x1f{s}": n for a, s, n in counts}
-    agency = frame["agency"].astype(str).to_numpy(dtype=object)
-    fine = agency + "\x1f" + frame["stratum"].fillna("").astype(str).to_numpy(dtype=object)
-    keys = pd.Series(np.where(pd.Series(fine).isin(totals).to_numpy() & (frame["stratum"].fillna("") != "").to_numpy(),
-                              fine, agency + "\x1f"))
-    sizes = keys.map(keys.value_counts()).to_numpy(dtype=float)
-    population = keys.map(totals).to_numpy(dtype=float)
-    return np.where(np.isnan(population) | (population == 0), 1.0, population / sizes)
+    totals = {(a, s): n for a, s, n in counts}
+    # Work on the few distinct (agency, stratum) pairs, not on a million strings.
+    agency, agencies = pd.factorize(frame["agency"].astype(str))
+    stratum, strata = pd.factorize(frame["stratum"].fillna("").astype(str))
+    width = max(len(strata), 1)
+    pair, pairs = pd.factorize(agency * width + stratum)
+    groups: dict[tuple[str, str], int] = {}  # h: (agency, stratum) where counted that finely, else (agency, "")
+    group_of_pair = np.array([groups.setdefault((a, s) if s != "" and (a, s) in totals else (a, ""), len(groups))
+                              for a, s in ((agencies[p // width], strata[p % width]) for p in pairs)])
+    group = group_of_pair[pair]
+    sizes = np.bincount(group, minlength=len(groups)).astype(float)
+    population = np.array([totals.get(h, np.nan) for h in groups], dtype=float)
+    return np.where(np.isnan(population) | (population == 0), 1.0, population / sizes)[group]
 
 
 _frames: dict[tuple, pd.DataFrame] = {}
@@ -172,18 +180,31 @@ BASE = {*COLUMNS, "weight", "stratum_key"}
 
 
 def _load(wave: Wave, include_excluded: bool) -> pd.DataFrame:
-    frame, values = _responses(wave, include_excluded)
+    frame, numbers = _responses(wave, include_excluded)
     kept = ~frame["excluded"].astype(bool).to_numpy()
-    weight = np.full(len(frame), np.nan)
-    weight[kept] = design_weights(wave, frame[kept])
-    # The design's strata: agency × frame stratum (what estimates pass to analysis as `strata`).
-    frame["stratum_key"] = frame["agency"].astype(str) + "|" + frame["stratum"].fillna("").astype(str)
+    weight = numbers[0]  # the row _responses leaves for it
+    if kept.all():
+        weight[:] = design_weights(wave, frame)
+    else:
+        weight[:] = np.nan
+        weight[kept] = design_weights(wave, frame[kept])
+    frame["stratum_key"] = stratum_keys(frame)
     closed = questionnaire_of(wave.survey_version).coded_questions
-    # One float block (weight + the closed questions) built in place: no re-stacking afterwards.
-    numbers = np.empty((len(frame), 1 + len(closed)))
-    numbers[:, 0], numbers[:, 1:] = weight, values
-    floats = pd.DataFrame(numbers, columns=["weight", *closed], index=frame.index, copy=False)
+    # One float block (weight + the closed questions), one row per column as pandas keeps it, so
+    # that each column is contiguous in memory and no re-stacking happens afterwards.
+    floats = pd.DataFrame(numbers.T, columns=["weight", *closed], index=frame.index, copy=False)
     return pd.concat([frame, floats], axis=1, copy=False)
+
+
+def stratum_keys(frame: pd.DataFrame) -> np.ndarray:
+    """The design's strata, "agency|stratum" per response (what estimates pass to analysis as
+    `strata`): built from the few distinct pairs rather than by joining a million strings."""
+    agency, agencies = pd.factorize(frame["agency"].astype(str))
+    stratum, strata = pd.factorize(frame["stratum"].fillna("").astype(str))
+    width = max(len(strata), 1)
+    pair, pairs = pd.factorize(agency * width + stratum)
+    labels = np.array([f"{agencies[p // width]}|{strata[p % width]}" for p in pairs] + [""], dtype=object)
+    return labels[pair]
 
 
 def _read_columns(base: pd.DataFrame, wave: Wave, questionnaire, codes: list[str],

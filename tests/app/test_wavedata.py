@@ -55,7 +55,7 @@ def test_the_columnar_read_equals_the_row_by_row_read(wave, monkeypatch):
     monkeypatch.setattr(type(db.engine.dialect), "name", "postgresql-off", raising=False)
     rows, row_values = wavedata._responses(wave, include_excluded=True)
     pd.testing.assert_frame_equal(columnar.reset_index(drop=True), rows.reset_index(drop=True), check_dtype=False)
-    np.testing.assert_array_equal(values, row_values)
+    np.testing.assert_array_equal(values[1:], row_values[1:])  # (row 0 is left for the weight)
 
 
 def test_new_responses_reach_the_figures_at_most_the_refresh_interval_late(app, wave):
@@ -75,3 +75,31 @@ def test_new_responses_reach_the_figures_at_most_the_refresh_interval_late(app, 
     assert wd.data_version(wave)[0] == before[0] + 1  # an administrator's change counts at once
     app.config["RESULTS_REFRESH_SECONDS"] = 0
     assert wd.data_version(wave)[1] == before[1] + 1
+
+
+def test_design_weights_are_frame_count_over_sample_size_per_stratum(app):
+    """N_h / n_h, with h the finest counted (agency, stratum), else the agency; 1 without a count."""
+    from types import SimpleNamespace
+
+    from app.models import Agency, FrameCount
+
+    wave = factories.wave("weights", agency_list=[factories.agency("A1"), factories.agency("A2"),
+                                                   factories.agency("A3")])
+    ids = {a.code: a.id for a in db.session.query(Agency)}
+    counts = {("A1", ""): 1000, ("A1", "urban"): 600, ("A2", ""): 90}  # A1 urban counted apart; A3 not at all
+    for (code, stratum), n in counts.items():
+        db.session.add(FrameCount(wave_id=wave.id, agency_id=ids[code], stratum=stratum, transactions=n))
+    db.session.commit()
+    rows = [("A1", "urban")] * 3 + [("A1", "rural")] * 2 + [("A1", "")] * 5 + [("A2", "urban")] * 4 \
+        + [("A2", None)] * 2 + [("A3", "")] * 7
+    frame = pd.DataFrame(rows, columns=["agency", "stratum"]).sample(frac=1, random_state=3)
+    expected = []
+    for agency, stratum in frame.itertuples(index=False):  # row by row, the definition
+        fine = (agency, stratum or "") in counts and stratum
+        h = (agency, stratum) if fine else (agency, "")
+        in_h = sum(1 for a, s in frame.itertuples(index=False)
+                   if ((a, s) if (a, s or "") in counts and s else (a, "")) == h)
+        expected.append(counts[h] / in_h if h in counts else 1.0)
+    weights = wavedata.design_weights(SimpleNamespace(id=wave.id), frame)
+    np.testing.assert_allclose(weights, expected)
+    assert weights[frame["agency"].to_numpy() == "A1"].sum() == pytest.approx(600 + 1000)  # urban apart
