@@ -5,10 +5,22 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, except that a request without the cookie (an API call, a
+    first visit) gets its empty session without building a signing serializer first."""
+
+    def open_session(self, app: Flask, request) -> SecureCookieSession | None:
+        if self.get_cookie_name(app) not in request.cookies:
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
+    app.session_interface = CookieSessions()
 
     from app import config
 

@@ -73,8 +73,7 @@ def submit_response():
         return api_error(400, "language must be 'vi' or 'en'", "language")
     if "X-Kiosk-Key" not in request.headers:
         stored = intake.try_submit(body, request.get_data(), language)
-        if stored is not None:
-            db.session.commit()
+        if stored is not None:  # (committed already, on its own connection)
             return jsonify(receipt=stored.receipt), 201
     try:
         target = submissions.resolve(body, request.headers.get("X-Kiosk-Key"))
