@@ -165,6 +165,12 @@ def overview(wave: Wave, filters: Filters) -> dict:
     return cached(("overview", *version_key(wave), filters), build)
 
 
+def warm(wave: Wave) -> None:
+    """Compute what every view of the wave needs (run by wavedata's background refresh): the
+    wave's table, the province's and agencies' estimates, the unfiltered dashboard."""
+    overview(wave, Filters())
+
+
 def _row(table: pd.DataFrame, measure: str) -> dict | None:
     rows = table[table["measure"] == measure]
     return rows.iloc[0].to_dict() if len(rows) else None

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -170,16 +171,24 @@ def wave_frame(wave: Wave, codes: Sequence[str] | None = None, *,
     key = (wave.id, data_version(wave), include_excluded)
     full = _frames.get(key)
     if full is None:
+        full = _load(wave, include_excluded)
+        # A million-response table is hundreds of MB: keep the newest two versions of a wave (the
+        # one pages show and the one a refresh computes) and a few waves in all.
+        same = [k for k in _frames if k[0] == wave.id and k[2] == include_excluded]
+        for old in same[:-1]:
+            _frames.pop(old, None)
         if len(_frames) > 8:
             _frames.clear()
-        full = _frames[key] = _load(wave, include_excluded)
+        _frames[key] = full
     questionnaire = questionnaire_of(wave.survey_version)
     wanted = list(dict.fromkeys([q.code for q in questionnaire.questions] if codes is None else codes))
     known = {q.code for q in questionnaire.questions}
     missing = [c for c in wanted if c in known and c not in full.columns]
     if missing:
         extra = _read_columns(full, wave, questionnaire, missing, include_excluded)
-        full = _frames[key] = pd.concat([full, pd.DataFrame(extra, index=full.index)], axis=1).copy()
+        full = pd.concat([full, pd.DataFrame(extra, index=full.index)], axis=1).copy()
+        if key in _frames:
+            _frames[key] = full
     base = [c for c in full.columns if c in BASE]
     return full.reindex(columns=[*base, *wanted])
 
@@ -285,10 +294,29 @@ def data_version(wave: Wave) -> tuple[int, int, int]:
     """Changes whenever the wave's usable data changes: a cache key for computed results.
 
     Everything an administrator changes (exclusions, frame counts, imports) bumps
-    wave.data_version at once. New responses are counted (count and last id, which also catches a
-    lower id committed late) at most RESULTS_REFRESH_SECONDS late: while a wave collects, its
-    figures are recomputed at most that often, and counting a million rows is not paid by every
-    page view."""
+    wave.data_version, and figures are recomputed at once. New responses are counted (count and
+    last id, which also catches a lower id committed late) at most RESULTS_REFRESH_SECONDS late;
+    while a wave collects they change the version every few seconds, and a million-response wave
+    takes seconds to recompute. So when only new responses differ, pages keep the version whose
+    figures are computed while one background thread computes the next one (`_refresh`); the
+    version moves on when it is done. With RESULTS_REFRESH_SECONDS = 0 (tests) every view uses
+    the live version."""
+    pinned = getattr(_pinned, "versions", {}).get(wave.id)
+    if pinned is not None:  # the background refresh computes exactly the version it was started for
+        return pinned
+    live = _live_version(wave)
+    if current_app.config["RESULTS_REFRESH_SECONDS"] <= 0:
+        return live
+    ready = current_app.extensions.setdefault("sipas_ready_versions", {})
+    shown = ready.get(wave.id)
+    if shown is None or shown[0] != live[0]:  # first view, or an administrator's change: now
+        ready[wave.id] = shown = live
+    elif shown != live:
+        _start_refresh(wave.id, live)
+    return shown
+
+
+def _live_version(wave: Wave) -> tuple[int, int, int]:
     seconds = current_app.config["RESULTS_REFRESH_SECONDS"]
     counted = current_app.extensions.setdefault("sipas_response_counts", {})
     now = time.monotonic()
@@ -302,3 +330,46 @@ def data_version(wave: Wave) -> tuple[int, int, int]:
                                                 select(func.max(Response.id)).where(of_wave).scalar_subquery())).one()
         counted[wave.id] = seen = (now, count or 0, last or 0)
     return wave.data_version, seen[1], seen[2]
+
+
+_pinned = threading.local()
+_refresh_lock = threading.Lock()
+
+
+def _start_refresh(wave_id: int, version: tuple) -> None:
+    """Compute the wave's figures for `version` in a background thread (one per wave at a time)."""
+    app = current_app._get_current_object()
+    running = app.extensions.setdefault("sipas_refreshes", {})
+    with _refresh_lock:
+        thread = running.get(wave_id)
+        if thread is not None and thread.is_alive():
+            return
+        thread = running[wave_id] = threading.Thread(target=_refresh, args=(app, wave_id, version),
+                                                     name=f"sipas-refresh-{wave_id}", daemon=True)
+        thread.start()
+
+
+def _refresh(app, wave_id: int, version: tuple) -> None:
+    from app.services import dashboard
+
+    with app.app_context():
+        _pinned.versions = {wave_id: version}
+        try:
+            wave = db.session.get(Wave, wave_id)
+            if wave is not None:
+                dashboard.warm(wave)
+            ready = app.extensions.setdefault("sipas_ready_versions", {})
+            if ready.get(wave_id, version)[0] == version[0]:  # unless an administrator changed it meanwhile
+                ready[wave_id] = version
+        except Exception:  # the pages go on showing the last computed figures
+            app.logger.exception("background refresh of wave %s failed", wave_id)
+        finally:
+            _pinned.versions = {}
+            db.session.remove()
+
+
+def wait_for_refresh(wave: Wave, timeout: float = 120.0) -> None:
+    """Wait for the wave's background refresh, if one is running (tests, the benchmark)."""
+    thread = current_app.extensions.get("sipas_refreshes", {}).get(wave.id)
+    if thread is not None:
+        thread.join(timeout)

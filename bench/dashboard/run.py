@@ -31,6 +31,7 @@ def clear_caches() -> None:
     estimates._cache.clear()
     wavedata._frames.clear()
     current_app.extensions.pop("sipas_response_counts", None)  # the responses are counted again too
+    current_app.extensions.pop("sipas_ready_versions", None)
 
 
 def grow(target: int) -> int:

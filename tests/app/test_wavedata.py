@@ -2,6 +2,8 @@
 the closed answers decoded from the coded strings equal the stored answer documents."""
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -117,3 +119,24 @@ def test_design_weights_are_frame_count_over_sample_size_per_stratum(app):
     weights = wavedata.design_weights(SimpleNamespace(id=wave.id), frame)
     np.testing.assert_allclose(weights, expected)
     assert weights[frame["agency"].to_numpy() == "A1"].sum() == pytest.approx(600 + 1000)  # urban apart
+
+
+def test_while_a_wave_collects_pages_show_the_last_computed_figures_until_the_next_are_ready(app, wave):
+    """New responses: the figures computed so far are served at once and the next version is
+    computed in the background; an administrator's change is never served stale."""
+    from app.services import dashboard, responses
+
+    app.config["RESULTS_REFRESH_SECONDS"] = 0.2
+    first = dashboard.overview(wave, dashboard.Filters())["n"]
+    answers = factories.satisfied_answers(questionnaire_of(wave.survey_version))
+    for _ in range(5):
+        responses.store(wave, wave.agencies[0], answers, channel="paper", language="vi")
+    db.session.commit()
+    time.sleep(0.3)  # the responses are counted again
+    assert dashboard.overview(wave, dashboard.Filters())["n"] == first  # at once, the figures so far
+    wavedata.wait_for_refresh(wave)
+    assert dashboard.overview(wave, dashboard.Filters())["n"] == first + 5  # then the new ones
+    newest = db.session.query(Response).filter_by(wave_id=wave.id).order_by(Response.id.desc()).first()
+    responses_admin.set_excluded(newest, True, "duplicate")
+    db.session.commit()
+    assert dashboard.overview(wave, dashboard.Filters())["n"] == first + 4  # recomputed before it is shown
