@@ -16,6 +16,7 @@ from sqlalchemy import func, select, text
 
 from app.extensions import db
 from app.models import Agency, Block, FrameCount, Response, Wave
+from app.models.wave import CHANNELS
 from app.services import coded
 from app.services.surveys import questionnaire_of
 
@@ -53,29 +54,33 @@ def _responses(wave: Wave, include_excluded: bool) -> tuple[pd.DataFrame, np.nda
 _EPOCH = date(2000, 1, 1)
 _COLUMNAR = text("""
 SELECT count(*),
-       string_agg(r.id::text, ','), string_agg(r.agency_id::text, ','), string_agg(r.channel, ','),
-       string_agg(r.language, ','), string_agg((r.submitted_on - DATE '2000-01-01')::text, ','),
+       string_agg(r.id::text, ','), string_agg(r.agency_id::text, ','),
+       string_agg(chr(65 + coalesce(array_position(CAST(:channels AS text[]), r.channel), 0)), ''),
+       string_agg(chr(65 + coalesce(array_position(CAST(:languages AS text[]), r.language), 0)), ''),
+       string_agg((r.submitted_on - DATE '2000-01-01')::text, ','),
        string_agg(replace(r.stratum, E'\\x1f', ' '), E'\\x1f'), string_agg(r.excluded::int::text, ''),
        string_agg(r.coded, '')
 FROM response r
 WHERE r.wave_id = :wave AND (:all OR NOT r.excluded) AND r.id > :low AND r.id <= :high
 """)
 PARTS = 2  # the wave is read in this many id ranges at once, one connection each (string_agg is not parallel)
+# Channel and language travel as one letter each ("A" = a value not listed here: the row read then).
+KNOWN = {"channels": list(CHANNELS), "languages": ["vi", "en"]}
 
 
 def _columnar_slice(engine, wave_id: int, include_excluded: bool, bounds: tuple[int, int]) -> tuple:
     with engine.connect() as connection:
         # JIT-compiling nine aggregates costs more than it saves on a read like this one.
         connection.execute(text("SET LOCAL jit = off"))
-        return tuple(connection.execute(_COLUMNAR, {"wave": wave_id, "all": include_excluded,
+        return tuple(connection.execute(_COLUMNAR, {"wave": wave_id, "all": include_excluded, **KNOWN,
                                                     "low": bounds[0], "high": bounds[1]}).one())
 
 
 def _responses_columnar(wave: Wave, include_excluded: bool, width: int) -> tuple[pd.DataFrame, np.ndarray] | None:
     """PostgreSQL: every column of the wave concatenated by string_agg, in PARTS slices read at the
     same time on their own connections, then split by numpy and pandas. Reading a million
-    responses this way costs a fraction of building a million row tuples. None if a coded string
-    is not `width` long (the row-by-row read then pads it)."""
+    responses this way costs a fraction of building a million row tuples. None (the row-by-row
+    read then) if a coded string is not `width` long or a channel or language is not in KNOWN."""
     engine = db.engine
     first, last = db.session.execute(select(func.min(Response.id), func.max(Response.id))
                                      .where(Response.wave_id == wave.id)).one()
@@ -96,6 +101,14 @@ def _responses_columnar(wave: Wave, include_excluded: bool, width: int) -> tuple
     def texts(index: int, sep: str = ",") -> np.ndarray:
         return np.array([v for s in slices for v in s[index].split(sep)], dtype=object)
 
+    def letters(index: int, values: list[str]) -> np.ndarray | None:
+        codes = np.frombuffer("".join(s[index] for s in slices).encode("ascii"), dtype=np.uint8) - 65
+        return None if (codes == 0).any() else np.array([None, *values], dtype=object)[codes]
+
+    channel, language = letters(3, KNOWN["channels"]), letters(4, KNOWN["languages"])
+    if channel is None or language is None:
+        return None
+
     agencies = pd.DataFrame(db.session.execute(select(Agency.id, Agency.code, Block.code)
                                                .join(Block, Block.id == Agency.block_id)).all(),
                             columns=["id", "agency", "block"]).set_index("id")
@@ -104,8 +117,8 @@ def _responses_columnar(wave: Wave, include_excluded: bool, width: int) -> tuple
         "response_id": numbers(1),
         "agency": agency_id.map(agencies["agency"]).to_numpy(dtype=object),
         "block": agency_id.map(agencies["block"]).to_numpy(dtype=object),
-        "channel": texts(3),
-        "language": texts(4),
+        "channel": channel,
+        "language": language,
         "submitted_on": pd.Timestamp(_EPOCH) + pd.to_timedelta(numbers(5), unit="D"),
         "stratum": texts(6, "\x1f"),
         "excluded": np.frombuffer("".join(s[7] for s in slices).encode("ascii"), dtype=np.uint8) == ord("1"),

@@ -74,6 +74,16 @@ def test_a_coded_string_of_another_length_falls_back_to_the_row_read(wave):
     assert (values[1:-1, last] == values[1:-1, last]).sum() > 0
 
 
+@pytest.mark.skipif(not ON_POSTGRES, reason="the columnar read is PostgreSQL's (string_agg)")
+def test_a_channel_the_columnar_read_does_not_know_falls_back_to_the_row_read(wave):
+    row = db.session.query(Response).filter_by(wave_id=wave.id).order_by(Response.id).first()
+    row.channel = "sms"  # not a channel of this version: as if written by a newer one
+    db.session.commit()
+    frame, _ = wavedata._responses(wave, include_excluded=True)
+    assert frame.loc[frame["response_id"] == row.id, "channel"].tolist() == ["sms"]
+    assert set(frame["channel"]) - {"sms"} <= set(wavedata.KNOWN["channels"])
+
+
 def test_new_responses_reach_the_figures_at_most_the_refresh_interval_late(app, wave):
     from app.services import wavedata as wd
 
