@@ -23,3 +23,19 @@ class RedactingLogger(Logger):
 
 
 logger_class = RedactingLogger
+
+
+def post_worker_init(worker):
+    """Each worker computes the newest waves' dashboard figures in the background as it starts
+    (WARM_DASHBOARD=0 turns this off), so that the first official after a restart does not wait."""
+    import os
+    import threading
+
+    if os.environ.get("WARM_DASHBOARD", "1") == "0":
+        return
+    app = worker.wsgi
+    if getattr(app, "import_name", None) != "app":  # another WSGI app (the benchmark's baseline)
+        return
+    from app.services.dashboard import warm_recent
+
+    threading.Thread(target=warm_recent, args=(app,), name="sipas-warm", daemon=True).start()

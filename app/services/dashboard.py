@@ -171,6 +171,23 @@ def warm(wave: Wave) -> None:
     overview(wave, Filters())
 
 
+def warm_recent(app, waves: int = 2) -> None:
+    """Compute the newest waves' figures (run in a thread when a gunicorn worker starts, see
+    gunicorn.conf.py), so that the first official after a restart does not wait for them."""
+    from app.models.wave import WAVE_DRAFT
+
+    with app.app_context():
+        try:
+            recent = db.session.scalars(select(Wave).where(Wave.status != WAVE_DRAFT)
+                                        .order_by(Wave.period_start.desc(), Wave.id.desc()).limit(waves))
+            for wave in recent:
+                warm(wave)
+        except Exception:  # the pages compute what is missing when they are asked for it
+            app.logger.exception("warming the dashboard failed")
+        finally:
+            db.session.remove()
+
+
 def _row(table: pd.DataFrame, measure: str) -> dict | None:
     rows = table[table["measure"] == measure]
     return rows.iloc[0].to_dict() if len(rows) else None

@@ -150,3 +150,12 @@ def test_while_a_wave_collects_pages_show_the_last_computed_figures_until_the_ne
     responses_admin.set_excluded(newest, True, "duplicate")
     db.session.commit()
     assert dashboard.overview(wave, dashboard.Filters())["n"] == first + 4  # recomputed before it is shown
+
+
+def test_a_starting_worker_computes_the_newest_waves_figures(app, wave):
+    """gunicorn.conf.py's post_worker_init runs warm_recent in a thread; here it runs inline."""
+    from app.services import dashboard
+
+    dashboard._cache.clear()
+    dashboard.warm_recent(app)
+    assert any(key[:2] == ("overview", wave.id) for key in dashboard._cache)
