@@ -7,7 +7,9 @@ Seeds the demo province when the database has no demo wave (`flask demo seed`'s 
 (new receipts, days shuffled) until the wave holds that many, and the frame counts grow in
 proportion, so weights and fpc stay as they were; then VACUUM ANALYZE, as autovacuum would. Then it times GET /dashboard/demo for an official:
 cold = every cache emptied (the wave frame is read from the database and all estimates,
-rankings and figures recomputed), warm = the same page again. Also reports the agency page.
+rankings and figures recomputed), warm = the same page again. Also reports the agency page, and
+what an official sees while a wave collects: the view right after new responses are counted, and
+the first view once the background refresh has computed them.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import os
 import statistics
 import time
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from app import create_app
 from app.extensions import db
@@ -56,6 +58,38 @@ def grow(target: int) -> int:
     db.session.commit()
     return db.session.scalar(text("SELECT count(*) FROM response r JOIN wave w ON w.id = r.wave_id "
                                   "WHERE w.slug = 'demo'"))
+
+
+def add_responses(count: int) -> None:
+    """`count` more responses in the demo wave (copies of existing ones), as while a wave collects."""
+    db.session.execute(text("""
+        INSERT INTO response (receipt, wave_id, survey_version_id, agency_id, stratum, channel, language,
+                              submitted_on, excluded, answers, coded)
+        SELECT upper(substr(md5(random()::text || r.id), 1, 16)), r.wave_id, r.survey_version_id, r.agency_id,
+               r.stratum, r.channel, r.language, r.submitted_on, false, r.answers, r.coded
+        FROM response r JOIN wave w ON w.id = r.wave_id WHERE w.slug = 'demo' LIMIT :count"""), {"count": count})
+    db.session.commit()
+
+
+def collecting(app, client, url: str) -> None:
+    """A view right after new responses are counted (the figures so far, while the next version is
+    computed in the background), and the first view once that is done."""
+    from app.models import Wave
+    from app.services import wavedata
+
+    app.config["RESULTS_REFRESH_SECONDS"] = 0.5
+    timed(client, url)
+    with app.app_context():
+        add_responses(100)
+    time.sleep(0.6)
+    during = timed(client, url)
+    started = time.perf_counter()
+    with app.app_context():
+        wavedata.wait_for_refresh(db.session.scalar(select(Wave).where(Wave.slug == "demo")))
+    refresh = time.perf_counter() - started + during
+    after = timed(client, url)
+    print(f"{url} while collecting: view after 100 new responses {during * 1000:.0f} ms (figures so far), "
+          f"next version ready {refresh:.1f} s later, first view of it {after * 1000:.0f} ms")
 
 
 def timed(client, url: str) -> float:
@@ -100,6 +134,7 @@ def main() -> None:
             warm.extend(timed(client, url) for _ in range(5))
         print(f"{url}: cold median {statistics.median(cold) * 1000:.0f} ms, "
               f"warm median {statistics.median(warm) * 1000:.1f} ms (ratio {statistics.median(cold) / statistics.median(warm):.0f}×)")
+    collecting(app, client, "/dashboard/demo")
 
 
 if __name__ == "__main__":

@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         print("wrk is missing: apt-get install wrk", file=sys.stderr)
         return 2
     env = dict(os.environ, DATABASE_URL=args.database, SECRET_KEY=os.environ.get("SECRET_KEY", "bench-secret-key"),
-               FLASK_DEBUG="0", PYTHONPATH=str(ROOT))
+               FLASK_DEBUG="0", PYTHONPATH=str(ROOT), WARM_DASHBOARD="0")  # (submissions only)
     os.environ["SECRET_KEY"] = env["SECRET_KEY"]
     with tempfile.TemporaryDirectory() as folder:
         files = prepare(args.database, args.tokens, args.rounds, Path(folder))
