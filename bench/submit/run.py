@@ -129,14 +129,40 @@ def cpu_times() -> dict[str, float]:
     return totals
 
 
+def settle(database: str) -> None:
+    """Before each measured run: what autovacuum would have done by then, and a checkpoint, so that
+    neither side pays for the other's dead rows or hits the 5-minute checkpoint mid-run."""
+    engine = create_engine(database, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("VACUUM ANALYZE invitation, response, bench_baseline"))
+            conn.execute(text("CHECKPOINT"))  # (needs a superuser or pg_checkpoint: the local trust setup)
+    finally:
+        engine.dispose()
+
+
+def wal_position(database: str) -> int:
+    """PostgreSQL's write-ahead log position in bytes: WAL per request is what checkpoints and
+    replication will cost later, which a 15 s run right after `settle` does not pay."""
+    engine = create_engine(database)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')")).scalar_one())
+    finally:
+        engine.dispose()
+
+
 def measure(name, target, path, files, args, env, round_: int) -> dict:
     port = free_port()
     process = serve(target, port, env, args.workers, args.threads)
     try:
         wrk(port, path, files[f"warmup{round_}"], 3, args.connections, 2)
+        settle(args.database)
+        wal_before = wal_position(args.database)
         before = cpu_times()
         result = wrk(port, path, files[f"measure{round_}"], args.duration, args.connections, 2)
         after = cpu_times()
+        result["wal_bytes_per_request"] = round((wal_position(args.database) - wal_before) / max(result["requests"], 1))
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -146,7 +172,7 @@ def measure(name, target, path, files, args, env, round_: int) -> dict:
     cpu = "  ".join(f"{k} {v:.2f}" for k, v in result["cpu_ms_per_request"].items())
     print(f"{name:9} {result['accepted_per_s']:>9} accepted/s   p50 {result['p50_ms']:>7} ms   "
           f"p99 {result['p99_ms']:>7} ms   ({result['accepted']} of {result['requests']} requests; "
-          f"CPU ms per request: {cpu})")
+          f"CPU ms per request: {cpu}; WAL {result['wal_bytes_per_request']} B per request)")
     return result
 
 
