@@ -193,9 +193,13 @@ def _row(table: pd.DataFrame, measure: str) -> dict | None:
     return rows.iloc[0].to_dict() if len(rows) else None
 
 
+# Questions the dashboard's SIPAS figures read besides the rated items and the expectations.
+FIGURE_CODES = ("late", "on_time", "apology", "complaint", "satisfaction", "service_field")
+
+
 def frame_codes(wave: Wave) -> list[str]:
     """The questions the dashboard reads: rated items, expectations, SIPAS figures, margins."""
-    from app.services.sipasfigures import FIGURE_CODES, expectation_codes
+    from app.services.sipasfigures import expectation_codes
 
     questionnaire = questionnaire_of(wave.survey_version)
     known = {q.code for q in questionnaire.questions}

@@ -2,9 +2,9 @@
 
 Almost every submission is valid, for an invitation of the one wave that is open. For those, one
 statement claims the invitation and inserts the response (a data-modifying CTE), in autocommit:
-one round trip, fewer than inserting a single row in a transaction (BEGIN, INSERT, COMMIT). Everything the statement
-cannot vouch for goes to the full path (app/services/submissions.py), which gives every refusal
-its precise status and message:
+one round trip, fewer than inserting a single row in a transaction (BEGIN, INSERT, COMMIT).
+Everything the statement cannot vouch for goes to the full path (app/services/submissions.py),
+which gives every refusal its precise status and message:
 
 - the answers are cleaned against the questionnaire of the open wave(s) seen in the last few
   seconds; with more than one open questionnaire version, or answers that do not pass, nothing is

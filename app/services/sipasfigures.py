@@ -55,10 +55,6 @@ def _estimate(run, filters: dashboard.Filters) -> pd.DataFrame | None:
     return table.reset_index(drop=True)
 
 
-# The questions these figures read (besides the expectations section).
-FIGURE_CODES = ("late", "on_time", "apology", "complaint", "satisfaction", "service_field")
-
-
 def _with(data: pd.DataFrame, **columns) -> pd.DataFrame:
     """``data`` with some columns added, sharing the rest: the wave's table has a column per
     question and a million rows, and ``assign`` would copy all of them."""
@@ -78,9 +74,8 @@ def figures(wave: Wave, filters: dashboard.Filters) -> dict:
     out: dict = {"late": None, "apology": None, "decision766": None, "expectations": None}
     if data.empty:
         return out
-    design = dashboard.design(wave)
-    areas = expectation_codes(questionnaire)
     data = _with(data, _domain=np.where(_in_domain(data, filters), "in", "out"))
+    design = dashboard.design(wave)
     late = _late_column(questionnaire, data)
     if late is not None:
         marked = _with(data, _late=np.where(late.isna(), np.nan, late + 1), _is_late=late)  # 2 = late
@@ -89,6 +84,7 @@ def figures(wave: Wave, filters: dashboard.Filters) -> dict:
         if "apology" in data.columns:
             out["apology"] = _first(_estimate(lambda by: sipas.apology_rate(
                 marked, late="_is_late", apology="apology", by=by, **design), filters))
+    areas = expectation_codes(questionnaire)
     if areas:
         out["expectations"] = _estimate(lambda by: sipas.expectation_shares(data, areas, top=(3,), by=by,
                                                                             **design), filters)

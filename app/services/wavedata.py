@@ -141,6 +141,16 @@ def _responses_columnar(wave: Wave, include_excluded: bool, width: int) -> tuple
     return frame, values
 
 
+def _agency_strata(frame: pd.DataFrame) -> tuple[np.ndarray, list[tuple[str, str]]]:
+    """Each response's (agency, stratum) pair as a code into the few distinct pairs: weights and
+    strata keys are worked out per pair, not on a million strings."""
+    agency, agencies = pd.factorize(frame["agency"].astype(str))
+    stratum, strata = pd.factorize(frame["stratum"].fillna("").astype(str))
+    width = max(len(strata), 1)
+    pair, pairs = pd.factorize(agency * width + stratum)
+    return pair, [(agencies[p // width], strata[p % width]) for p in pairs]
+
+
 def design_weights(wave: Wave, frame: pd.DataFrame) -> np.ndarray:
     """N_h / n_h with h = agency (× frame stratum where counts are finer); 1 where no count."""
     counts = db.session.execute(select(Agency.code, FrameCount.stratum, FrameCount.transactions)
@@ -149,14 +159,10 @@ def design_weights(wave: Wave, frame: pd.DataFrame) -> np.ndarray:
     if not counts or frame.empty:
         return np.ones(len(frame))
     totals = {(a, s): n for a, s, n in counts}
-    # Work on the few distinct (agency, stratum) pairs, not on a million strings.
-    agency, agencies = pd.factorize(frame["agency"].astype(str))
-    stratum, strata = pd.factorize(frame["stratum"].fillna("").astype(str))
-    width = max(len(strata), 1)
-    pair, pairs = pd.factorize(agency * width + stratum)
+    pair, pairs = _agency_strata(frame)
     groups: dict[tuple[str, str], int] = {}  # h: (agency, stratum) where counted that finely, else (agency, "")
     group_of_pair = np.array([groups.setdefault((a, s) if s != "" and (a, s) in totals else (a, ""), len(groups))
-                              for a, s in ((agencies[p // width], strata[p % width]) for p in pairs)])
+                              for a, s in pairs])
     group = group_of_pair[pair]
     sizes = np.bincount(group, minlength=len(groups)).astype(float)
     population = np.array([totals.get(h, np.nan) for h in groups], dtype=float)
@@ -228,13 +234,9 @@ def _load(wave: Wave, include_excluded: bool) -> pd.DataFrame:
 
 def stratum_keys(frame: pd.DataFrame) -> np.ndarray:
     """The design's strata, "agency|stratum" per response (what estimates pass to analysis as
-    `strata`): built from the few distinct pairs rather than by joining a million strings."""
-    agency, agencies = pd.factorize(frame["agency"].astype(str))
-    stratum, strata = pd.factorize(frame["stratum"].fillna("").astype(str))
-    width = max(len(strata), 1)
-    pair, pairs = pd.factorize(agency * width + stratum)
-    labels = np.array([f"{agencies[p // width]}|{strata[p % width]}" for p in pairs] + [""], dtype=object)
-    return labels[pair]
+    `strata`)."""
+    pair, pairs = _agency_strata(frame)
+    return np.array([f"{a}|{s}" for a, s in pairs] + [""], dtype=object)[pair]
 
 
 def _read_columns(base: pd.DataFrame, wave: Wave, questionnaire, codes: list[str],
