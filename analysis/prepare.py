@@ -164,16 +164,6 @@ def _fraction(frame: pd.DataFrame, fpc: str | None, st: np.ndarray, psu) -> np.n
     return n_h / lo
 
 
-def _member(x: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """np.isin(x, values); for the few values of a satisfied set, comparisons are several times faster."""
-    if values.size > 8:
-        return np.isin(x, values)
-    hit = x == values[0]
-    for v in values[1:]:
-        hit |= x == v
-    return hit
-
-
 def prepare(
     frame: pd.DataFrame,
     items: Sequence[str],
@@ -201,7 +191,7 @@ def prepare(
     state = []
     for col in items:  # 0 blank, 1 not satisfied, 2 satisfied (NaN is never in sat: nan != nan)
         x = numeric(frame, col, "item")
-        st = _member(x, sat).view(np.int8)
+        st = np.isin(x, sat).view(np.int8)
         st += ~np.isnan(x)
         state.append(st)
     index = {c: j for j, c in enumerate(items)}
