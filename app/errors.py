@@ -1,7 +1,7 @@
 """Error pages in the visitor's language, and JSON errors under /api/."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -33,16 +33,32 @@ def handle_http(error: HTTPException):
         text = _l("The form expired or was sent from elsewhere. Please reload the page and try again.")
     # Keep the exception's own headers (Allow on 405, Retry-After on 429, ...).
     headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+    reference = None
+    if code == 500:
+        from app.security import request_id
+
+        reference = request_id()
+        if getattr(error, "original_exception", None) is None:  # abort(500): unexpected exceptions are logged below
+            current_app.logger.error("500 %s %s request_id=%s", request.method, request.path, reference)
     if wants_json():
-        body, status = api_error(code, text)
+        body, status = api_error(code, f"{text} (reference {reference})" if reference else text)
         return body, status, headers
-    return render_template("errors/error.html", code=code, title=title, text=text), code, headers
+    return (render_template("errors/error.html", code=code, title=title, text=text, reference=reference),
+            code, headers)
 
 
 def handle_unexpected(error: Exception):
     from app.extensions import db
+    from app.security import request_id
 
-    db.session.rollback()
+    # The log line carries the id shown to the visitor: one report finds its traceback.
+    # app.logger: its filter redacts tokens in the path (app/public/logfilter.py).
+    log = current_app.logger
+    log.error("500 %s %s request_id=%s", request.method, request.path, request_id(), exc_info=error)
+    try:
+        db.session.rollback()
+    except Exception:  # the database may be the thing that is down; the page must still render
+        log.warning("rollback failed after an error request_id=%s", request_id(), exc_info=True)
     return handle_http(InternalServerError(original_exception=error))
 
 

@@ -1,5 +1,8 @@
-"""Security headers on every response."""
-from flask import Flask, Response, abort, current_app, request
+"""Security headers on every response, a request id for every request, and the body limit."""
+import re
+import secrets
+
+from flask import Flask, Response, abort, current_app, g, request
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -37,9 +40,43 @@ def set_headers(response: Response) -> Response:
 
 
 def limit_body_size() -> None:
-    """64 KB for everything but the administrators' uploads."""
-    if not request.path.startswith("/admin/"):
-        request.max_content_length = current_app.config["MAX_SUBMISSION_BYTES"]
+    """64 KB for everything but the administrators' uploads.
+
+    Registered as the very first before_request (see init_app): CSRFProtect's before_request
+    parses the form, so a limit set after it would come after the whole body has been read.
+    Werkzeug refuses a larger Content-Length without reading it, and cuts a chunked body off at
+    the limit (its input stream raises 413 past it)."""
+    if request.path.startswith("/admin/") or request.max_content_length == current_app.config["MAX_SUBMISSION_BYTES"]:
+        return
+    request.max_content_length = current_app.config["MAX_SUBMISSION_BYTES"]
+    if (request.content_length is None and request.environ.get("wsgi.input_terminated")
+            and request.method not in ("GET", "HEAD", "OPTIONS")):
+        # Chunked: werkzeug stops reading at the limit but hands on the truncated body as if it
+        # were whole; read it now (cached for the form parser) and refuse with 413 if more follows.
+        request.get_data(cache=True)
+        request.stream.read(1)
+
+
+# An id from outside (a proxy's $request_id) is kept only if it cannot forge a log line.
+SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9-]{8,64}")
+
+
+def assign_request_id() -> None:
+    """The id that ties an error page (and its X-Request-Id header) to its log line."""
+    incoming = request.headers.get("X-Request-Id", "")
+    g.request_id = incoming if SAFE_REQUEST_ID.fullmatch(incoming) else secrets.token_hex(8)
+
+
+def request_id() -> str:
+    """This request's id (one is made if the request failed before before_request ran)."""
+    if "request_id" not in g:
+        g.request_id = secrets.token_hex(8)
+    return g.request_id
+
+
+def send_request_id(response: Response) -> Response:
+    response.headers["X-Request-Id"] = request_id()
+    return response
 
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -56,6 +93,8 @@ def refuse_nul_in_forms() -> None:
 
 
 def init_app(app: Flask) -> None:
-    app.before_request(limit_body_size)
+    # First of all before_request functions: before CSRFProtect reads the form (see limit_body_size).
+    app.before_request_funcs.setdefault(None, [])[:0] = [assign_request_id, limit_body_size]
     app.before_request(refuse_nul_in_forms)
     app.after_request(set_headers)
+    app.after_request(send_request_id)

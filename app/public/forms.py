@@ -43,7 +43,12 @@ def body_is_utf8(request: Request) -> bool:
 
 
 def refuse_broken_utf8() -> None:
-    """Runs first of all before-request functions (another one reads request.form, which consumes the body)."""
+    """Runs first of all before-request functions (another one reads request.form, which consumes the body).
+
+    It reads the body, so it sets the body limit first: a chunked body is cut off at the limit."""
+    from app.security import limit_body_size
+
+    limit_body_size()
     if not body_is_utf8(request):
         if not request.path.startswith(("/answer", "/paper")):
             abort(400)
