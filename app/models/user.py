@@ -8,7 +8,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.models.agency import Agency
 from app.models.base import Base, utcnow
 
-ROLES = ("admin", "official", "agency")
+# "agency" is the rated agency's own account (reads its aggregates); "entry" is desk staff scoped to
+# one agency who key in paper forms. Only administrators issue keys and invitations.
+ROLES = ("admin", "official", "agency", "entry")
+AGENCY_SCOPED = ("agency", "entry")
 
 
 class User(Base):
@@ -39,8 +42,13 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
+    # The login session the token belongs to: it ends with that session (API logout, password
+    # change, deactivation), whatever its expiry says.
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("user_session.id", ondelete="CASCADE"),
+                                                   index=True)
 
     user: Mapped[User] = relationship()
+    session: Mapped[UserSession | None] = relationship()
 
 
 class UserSession(Base):
@@ -68,3 +76,19 @@ class LoginAttempt(Base):
     address_hash: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     success: Mapped[bool] = mapped_column(default=False)
+
+
+class PasswordReset(Base):
+    """A single-use password reset link an administrator created; only its keyed hash is kept."""
+
+    __tablename__ = "password_reset"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
