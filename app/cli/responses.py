@@ -24,9 +24,11 @@ def _wave(slug: str):
 @click.option("--output", type=click.Path(), required=True)
 def export(wave_slug: str, fmt: str, output: str) -> None:
     """One row per response: response_id, agency, block, channel, language, submitted_on, weight, answers."""
-    data = exchange.export_bytes(_wave(wave_slug), fmt)
+    data, warnings = exchange.export_file(_wave(wave_slug), fmt)
     with open(output, "wb") as handle:
         handle.write(data)
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
     click.echo(f"wrote {output}")
 
 

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-import csv
 import io
 
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Agency, Block, User
-from app.services import audit
+from app.services import audit, cells
 from app.services.csvio import ImportRejected, RowError, read_rows
 
 COLUMNS = ("code", "name_vi", "name_en", "block", "parent", "level")
@@ -88,7 +87,7 @@ def import_csv(data: bytes | str, actor: User | None = None) -> tuple[int, int]:
 
 def export_csv() -> str:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = cells.writer(out)  # text made inert for spreadsheets
     writer.writerow(COLUMNS)
     for agency in db.session.scalars(select(Agency).order_by(Agency.code)):
         writer.writerow([agency.code, agency.name_vi, agency.name_en, agency.block.code,

@@ -1,7 +1,6 @@
 """Reading the audit log: filters, pages and a CSV export."""
 from __future__ import annotations
 
-import csv
 import io
 import json
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from sqlalchemy import Select, func, select
 
 from app.extensions import db
 from app.models import AuditEvent
+from app.services import cells
 from app.services.agencies_admin import Page
 
 
@@ -64,7 +64,7 @@ def _dump(value) -> str:
 
 def export_csv(f: AuditFilter) -> str:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = cells.writer(out)  # text made inert for spreadsheets
     writer.writerow(["at_utc", "actor", "action", "object_type", "object_id", "before", "after"])
     for event in db.session.scalars(_query(f).order_by(AuditEvent.at, AuditEvent.id)).yield_per(1000):
         writer.writerow([event.at.isoformat(timespec="seconds"), event.actor, event.action, event.object_type,

@@ -6,6 +6,8 @@ import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from app.services.cells import unescape
+
 
 @dataclass(frozen=True)
 class RowError:
@@ -50,6 +52,7 @@ def read_rows(data: bytes | str, required: Sequence[str]) -> tuple[list[str], It
             if None in row:
                 yield reader.line_num, {"__extra__": row.pop(None)} | row
             else:
-                yield reader.line_num, {k: (v or "").strip() for k, v in row.items()}
+                # unescape: a cell our exports made inert ("'=...", app.services.cells) reads back as typed
+                yield reader.line_num, {k: unescape((v or "").strip()) for k, v in row.items()}
 
     return header, rows()

@@ -10,12 +10,12 @@ import pandas as pd
 from app.extensions import db
 from app.models import Wave
 from app.models.wave import CHANNELS
-from app.services import responses
+from app.services import cells, responses, savfile
 from app.services.csvio import ImportRejected, RowError, read_rows
 from app.services.surveys import questionnaire_of
 from app.services.wavedata import META, wave_frame
 from survey_definitions import NOT_APPLICABLE, Questionnaire, clean_answers, visible_questions
-from survey_definitions.questiontypes import choices, offers_not_applicable
+from survey_definitions.questiontypes import offers_not_applicable
 
 FORMATS = ("csv", "xlsx", "sav")
 
@@ -42,42 +42,40 @@ def export_frame(wave: Wave) -> pd.DataFrame:
 def export_bytes(wave: Wave, fmt: str) -> bytes:
     frame = export_frame(wave)
     if fmt == "csv":
-        return frame.to_csv(index=False).encode("utf-8")
+        return cells.escape_frame_text(frame).to_csv(**cells.CSV_OPTIONS).encode("utf-8")
     if fmt == "xlsx":
-        buffer = io.BytesIO()
-        frame.to_excel(buffer, index=False, sheet_name="responses")
-        return buffer.getvalue()
+        return xlsx_bytes(frame, "responses")
     if fmt == "sav":
-        return _sav_bytes(wave, frame)
+        return savfile.sav_bytes(questionnaire_of(wave.survey_version), frame)[0]
     raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
 
 
-def _sav_bytes(wave: Wave, frame: pd.DataFrame) -> bytes:
-    import os
-    import tempfile
+def xlsx_bytes(frame: pd.DataFrame, title: str) -> bytes:
+    """One sheet: text as string cells (never formulas), numbers as numbers, blanks empty."""
+    from openpyxl import Workbook
 
-    import pyreadstat
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title)
+    sheet.append([cells.xlsx_cell(sheet, str(c)) for c in frame.columns])
+    for record in frame.astype(object).itertuples(index=False):
+        sheet.append([cells.xlsx_cell(sheet, _plain(v)) for v in record])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
 
-    questionnaire = questionnaire_of(wave.survey_version)
-    labels, value_labels = {}, {}
-    for question in questionnaire.questions:
-        if question.code in frame.columns:
-            labels[question.code] = question.text.vi
-            points = choices(question, questionnaire.scales)
-            if points:
-                value_labels[question.code] = {float(c.value): c.label.vi for c in points}
-    for code in frame.columns:
-        if frame[code].dtype.name == "Int64":
-            frame[code] = frame[code].astype(float)
-    fd, path = tempfile.mkstemp(suffix=".sav")
-    os.close(fd)
-    try:
-        pyreadstat.write_sav(frame, path, column_labels=[labels.get(c, c) for c in frame.columns],
-                             variable_value_labels=value_labels)
-        with open(path, "rb") as handle:
-            return handle.read()
-    finally:
-        os.unlink(path)
+
+def _plain(value):
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def export_file(wave: Wave, fmt: str) -> tuple[bytes, list[str]]:
+    """The export and its warnings (SPSS labels shortened to fit the format)."""
+    if fmt != "sav":
+        return export_bytes(wave, fmt), []
+    data, cuts = savfile.sav_bytes(questionnaire_of(wave.survey_version), export_frame(wave))
+    return data, [str(c) for c in cuts]
 
 
 def xlsx_to_csv(data: bytes) -> str:
@@ -86,7 +84,8 @@ def xlsx_to_csv(data: bytes) -> str:
         frame = pd.read_excel(io.BytesIO(data), dtype=str, keep_default_na=False)
     except (ValueError, OSError, KeyError) as exc:
         raise ImportRejected([RowError(1, None, f"not a readable Excel workbook ({exc})")]) from exc
-    return frame.to_csv(index=False)
+    # escaped as our CSV exports are, so that read_rows' unescape gives back each cell as it was
+    return cells.escape_frame_text(frame).to_csv(**cells.CSV_OPTIONS)
 
 
 def _raw_answers(questionnaire: Questionnaire, row: dict[str, str], codes: list[str]) -> dict[str, Any]:

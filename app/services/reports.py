@@ -1,7 +1,6 @@
 """Downloads: the wave report as Excel (one sheet per table) and the estimates as CSV."""
 from __future__ import annotations
 
-import csv
 import io
 
 import pandas as pd
@@ -11,7 +10,7 @@ from openpyxl.utils import get_column_letter
 
 from app.i18n import current_language
 from app.models import Wave
-from app.services import dashboard, dashcharts, estimates
+from app.services import cells, dashboard, dashcharts, estimates
 
 RATE_COLUMNS = ["measure", "n", "rate", "se", "ci_lower", "ci_upper", "deff", "n_eff"]
 
@@ -20,7 +19,7 @@ def estimates_csv(wave: Wave, by: tuple[str, ...] = ("agency",)) -> bytes:
     """The rates CSV of `python -m analysis rates` (by columns first), small groups blanked."""
     rows = estimates.estimate_rows(wave, by=list(by))
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = cells.writer(out, lineterminator="\n")
     columns = [*by, *RATE_COLUMNS, "suppressed"]
     writer.writerow(columns)
     for row in rows:
@@ -39,6 +38,11 @@ def _sheet(book: Workbook, title: str, table: pd.DataFrame) -> None:
     sheet.append([str(c) for c in table.columns])
     for record in table.itertuples(index=False):
         sheet.append([None if isinstance(v, float) and v != v else _plain(v) for v in record])
+    for row in sheet.iter_rows():
+        for cell in row:  # names and labels are text: never a formula (see app.services.cells)
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
+                cell.quotePrefix = cells.is_risky(cell.value)
     for i, column in enumerate(table.columns, start=1):
         sheet.column_dimensions[get_column_letter(i)].width = max(10, min(60, len(str(column)) + 4))
     sheet.freeze_panes = "A2"

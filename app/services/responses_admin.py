@@ -1,7 +1,6 @@
 """Data cleaning: browse a wave's responses, exclude or restore one with a reason, codebooks."""
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date
 
@@ -10,7 +9,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Agency, Response, User, Wave
 from app.models.wave import CHANNELS
-from app.services import audit
+from app.services import audit, cells, savfile
 from app.services.admin_errors import AdminError
 from app.services.agencies_admin import Page
 from app.services.exchange import exported_codes
@@ -85,13 +84,14 @@ def codebook_csv(wave: Wave, lang: str) -> str:
     questionnaire = questionnaire_of(wave.survey_version)
     pick = (lambda t: t.en) if lang == "en" else (lambda t: t.vi)
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["column", "section", "type", "text", "values", "satisfied", "not_applicable"])
+    writer = cells.writer(out)  # text made inert for spreadsheets
+    writer.writerow(["column", "section", "type", "text", "values", "satisfied", "not_applicable", "spss_note"])
+    cuts = savfile.cut_notes(questionnaire)  # labels the .sav file holds shortened
     meta = {"response_id": "Response number", "agency": "Agency code", "block": "Block code",
             "channel": "Channel (link, kiosk, paper, online)", "language": "Language of the answers (vi, en)",
             "submitted_on": "Date submitted (day)", "weight": "Design weight (transactions ÷ responses)"}
     for column, text in meta.items():
-        writer.writerow([column, "", "meta", text, "", "", ""])
+        writer.writerow([column, "", "meta", text, "", "", "", ""])
     for code in exported_codes(questionnaire):
         question = questionnaire.question(code)
         points = choices(question, questionnaire.scales) or ()
@@ -99,5 +99,5 @@ def codebook_csv(wave: Wave, lang: str) -> str:
         na = offers_not_applicable(question, questionnaire.scales)
         writer.writerow([code, questionnaire.section_of(code), question.type, pick(question.text), values,
                          " ".join(str(v) for v in questionnaire.satisfied_values(code)),
-                         "blank" if na else ""])
+                         "blank" if na else "", cuts.get(code, "")])
     return out.getvalue()
