@@ -256,3 +256,20 @@ def variance(cells: Cells, zs: ZStats, dmap: np.ndarray, n_dom: int) -> np.ndarr
     lonely = (lin - grand) ** 2
     per_unit = np.where(n_h > 1, within, np.where(n_h == 1, lonely, 0.0))
     return np.maximum((coef * per_unit).sum(axis=0), 0.0)
+
+
+def domain_df(cells: Cells, dmap: np.ndarray, n_dom: int) -> np.ndarray:
+    """Degrees of freedom per domain: #PSU - #strata among the PSUs and strata that hold at least
+    one of the domain's respondents (R's ``degf`` of the domain's subset design, as ``svyby`` and
+    ``svyciprop`` use; Korn & Graubard 1999, Sec. 5.2).  ``dmap`` is each cell's domain."""
+    c_dom = dmap
+    c_stratum = cells.unit_stratum[cells.unit]
+    n_strata = int(cells.unit_stratum.max()) + 1
+    strata = np.unique(c_dom * n_strata + c_stratum)
+    n_h = np.bincount(strata // n_strata, minlength=n_dom)
+    if cells.rowwise:  # each respondent is a PSU
+        n_psu = np.bincount(c_dom, np.bincount(cells.cell, minlength=cells.n_cells), n_dom)
+    else:
+        n_units = cells.unit_stratum.size
+        n_psu = np.bincount(np.unique(c_dom * n_units + cells.unit) // n_units, minlength=n_dom)
+    return (n_psu - n_h).astype(float)

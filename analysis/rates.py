@@ -116,8 +116,9 @@ def compute_rates(
         Domain columns; the whole sample when omitted.
     weight, strata, psu, fpc : str, optional
         Design columns.  Without ``psu`` each row is its own PSU; without
-        ``fpc`` the variance is with-replacement.  Degrees of freedom are
-        #PSU - #strata.
+        ``fpc`` the variance is with-replacement.  A domain's degrees of
+        freedom are #PSU - #strata among the PSUs and strata holding its
+        respondents (R ``svyby(..., svyciprop)``).
     margins : DataFrame, optional
         Columns variable, category, total: the weights are raked first and
         the variance uses calibration residuals.
@@ -182,7 +183,8 @@ def _compute(prep: Prepared, rule: str, ci: str, level: float, whole: bool) -> l
             res[name] = RULES[rule](prep, cells, t, name, dmap, n_dom, cache)
     labels = [prep.dom_labels, pd.DataFrame(index=[0])]
     return [
-        _table(res, prep.by if i == 0 and prep.by else [], lab, n_dom, prep.df, ci, level)
+        _table(res, prep.by if i == 0 and prep.by else [], lab, n_dom,
+               cl.domain_df(cells, dmap, n_dom), ci, level)
         for i, ((dmap, n_dom), res, lab) in enumerate(zip(sets, results, labels))
     ]
 
@@ -232,7 +234,7 @@ def _table(results, by, dom_labels, n_dom, df, ci, level) -> pd.DataFrame:
         for k in ("n", "rate", "se", "deff", "n_eff")
     }
     lo, hi = proportion_ci(
-        stacked["rate"], stacked["se"], df=df, n=stacked["n"],
+        stacked["rate"], stacked["se"], df=np.repeat(df, len(measures)), n=stacked["n"],
         n_eff=stacked["n_eff"], method=ci, level=level,
     )
     empty = stacked["n"] == 0
