@@ -18,25 +18,60 @@ from survey_definitions.answers import clean_answers
 def json_body(refuse_nul: bool = True) -> tuple[dict | None, tuple | None]:
     if not request.is_json:
         return None, api_error(415, "send the body as application/json", "Content-Type")
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # the parser's own stack limit: a body nested thousands deep
+        return None, api_error(400, f"the body is nested deeper than {MAX_JSON_DEPTH} levels", None)
     if not isinstance(body, dict):
         return None, api_error(400, "the body is not a valid UTF-8 JSON object", None)
+    if _too_deep(body):
+        return None, api_error(400, f"the body is nested deeper than {MAX_JSON_DEPTH} levels", None)
     return body, (nul_error(body) if refuse_nul else None)
+
+
+MAX_JSON_DEPTH = 20  # a response is {answers: {code: [values]}}: far below this
+
+
+def _too_deep(body: dict) -> bool:
+    """Without recursion (the checks below recurse): is anything nested beyond MAX_JSON_DEPTH?"""
+    level, depth = [body], 1
+    while level:
+        if depth > MAX_JSON_DEPTH:
+            return True
+        level = [child for value in level for child in (value.values() if isinstance(value, dict) else value)
+                 if isinstance(child, (dict, list))]
+        depth += 1
+    return False
 
 
 def nul_error(body: dict) -> tuple | None:
     where = _nul_path(body)
-    return None if where is None else api_error(400, "text must not contain NUL characters", where or None)
+    if where is None:
+        return None
+    path, message = where
+    return api_error(400, message, path or None)
 
 
-def _nul_path(value, path: str = "") -> str | None:
-    """The path of the first string containing NUL (PostgreSQL text cannot hold it), else None."""
+def _text_problem(text: str) -> str | None:
+    if "\x00" in text:
+        return "text must not contain NUL characters"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (\ud800): no UTF-8 text, no database can store it
+        return "text must be valid Unicode (an unpaired surrogate \\uD800–\\uDFFF was sent)"
+    return None
+
+
+def _nul_path(value, path: str = "") -> tuple[str, str] | None:
+    """(path, message) of the first string PostgreSQL text cannot hold (NUL, lone surrogate), else None."""
     if isinstance(value, str):
-        return path if "\x00" in value else None
+        problem = _text_problem(value)
+        return None if problem is None else (path, problem)
     items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
     for key, item in items:
-        if isinstance(key, str) and "\x00" in key:
-            return path or str(key)
+        problem = _text_problem(key) if isinstance(key, str) else None
+        if problem is not None:
+            return (path or str(key)), problem
         found = _nul_path(item, f"{path}.{key}" if path else str(key))
         if found is not None:
             return found

@@ -38,16 +38,32 @@ def decode(data: bytes | str) -> str:
         raise ImportRejected([RowError(line, None, "the file is not valid UTF-8 text")]) from exc
 
 
+def _unreadable(reader: csv.DictReader, exc: csv.Error) -> ImportRejected:
+    message = str(exc)
+    if "field larger than field limit" in message:
+        message = f"a value is longer than {csv.field_size_limit() // 1024} KB"
+    return ImportRejected([RowError(max(reader.line_num, 1), None, f"unreadable CSV: {message}")])
+
+
 def read_rows(data: bytes | str, required: Sequence[str]) -> tuple[list[str], Iterator[tuple[int, dict]]]:
     """Header check, then (line number, row) pairs; line 1 is the header."""
     reader = csv.DictReader(io.StringIO(decode(data), newline=""))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    try:
+        header = [h.strip() for h in (reader.fieldnames or [])]
+    except csv.Error as exc:  # a field over csv.field_size_limit() (128 KB), a stray NUL, ...
+        raise _unreadable(reader, exc) from exc
     reader.fieldnames = header
     missing = [c for c in required if c not in header]
     if missing:
         raise ImportRejected([RowError(1, c, "required column is missing") for c in missing])
 
     def rows() -> Iterator[tuple[int, dict]]:
+        try:
+            yield from _rows()
+        except csv.Error as exc:
+            raise _unreadable(reader, exc) from exc
+
+    def _rows() -> Iterator[tuple[int, dict]]:
         for row in reader:
             if None in row:
                 yield reader.line_num, {"__extra__": row.pop(None)} | row

@@ -21,6 +21,7 @@ wrong one. The exactly-once guarantee is the same row lock and unique invitation
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -44,6 +45,9 @@ from survey_definitions.answers import clean_answers
 # The full path's invitation envelope, without submission ids (those are for kiosks' retries).
 FIELDS = INVITATION_FIELDS - {"submission"}
 OPEN_VERSIONS_SECONDS = 5.0
+# Text the database cannot store (NUL) or that may be an unpaired surrogate: the full path checks
+# it and names the field. (A correct pair, as ensure_ascii encoders write emoji, also goes there.)
+_SUSPECT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
 
 # psycopg's own placeholders: executed on the driver connection (prepared once per connection),
 # which skips SQLAlchemy's statement layer on the busiest request of all.
@@ -96,7 +100,7 @@ def try_submit(body: dict[str, Any], raw: bytes, language: str) -> Stored | None
         return None
     token, answers = body.get("invitation"), body.get("answers")
     if (not set(body) <= FIELDS or not isinstance(token, str) or len(token) not in TOKEN_LENGTHS
-            or not isinstance(answers, dict) or b"\\u0000" in raw):
+            or not isinstance(answers, dict) or _SUSPECT_ESCAPE.search(raw)):
         return None
     current = open_version()
     if current is None or body.get("version", current.version) != current.version:
