@@ -28,7 +28,7 @@ def exported_codes(questionnaire: Questionnaire) -> list[str]:
 def export_frame(wave: Wave) -> pd.DataFrame:
     questionnaire = questionnaire_of(wave.survey_version)
     codes = exported_codes(questionnaire)
-    frame = wave_frame(wave, codes)
+    frame = wave_frame(wave, codes, fresh=True)  # complete as of now, not as of the pages' last refresh
     out = frame[META + codes].copy()
     out["submitted_on"] = pd.to_datetime(out["submitted_on"]).dt.strftime("%Y-%m-%d")
     out["weight"] = out["weight"].round(6)

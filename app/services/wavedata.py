@@ -176,7 +176,7 @@ NUMERIC_TYPES = {"scale", "single", "yes_no", "number"}
 
 
 def wave_frame(wave: Wave, codes: Sequence[str] | None = None, *,
-               include_excluded: bool = False) -> pd.DataFrame:
+               include_excluded: bool = False, fresh: bool = False) -> pd.DataFrame:
     """One row per response: META columns, `stratum`, `stratum_key` (agency|stratum, the design's
     strata), then one column per question code asked for (all of the questionnaire's codes when
     None; NaN for a code the questionnaire does not have).
@@ -186,9 +186,13 @@ def wave_frame(wave: Wave, codes: Sequence[str] | None = None, *,
     questions are read from the answer documents in SQL the first time someone asks for them. The
     cached table is kept consolidated (one block per dtype), so that handing a caller its own copy
     of some columns is one take, not a re-stacking of a million rows.
+
+    ``fresh`` (exports): read the database now, past the shared table, which may lag new
+    responses by up to RESULTS_REFRESH_SECONDS; an export holds every response acknowledged
+    before it was asked for. The table read is the export's own (the shared one is kept for pages).
     """
-    key = (wave.id, data_version(wave), include_excluded)
-    full = _frames.get(key)
+    key = None if fresh else (wave.id, data_version(wave), include_excluded)
+    full = _load(wave, include_excluded) if fresh else _frames.get(key)
     if full is None:
         full = _load(wave, include_excluded)
         # A million-response table is hundreds of MB: keep the newest two versions of a wave (the
@@ -206,7 +210,7 @@ def wave_frame(wave: Wave, codes: Sequence[str] | None = None, *,
     if missing:
         extra = _read_columns(full, wave, questionnaire, missing, include_excluded)
         full = pd.concat([full, pd.DataFrame(extra, index=full.index)], axis=1).copy()
-        if key in _frames:
+        if key is not None and key in _frames:
             _frames[key] = full
     base = [c for c in full.columns if c in BASE]
     return full.reindex(columns=[*base, *wanted])

@@ -10,7 +10,7 @@ import pytest
 
 from app.extensions import db
 from app.models import Response
-from app.services import responses_admin, wavedata
+from app.services import responses, responses_admin, wavedata
 from app.services.surveys import questionnaire_of
 from tests import factories
 from tests.conftest import ON_POSTGRES
@@ -159,3 +159,27 @@ def test_a_starting_worker_computes_the_newest_waves_figures(app, wave):
     dashboard._cache.clear()
     dashboard.warm_recent(app)
     assert any(key[:2] == ("overview", wave.id) for key in dashboard._cache)
+
+
+def test_an_export_holds_every_acknowledged_response_at_the_production_refresh_interval(app, wave, runner,
+                                                                                        tmp_path):
+    import csv
+
+    from app.services import dashboard, exchange
+
+    app.config["RESULTS_REFRESH_SECONDS"] = 10.0  # the production default
+    dashboard.overview(wave, dashboard.Filters())  # what an official's page view leaves cached
+    exchange.export_frame(wave)
+    questionnaire = questionnaire_of(wave.survey_version)
+    receipts = [responses.store(wave, wave.agencies[0], factories.satisfied_answers(questionnaire),
+                                channel="paper", language="vi").id for _ in range(30)]
+    db.session.commit()
+    total = db.session.query(Response).filter_by(wave_id=wave.id, excluded=False).count()
+    for fmt in ("csv", "xlsx"):
+        path = tmp_path / f"export.{fmt}"
+        result = runner.invoke(args=["responses", "export", "--wave", wave.slug, "--format", fmt, "--output", str(path)])
+        assert result.exit_code == 0, result.output
+        text = path.read_text() if fmt == "csv" else exchange.xlsx_to_csv(path.read_bytes())
+        ids = {int(row["response_id"]) for row in csv.DictReader(text.splitlines())}
+        assert set(receipts) <= ids and len(ids) == total, fmt
+    app.config["RESULTS_REFRESH_SECONDS"] = 0
