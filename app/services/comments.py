@@ -1,6 +1,9 @@
 """Moderation of free-text answers: officials see a comment only after an administrator approves it."""
 from __future__ import annotations
 
+import unicodedata
+
+from markupsafe import Markup, escape
 from sqlalchemy import and_, func, literal, select, union_all
 
 from app.extensions import db
@@ -12,6 +15,31 @@ from app.services.agencies_admin import Page
 from app.services.surveys import questionnaire_of
 
 STATUSES = ("pending", "approved", "rejected")
+# Characters that change how the text around them is shown without being seen themselves: format
+# characters (bidi overrides and isolates, zero-width spaces and joiners, BOM, soft hyphen),
+# controls, line/paragraph separators, and letters that are drawn as blanks (Hangul fillers).
+HIDDEN_CATEGORIES = {"Cf", "Cc", "Zl", "Zp", "Co", "Cn"}
+BLANK_LETTERS = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800"}
+
+
+def _hidden(char: str) -> bool:
+    return char not in "\n\t" and (unicodedata.category(char) in HIDDEN_CATEGORIES or char in BLANK_LETTERS)
+
+
+def visible(text: str) -> Markup:
+    """The comment as HTML in which every invisible or reordering character is shown as a marker
+    such as <U+202E>, so that a moderator reads exactly the characters that were sent."""
+    if not any(_hidden(c) for c in text):
+        return escape(text)
+    parts = []
+    for char in text:
+        if _hidden(char):
+            name = unicodedata.name(char, "unnamed character")
+            parts.append(Markup('<span class="hidden-char" title="{}">&lt;U+{:04X}&gt;</span>').format(
+                name, ord(char)))
+        else:
+            parts.append(escape(char))
+    return Markup("").join(parts)
 
 
 def text_codes(wave: Wave) -> list[str]:
@@ -49,7 +77,7 @@ def browse(wave: Wave, status: str = "pending", page: int = 1, size: int = 50) -
     page = max(1, page)
     rows = db.session.execute(query.order_by(rows_of.c.response_id.desc(), rows_of.c.code)
                               .offset((page - 1) * size).limit(size)).all()
-    return Page([tuple(r) for r in rows], total, page, size)
+    return Page([(r[0], r[1], visible(r[2]), *r[3:]) for r in rows], total, page, size)
 
 
 def review(wave: Wave, response_id: int, code: str, status: str, actor: User) -> CommentReview:

@@ -67,3 +67,14 @@ def test_long_lists_page_through_without_breaking_translations(client, login_as)
     first = client.get("/admin/agencies?lang=en")
     assert first.status_code == 200 and "Next" in first.get_data(as_text=True)
     assert client.get("/admin/agencies?page=2&lang=en").status_code == 200
+
+
+def test_reordering_and_invisible_characters_are_shown_as_markers(client, login_as):
+    # "evil" + RIGHT-TO-LEFT OVERRIDE would show "gnp.exe" reversed; the zero-width space hides a word break.
+    wave, _ = _wave_with_comment("fine\u202egnp.exe tốt\u200bquá\u2066x\u2069 <b>")
+    login_as("admin")
+    page = client.get(f"/admin/waves/{wave.slug}/comments").get_data(as_text=True)
+    for char in ("\u202e", "\u200b", "\u2066", "\u2069"):
+        assert char not in page
+    assert "&lt;U+202E&gt;" in page and "&lt;U+200B&gt;" in page and "&lt;U+2066&gt;" in page
+    assert 'title="RIGHT-TO-LEFT OVERRIDE"' in page and "&lt;b&gt;" in page and "tốt" in page
