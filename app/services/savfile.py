@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import textwrap
 from dataclasses import dataclass
 
 import pandas as pd
@@ -32,6 +33,12 @@ class LabelCut:
         what = "variable label" if self.value is None else f"value label {self.value:g}"
         return (f"{self.column}: {what} is {self.original_bytes} bytes; SPSS keeps {self.limit}, "
                 f"so the .sav file has it shortened (the codebook has the full text)")
+
+
+def _note_lines(cuts: list[LabelCut]) -> list[str]:
+    """The cuts as the file's document lines (SPSS keeps 80 bytes a line; the messages are ASCII
+    but for the column codes, which are short)."""
+    return [fit(line, 80) for cut in cuts for line in textwrap.wrap(str(cut), 80)]
 
 
 def fit(text: str, limit: int) -> str:
@@ -74,7 +81,7 @@ def sav_bytes(questionnaire: Questionnaire, frame: pd.DataFrame) -> tuple[bytes,
     os.close(fd)
     try:
         pyreadstat.write_sav(frame, path, column_labels=[names.get(c, c) for c in frame.columns],
-                             variable_value_labels=values, note=[str(c) for c in cuts] or None)
+                             variable_value_labels=values, note=_note_lines(cuts) or None)
         with open(path, "rb") as handle:
             return handle.read(), cuts
     finally:
