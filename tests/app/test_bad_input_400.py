@@ -67,5 +67,5 @@ def test_a_csv_field_over_128_kb_is_400_naming_the_line(client, login_as):
                            content_type="multipart/form-data")
     assert response.status_code == 400
     text = response.get_data(as_text=True)
-    assert "line 3" in text and "128 KB" in text
+    assert "<td>3</td>" in text and "128 KB" in text
     assert db.session.scalar(select(func.count(Agency.id))) == 0
