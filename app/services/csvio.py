@@ -42,7 +42,8 @@ def _unreadable(reader: csv.DictReader, exc: csv.Error) -> ImportRejected:
     message = str(exc)
     if "field larger than field limit" in message:
         message = f"a value is longer than {csv.field_size_limit() // 1024} KB"
-    return ImportRejected([RowError(max(reader.line_num, 1), None, f"unreadable CSV: {message}")])
+    # line_num counts the lines read completely; the error is in the next one
+    return ImportRejected([RowError(reader.line_num + 1, None, f"unreadable CSV: {message}")])
 
 
 def read_rows(data: bytes | str, required: Sequence[str]) -> tuple[list[str], Iterator[tuple[int, dict]]]:
