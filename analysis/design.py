@@ -156,8 +156,8 @@ def make_design(
         fractions.append(_fraction(f, count.astype(float)))
     if weights is None:
         prob = np.ones(size)
-        for f in fractions:
-            prob = prob * f
+        for f in fractions:  # a stage without fpc (fraction 0) leaves the weight alone, as in R
+            prob = prob * np.where(f > 0, f, 1.0)
         w = 1.0 / prob
     else:
         w = np.asarray(weights, dtype=float)

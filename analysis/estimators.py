@@ -68,6 +68,8 @@ def survey_total(
     """
     y = np.asarray(y, dtype=float)
     mask = _domain_mask(design, y, domain)
+    if not mask.any():  # an empty domain's total is 0, exactly (nobody to vary)
+        return Estimate(0.0, 0.0, np.nan, 0)
     w = design.weights
     yz = np.where(mask, y, 0.0)
     est = float(np.sum(w * yz))
@@ -93,6 +95,8 @@ def survey_ratio(
     num = np.asarray(num, dtype=float)
     den = np.asarray(den, dtype=float)
     mask = _domain_mask(design, num, domain) & ~np.isnan(den)
+    if not mask.any():  # nobody in the domain answered: no estimate, not a crash
+        return Estimate(np.nan, np.nan, np.nan, 0)
     w = design.weights
     yz, xz = np.where(mask, num, 0.0), np.where(mask, den, 0.0)
     tx = float(np.sum(w * xz))

@@ -72,9 +72,10 @@ def _kg(p, se, df, n, n_eff, level) -> Arrays:
 
 def _wilson(p, se, df, n, n_eff, level) -> Arrays:
     z = _t(level, df)
-    z2n = z**2 / n_eff
-    centre = (p + z2n / 2) / (1 + z2n)
-    half = z / (1 + z2n) * np.sqrt(p * (1 - p) / n_eff + z2n / (4 * n_eff))
+    with np.errstate(divide="ignore", invalid="ignore"):  # n_eff 0: an empty domain, NaN
+        z2n = z**2 / n_eff
+        centre = (p + z2n / 2) / (1 + z2n)
+        half = z / (1 + z2n) * np.sqrt(p * (1 - p) / n_eff + z2n / (4 * n_eff))
     return centre - half, centre + half
 
 

@@ -47,12 +47,14 @@ def compute_means(
     weight, strata, psu, fpc : str, optional
         Design columns, as for :func:`analysis.rates.compute_rates`.
     level : float
-        Confidence level of the t interval, df = #PSU − #strata.
+        Confidence level of the t interval, df = #PSU − #strata among the
+        PSUs and strata holding the domain.
 
     Returns
     -------
     DataFrame
-        The ``by`` columns, then ``measure, n, mean, se, ci_lower, ci_upper, deff``.
+        The ``by`` columns, then ``measure, n, mean, se, ci_lower, ci_upper, deff``;
+        an item nobody in the domain answered has n = 0 and blank statistics.
     """
     missing = [c for c in [*items, *(by or []), weight, strata, psu, fpc] if c and c not in frame.columns]
     if missing:
@@ -64,13 +66,16 @@ def compute_means(
         fpc=[] if fpc is None else [numeric(frame, fpc, "fpc column")],
         n=len(frame),
     )
-    t = stats.t.ppf(0.5 + level / 2, max(design.df(), 1))
+    psu, strata_codes = design.psu(), design.strata
     groups = [((), np.ones(len(frame), dtype=bool))] if not by else [
         (key if isinstance(key, tuple) else (key,), frame.index.isin(index))
         for key, index in frame.groupby(list(by), sort=True).groups.items()
     ]
     rows = []
     for key, mask in groups:
+        # the domain's df: PSUs and strata holding its respondents (as analysis.rates, R's degf)
+        df = len(np.unique(psu[mask])) - len(np.unique(strata_codes[mask]))
+        t = stats.t.ppf(0.5 + level / 2, max(df, 1))
         for item in items:
             y = numeric(frame, item, "item column")
             est = survey_mean(y, design, domain=mask)

@@ -215,14 +215,6 @@ def prepare(
         np.minimum.at(first, dom_codes, np.arange(n))
         dom_labels = frame[by].iloc[first].reset_index(drop=True)
         dom = dom_codes.astype(np.int64)
-        answered = np.zeros(n, dtype=bool)
-        for s in state:
-            answered |= s > 0
-        has = np.bincount(dom, answered, len(uniq)) > 0
-        if not has.all():
-            k = int(np.argmin(has))
-            label = ", ".join(f"{c}={dom_labels[c].iloc[k]}" for c in by)
-            raise ValueError(f"empty domain {label}: no respondent answered any item")
     else:
         dom, dom_labels = np.zeros(n, dtype=np.int64), pd.DataFrame(index=[0])
     w = _weights(frame, weight)

@@ -132,6 +132,7 @@ def compute_rates(
     DataFrame
         The ``by`` columns, then measure, n, rate, se, ci_lower, ci_upper,
         deff, n_eff; per domain the items in order, the factors, ``overall``.
+        A domain (or measure) nobody answered has n = 0 and blank statistics.
     """
     if rule not in RULES:
         raise ValueError(f"unknown rule {rule!r}; choose one of {sorted(RULES)}")
@@ -248,5 +249,5 @@ def _table(results, by, dom_labels, n_dom, df, ci, level) -> pd.DataFrame:
     out["ci_lower"] = np.where(empty, np.nan, lo)
     out["ci_upper"] = np.where(empty, np.nan, hi)
     out["deff"] = stacked["deff"]
-    out["n_eff"] = stacked["n_eff"]
+    out["n_eff"] = np.where(empty, np.nan, stacked["n_eff"])
     return out

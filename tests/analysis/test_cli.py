@@ -94,12 +94,19 @@ def test_zero_or_negative_weight_is_refused(files, value):
            "weight", "line 6")
 
 
-def test_empty_domain_is_refused(files):
+def test_empty_domain_is_a_row_with_n_0_and_blank_statistics(files):
+    """Issue 13 item 4: one agency with no answers used to abort the table (``empty domain``)."""
     frame = pd.read_csv(files / "resp.csv")
     frame.loc[frame["agency"] == "A01", ITEMS.split(",")] = None
     frame.to_csv(files / "bad.csv", index=False)
-    _error(run("rates", "--input", str(files / "bad.csv"), "--items", ITEMS, "--by", "agency"),
-           "empty domain", "A01")
+    res = run("rates", "--input", str(files / "bad.csv"), "--items", ITEMS, "--by", "agency")
+    assert res.returncode == 0, res.stderr
+    out = pd.read_csv(io.StringIO(res.stdout))
+    empty = out[out["agency"] == "A01"]
+    assert len(empty) == len(ITEMS.split(",")) and (empty["n"] == 0).all()
+    stats_cols = ["rate", "se", "ci_lower", "ci_upper", "deff", "n_eff"]
+    assert empty[stats_cols].isna().all().all()
+    assert out.loc[out["agency"] != "A01", stats_cols].notna().all().all()
 
 
 def test_margins_not_matching_are_refused(files):

@@ -48,3 +48,19 @@ def test_domain_means_keep_every_stratum_and_equal_the_subset_ratio():
 def test_unknown_column_is_named():
     with pytest.raises(ValueError, match="nope"):
         compute_means(pd.DataFrame({"q": [1.0]}), ["nope"])
+
+
+def test_empty_domain_gives_a_blank_row_and_others_match_r():
+    """Issue 13 item 6: a domain nobody answered used to raise ZeroDivisionError.
+
+    R: f <- data.frame(ag=c("A","A","A","B","B","B","C","C"), q=c(5,4,1,NA,NA,NA,2,5));
+    d <- svydesign(ids=~1, data=f); r <- svymean(~q, subset(d, ag=="A"), na.rm=TRUE);
+    confint(r, df=degf(subset(d, ag=="A")))  # the domain's df, 2
+    """
+    frame = pd.DataFrame({"ag": list("AAABBBCC"), "q": [5, 4, 1, np.nan, np.nan, np.nan, 2, 5]})
+    out = compute_means(frame, ["q"], by=["ag"]).set_index("ag")
+    assert out.loc["A", ["mean", "se", "ci_lower", "ci_upper"]].tolist() == pytest.approx(
+        [3.33333333333333, 1.04906105662592, -1.18041208563205, 7.84707875229872], abs=1e-9)
+    assert out.loc["C", ["mean", "se"]].tolist() == pytest.approx([3.5, 1.13389341902768], abs=1e-9)
+    assert out.loc["B", "n"] == 0
+    assert out.loc["B", ["mean", "se", "ci_lower", "ci_upper", "deff"]].isna().all()
