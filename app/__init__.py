@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 
 class CookieSessions(SecureCookieSessionInterface):
@@ -25,8 +26,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from app import config
 
     config.configure(app, test_config)
+    if app.config["TRUSTED_PROXIES"]:
+        # The client address every limit, throttle and audit record uses: the one the trusted
+        # proxies saw (X-Forwarded-For, counted from the right). Without proxies it is ignored.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["TRUSTED_PROXIES"]), x_proto=0,
+                                x_host=0, x_port=0, x_prefix=0)
 
-    from app import cli, errors, health, i18n, security
+    from app import cli, errors, health, i18n, security, transport
     from app.extensions import csrf, db, limiter, migrate
 
     db.init_app(app)
@@ -41,6 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     security.init_app(app)
+    transport.init_app(app)
     errors.init_app(app)
     health.init_app(app)
     cli.init_app(app)

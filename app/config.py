@@ -28,14 +28,38 @@ DEFAULTS: dict[str, Any] = {
     # New responses reach cached figures at most this late (app/services/wavedata.data_version).
     "RESULTS_REFRESH_SECONDS": 10.0,
     "RATELIMIT_STORAGE_URI": "memory://",
-    # Per client address. A kiosk or a desk behind one NAT address submits many responses,
-    # so submissions get a generous limit; guessing tokens is limited on the token pages.
+    # Redis down or hung: limits go on in each process's memory (with a logged warning) instead
+    # of failing the request; storage calls give up quickly (see _storage_options).
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+    "RATELIMIT_SWALLOW_ERRORS": True,
+    "REDIS_TIMEOUT_SECONDS": 0.3,
+    # Number of reverse proxies in front (0: the connecting address is the client's and
+    # X-Forwarded-For is ignored, so it cannot be spoofed).
+    "TRUSTED_PROXIES": 0,
+    # Per client address, counting only what an attacker needs: unknown, used or expired
+    # invitation tokens, bad kiosk keys (app/throttle.py). A valid invitation or kiosk key is its
+    # own credential and is never refused, however many citizens share one address.
     "RATE_LIMIT_SUBMIT": "60/minute;2000/hour",
     "RATE_LIMIT_LOGIN": "30/minute",
     "RATE_LIMIT_TOKEN": "10/minute",  # nosec B105 - a rate limit, not a secret
-    "RATE_LIMIT_INTEGRATION": "300/minute",
+    "RATE_LIMIT_INTEGRATION": "300/minute",  # per integration key (app/services/issuing.py)
+    # Separation of duties (app/services/issuing.py): caps and per-account limits on whatever
+    # creates responses or the means to create them.
+    "MAX_INVITATIONS_PER_BATCH": 1000,
+    "MAX_QR_PER_SHEET": 500,  # a QR code takes ~7 ms to draw: a sheet stays well under a worker's timeout
+    "API_KEY_DAILY_INVITATIONS": 5000,
+    "RATE_LIMIT_ISSUE": "30/hour",
+    "RATE_LIMIT_PAPER": "10/minute;300/hour",
     "RATELIMIT_HEADERS_ENABLED": True,
     "SESSION_COOKIE_HTTPONLY": True,
+    # Outside debug and testing the cookie is Secure and HSTS is sent (configure() decides).
+    "SESSION_COOKIE_SECURE": None,
+    "HSTS_ENABLED": None,
+    "HSTS_SECONDS": 365 * 24 * 3600,
+    # A login session ends after this much inactivity or this long after login, whichever first.
+    "SESSION_IDLE_MINUTES": 30,
+    "SESSION_ABSOLUTE_HOURS": 12,
+    "PASSWORD_RESET_HOURS": 24,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,
 }
@@ -73,13 +97,22 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     if env_str("REDIS_URL"):
         out["REDIS_URL"] = env_str("REDIS_URL")
         out["RATELIMIT_STORAGE_URI"] = env_str("REDIS_URL")
-    for name in ("RATE_LIMIT_SUBMIT", "RATE_LIMIT_LOGIN", "RATE_LIMIT_TOKEN", "RATE_LIMIT_INTEGRATION"):
+    for name in ("RATE_LIMIT_SUBMIT", "RATE_LIMIT_LOGIN", "RATE_LIMIT_TOKEN", "RATE_LIMIT_INTEGRATION",
+                 "RATE_LIMIT_ISSUE", "RATE_LIMIT_PAPER"):
         if env_str(name):
             out[name] = env_str(name)
     if env_str("PUBLIC_BASE_URL"):
         out["PUBLIC_BASE_URL"] = env_str("PUBLIC_BASE_URL").rstrip("/")
     if env_str("SESSION_COOKIE_SECURE"):
         out["SESSION_COOKIE_SECURE"] = env_bool("SESSION_COOKIE_SECURE")
+    if env_str("HSTS_SECONDS"):
+        out["HSTS_SECONDS"] = env_int("HSTS_SECONDS", 0)
+    if env_str("TRUSTED_PROXIES"):
+        try:
+            out["TRUSTED_PROXIES"] = int(env_str("TRUSTED_PROXIES"))
+        except ValueError:
+            raise RuntimeError("TRUSTED_PROXIES must be a whole number: the number of reverse "
+                               "proxies in front of the application (0 = none)") from None
     out.setdefault(
         "SQLALCHEMY_DATABASE_URI", f"sqlite:///{Path(instance_path) / 'sipas.sqlite'}"
     )
@@ -102,6 +135,22 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
                 "(e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)."
             )
         app.config["SECRET_KEY"] = _development_key(Path(app.instance_path))
+    production = not (app.debug or app.testing)
+    for name in ("SESSION_COOKIE_SECURE", "HSTS_ENABLED"):
+        if app.config.get(name) is None:
+            app.config[name] = production
+    if not 0 <= int(app.config["TRUSTED_PROXIES"]) <= 10:
+        raise RuntimeError("TRUSTED_PROXIES must be between 0 and 10")
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", _storage_options(app.config))
+
+
+def _storage_options(config) -> dict[str, Any]:
+    """Short timeouts and no retries for Redis: a hung Redis must cost a request a fraction of a
+    second, not redis-py's default of waiting forever (the in-memory fallback takes over)."""
+    if not str(config.get("RATELIMIT_STORAGE_URI", "")).startswith(("redis", "rediss")):
+        return {}
+    timeout = float(config["REDIS_TIMEOUT_SECONDS"])
+    return {"socket_timeout": timeout, "socket_connect_timeout": timeout}
 
 
 def _development_key(instance: Path) -> str:

@@ -1,7 +1,7 @@
 """Accounts: list, create, change role or agency, deactivate."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.admin import bp
@@ -65,3 +65,18 @@ def account_edit(user_id: int):
             flash(_("Account %(email)s saved.", email=user.email), "success")
             return redirect(url_for("admin.account_list"))
     return render_template("admin/accounts/form.html", form=form, account=user), 400 if form.errors else 200
+
+
+@bp.post("/accounts/<int:user_id>/reset")
+@admin_only
+def account_reset(user_id: int):
+    """A single-use link for the user to set a new password, shown once (never stored raw)."""
+    user = db.session.get(User, user_id) or abort(404)
+    if not user.active:
+        flash(_("Activate the account before giving it a password reset link."), "error")
+        return redirect(url_for("admin.account_edit", user_id=user.id))
+    token = accounts.create_reset(user, current_user())
+    db.session.commit()
+    link = f"{current_app.config['PUBLIC_BASE_URL']}{url_for('auth.reset_link', token=token)}"
+    return render_template("admin/accounts/reset.html", account=user, link=link,
+                           hours=current_app.config["PASSWORD_RESET_HOURS"])

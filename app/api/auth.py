@@ -12,12 +12,16 @@ from app.errors import api_error
 from app.extensions import db
 from app.models import ApiKey, ApiToken, User
 from app.models.base import utcnow
+from app.services import sessions
 from app.services.secrets import keyed_digest, new_token
 
 
 def issue_token(user: User) -> tuple[str, ApiToken]:
+    """A bearer token in a login session of its own: it ends when that session ends (API logout,
+    password change, deactivation) or when it expires."""
     token = new_token()
     row = ApiToken(token_hash=keyed_digest(token, "api-token"), user_id=user.id,
+                   session_id=sessions.start_api(user).id,
                    expires_at=utcnow() + timedelta(hours=current_app.config["API_TOKEN_HOURS"]))
     db.session.add(row)
     db.session.flush()
@@ -30,14 +34,22 @@ def _bearer() -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-def user_from_token() -> User | None:
+def token_from_request() -> ApiToken | None:
+    """The live API token of the request's bearer header, if any."""
     token = _bearer()
     if not token:
         return None
     row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == keyed_digest(token, "api-token")))
     if row is None or row.expires_at < utcnow() or not row.user.active:
         return None
-    return row.user
+    if row.session_id is None or row.session is None or row.session.ended_at is not None:
+        return None  # tokens from before sessions were bound, or whose session has ended
+    return row
+
+
+def user_from_token() -> User | None:
+    row = token_from_request()
+    return row.user if row is not None else None
 
 
 def token_required(*roles: str) -> Callable:

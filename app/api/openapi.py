@@ -75,7 +75,9 @@ PATHS = {
             "properties": {"email": {"type": "string"}, "password": {"type": "string"}}}}}},
         "responses": {"200": _json({"type": "object", "required": ["token", "expires_at"], "properties": {
             "token": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"}}}, "token"),
-            **_errors(400, 401, 415, 429)}}},
+            **_errors(400, 401, 415, 429)}},
+        "delete": {"summary": "Log out: end this bearer token now", "security": [{"bearer": []}],
+                   "responses": {"204": {"description": "the token has ended"}, **_errors(401)}}},
     "/api/v1/waves/{slug}/questionnaire": {"get": {
         "summary": "The published questionnaire of a wave, for collection apps",
         "parameters": [SLUG],

@@ -7,11 +7,22 @@ from sqlalchemy.exc import IntegrityError
 
 from app.answer_messages import message_for
 from app.api import bp
-from app.api.auth import api_key_from_request, issue_token, token_required
+from app.api.auth import api_key_from_request, issue_token, token_from_request, token_required
 from app.errors import api_error
 from app.extensions import configured_limit, db, limiter
-from app.services import agencies, estimates, intake, invitations, responses, submissions, users, waves
+from app.services import (
+    agencies,
+    audit,
+    estimates,
+    intake,
+    invitations,
+    responses,
+    sessions,
+    submissions,
+    waves,
+)
 from app.services.surveys import questionnaire_by_checksum, questionnaire_of
+from app.throttle import limit_failures, refused_credential
 from survey_definitions.answers import clean_answers
 
 
@@ -98,7 +109,7 @@ def questionnaire(slug: str):
 
 
 @bp.post("/responses")
-@limiter.limit(configured_limit("RATE_LIMIT_SUBMIT"))
+@limit_failures("RATE_LIMIT_SUBMIT", refused_credential, "submit")  # a valid invitation is never refused
 def submit_response():
     body, problem = json_body(refuse_nul=False)
     if problem:
@@ -140,22 +151,39 @@ def submit_response():
 
 
 @bp.post("/auth/token")
-@limiter.limit(configured_limit("RATE_LIMIT_TOKEN"))
+@limiter.shared_limit(configured_limit("RATE_LIMIT_LOGIN"), scope="login", deduct_when=lambda r: r.status_code != 200)
 def auth_token():
+    """The login form's throttle, checks and audit trail, answered with a bearer token."""
     body, problem = json_body(refuse_nul=False)
     if problem:
         return problem
     email, password = body.get("email"), body.get("password")
     if not isinstance(email, str) or not isinstance(password, str):
         return errors_response([("email", "email and password are required strings")])
-    if "\x00" in email or len(email) > 254:  # no such account can exist
+    try:
+        login = sessions.authenticate(email, password, request.remote_addr or "", channel="api")
+    except sessions.LoginRefused as refused:
+        db.session.commit()  # keep the record of the failed attempt
+        if refused.reason == "throttled":
+            body, status = api_error(429, f"too many failed attempts: try again in {refused.retry_after} seconds",
+                                     "password")
+            return body, status, {"Retry-After": str(refused.retry_after)}
         return api_error(401, "wrong email or password", "password")
-    user = users.find_by_email(email)
-    if user is None or not user.active or not users.check_password(user, password):
-        return api_error(401, "wrong email or password", "password")
-    token, row = issue_token(user)
+    token, row = issue_token(login.user)
     db.session.commit()
     return jsonify(token=token, expires_at=row.expires_at.isoformat() + "Z")
+
+
+@bp.delete("/auth/token")
+def revoke_token():
+    """Log out: the bearer token (and its session) ends now."""
+    row = token_from_request()
+    if row is None:
+        return api_error(401, "a valid bearer token is required (POST /api/v1/auth/token)", "Authorization")
+    sessions.end_session(row.session_id)
+    audit.record("auth.logout", "user", row.user_id, user=row.user, after={"channel": "api"})
+    db.session.commit()
+    return "", 204
 
 
 @bp.post("/invitations")

@@ -4,13 +4,19 @@ from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
-from app.auth import SESSION_KEY, bp, current_user
-from app.auth.forms import LoginForm
+from app.auth import SESSION_KEY, bp, current_user, roles_required
+from app.auth.forms import ChangePasswordForm, LoginForm, NewPasswordForm
 from app.extensions import configured_limit, db, limiter
-from app.services import sessions
+from app.services import accounts, sessions, users
+from app.throttle import limit_failures, status_in
 
-HOME = {"admin": "/admin/", "official": "/dashboard/", "agency": "/dashboard/"}
+HOME = {"admin": "/admin/", "official": "/dashboard/", "agency": "/dashboard/", "entry": "/paper"}
+RESET_KEY = "pwreset"
+# The login form and POST /api/v1/auth/token share one per-address allowance of failed attempts.
+login_limit = limiter.shared_limit(configured_limit("RATE_LIMIT_LOGIN"), scope="login", methods=["POST"],
+                                   deduct_when=lambda response: response.status_code != 302)
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -22,27 +28,36 @@ def _safe_next(target: str | None) -> str | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(configured_limit("RATE_LIMIT_LOGIN"), methods=["POST"])
+@login_limit
 def login():
     form = LoginForm()
-    status = 200
+    status, headers = 200, {}
     if form.validate_on_submit():
         try:
-            user = sessions.authenticate(form.email.data, form.password.data, request.remote_addr or "")
+            login = sessions.authenticate(form.email.data, form.password.data, request.remote_addr or "")
         except sessions.LoginRefused as refused:
             db.session.commit()  # keep the record of the failed attempt
-            status = 429 if refused.reason == "throttled" else 401
-            flash(_("Too many failed attempts. Please wait 15 minutes and try again.") if status == 429
-                  else _("Wrong email or password."), "error")
+            if refused.reason == "throttled":
+                status, headers = 429, {"Retry-After": str(refused.retry_after)}
+                flash(_("Too many failed attempts for this account from your connection. Please wait "
+                        "%(seconds)d seconds and try again. The account is not locked.",
+                        seconds=refused.retry_after), "error")
+            else:
+                status = 401
+                flash(_("Wrong email or password."), "error")
         else:
             session.clear()
-            session[SESSION_KEY] = sessions.start(user)
+            session[SESSION_KEY] = sessions.start(login.user)
             session.permanent = False
             db.session.commit()
-            return redirect(_safe_next(request.args.get("next")) or HOME.get(user.role, "/"))
+            if login.failures_since_last_login:
+                flash(ngettext("%(num)d failed attempt to log in to your account since your last login.",
+                               "%(num)d failed attempts to log in to your account since your last login.",
+                               login.failures_since_last_login), "warning")
+            return redirect(_safe_next(request.args.get("next")) or HOME.get(login.user.role, "/"))
     elif request.method == "POST":
         status = 400
-    return render_template("auth/login.html", form=form), status
+    return render_template("auth/login.html", form=form), status, headers
 
 
 @bp.post("/logout")
@@ -57,3 +72,52 @@ def logout():
     session.clear()
     flash(_("You have logged out."), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@roles_required()
+def change_password():
+    """Change one's own password; the current one is required. Other sessions and API tokens end."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            users.change_password(current_user(), form.current_password.data, form.password.data,
+                                  keep_session=session.get(SESSION_KEY))
+        except users.UserError as exc:
+            db.session.rollback()
+            getattr(form, exc.field).errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("Your password has been changed. Your other sessions and API tokens have ended."), "success")
+            return redirect(HOME.get(current_user().role, "/"))
+    return render_template("auth/password.html", form=form, reset=None), 400 if form.errors else 200
+
+
+@bp.get("/reset/<path:token>")
+@limit_failures("RATE_LIMIT_TOKEN", status_in(404), "token")
+def reset_link(token: str):
+    """Take the token out of the address bar (history, referrers, logs) before showing the form."""
+    if accounts.find_reset(token) is None:
+        return render_template("auth/reset_unavailable.html"), 404
+    session[RESET_KEY] = token
+    return redirect(url_for("auth.reset_password"), 303)
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+def reset_password():
+    row = accounts.find_reset(session.get(RESET_KEY))
+    if row is None:
+        return render_template("auth/reset_unavailable.html"), 404
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.use_reset(row, form.password.data)
+        except users.UserError as exc:
+            db.session.rollback()
+            form.password.errors.append(str(exc))
+        else:
+            db.session.commit()
+            session.clear()
+            flash(_("Your new password is set. Please log in."), "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/password.html", form=form, reset=row), 400 if form.errors else 200

@@ -4,13 +4,14 @@ from __future__ import annotations
 from flask import abort, redirect, render_template, request, session, url_for
 from sqlalchemy.exc import IntegrityError
 
-from app.extensions import configured_limit, db, limiter
+from app.extensions import db
 from app.i18n import current_language
 from app.public import bp
 from app.public.forms import BadForm, read_page
 from app.public.formview import page_view
 from app.services import answering, collect, form_session, kiosk
 from app.services.surveys import questionnaire_of
+from app.throttle import limit_failures, status_in
 
 SESSION_KEY = "fs"
 
@@ -56,7 +57,8 @@ def answer():
 
 
 @bp.post("/answer")
-@limiter.limit(configured_limit("RATE_LIMIT_SUBMIT"))
+# A form session started from an invitation or a kiosk key is never refused; posts without one count.
+@limit_failures("RATE_LIMIT_SUBMIT", status_in(403, 404), "submit")
 def answer_post():
     row, problem = current_form()
     if problem:

@@ -5,10 +5,11 @@ from datetime import timedelta
 
 from flask import abort, current_app, redirect, render_template, request, session, url_for
 
-from app.extensions import configured_limit, db, limiter
+from app.extensions import db
 from app.public import bp
 from app.public.answer import SESSION_KEY
 from app.services import agencies, form_session, kiosk
+from app.throttle import limit_failures, status_in
 
 KEY_LIFETIME = timedelta(days=400)  # the longest browsers keep a cookie
 
@@ -25,8 +26,7 @@ def _device_key(agency):
 
 
 @bp.get("/k/<code>")
-@limiter.limit(configured_limit("RATE_LIMIT_TOKEN"), exempt_when=lambda: "key" not in request.args)
-@limiter.limit(configured_limit("RATE_LIMIT_SUBMIT"))
+@limit_failures("RATE_LIMIT_TOKEN", status_in(403), "token")  # bad kiosk keys count, valid ones never
 def kiosk_home(code: str):
     agency = _agency(code)
     setup_key = request.args.get("key")
@@ -44,7 +44,7 @@ def kiosk_home(code: str):
 
 
 @bp.post("/k/<code>/start")
-@limiter.limit(configured_limit("RATE_LIMIT_SUBMIT"))
+@limit_failures("RATE_LIMIT_SUBMIT", status_in(403), "submit")
 def kiosk_start(code: str):
     agency = _agency(code)
     key = _device_key(agency)

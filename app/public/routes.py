@@ -1,9 +1,10 @@
 from flask import redirect, render_template, request, session, url_for
 
-from app.extensions import configured_limit, db, limiter
+from app.extensions import db
 from app.public import bp
 from app.public.answer import SESSION_KEY
 from app.services import form_session, invitations, waves
+from app.throttle import limit_failures, redirected_to
 
 NO_STORE_PREFIXES = ("/s/", "/answer", "/k/", "/paper", "/link")
 
@@ -14,7 +15,7 @@ def home():
 
 
 @bp.get("/s/<path:token>")
-@limiter.limit(configured_limit("RATE_LIMIT_TOKEN"))
+@limit_failures("RATE_LIMIT_TOKEN", redirected_to("/link"), "token")  # only unknown/used/expired tokens count
 def invitation(token: str):
     """Exchange the token for a form session and leave this URL at once (history, referrers, logs)."""
     found = invitations.find_usable(token)

@@ -1,13 +1,20 @@
-"""Accounts as administrators manage them: create, change role or agency, deactivate."""
+"""Accounts as administrators manage them: create, change role or agency, deactivate, and
+give a user a single-use link to set a new password."""
 from __future__ import annotations
 
+from datetime import timedelta
+
+from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy import update as sql_update
 
 from app.extensions import db
 from app.models import Agency, User
-from app.models.user import ROLES
+from app.models.base import utcnow
+from app.models.user import AGENCY_SCOPED, ROLES, PasswordReset
 from app.services import audit, sessions, users
 from app.services.admin_errors import AdminError
+from app.services.secrets import keyed_digest, new_token
 
 
 def list_users() -> list[User]:
@@ -37,7 +44,7 @@ def update(user: User, *, role: str, agency_code: str = "", name: str = "", acti
     if role not in ROLES:
         raise AdminError("role", f"role must be one of {', '.join(ROLES)}")
     agency = None
-    if role == "agency":
+    if role in AGENCY_SCOPED:
         agency = db.session.scalar(select(Agency).where(Agency.code == agency_code)) if agency_code else None
         if agency is None:
             raise AdminError("agency", "an agency account needs its agency")
@@ -53,3 +60,35 @@ def update(user: User, *, role: str, agency_code: str = "", name: str = "", acti
         sessions.end_all(user)  # new rights apply from the next login
     if before != snapshot(user):
         audit.record("user.update", "user", user.id, user=actor, before=before, after=snapshot(user))
+
+
+def create_reset(user: User, actor: User) -> str:
+    """A new reset link's token (shown once to the administrator; only its keyed hash is kept).
+    Earlier unused links of the account stop working."""
+    now = utcnow()
+    db.session.execute(sql_update(PasswordReset).where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
+                       .values(used_at=now))
+    token = new_token()
+    hours = current_app.config["PASSWORD_RESET_HOURS"]
+    db.session.add(PasswordReset(token_hash=keyed_digest(token, "password-reset"), user_id=user.id,
+                                 created_by_id=actor.id, expires_at=now + timedelta(hours=hours)))
+    db.session.flush()
+    audit.record("user.reset_link", "user", user.id, user=actor, after={"hours": hours})
+    return token
+
+
+def find_reset(token: str | None) -> PasswordReset | None:
+    """The reset of a link that is unused, unexpired and for an active account."""
+    if not token or len(token) > 100:
+        return None
+    row = db.session.scalar(select(PasswordReset).where(
+        PasswordReset.token_hash == keyed_digest(token, "password-reset")))
+    if row is None or row.used_at is not None or row.expires_at < utcnow() or not row.user.active:
+        return None
+    return row
+
+
+def use_reset(row: PasswordReset, password: str) -> None:
+    """Set the new password and use the link up; every session of the account ends."""
+    users.set_password(row.user, password)
+    row.used_at = utcnow()

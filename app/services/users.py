@@ -1,19 +1,21 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Agency, User
-from app.models.user import ROLES
-from app.services import audit
+from app.models.user import AGENCY_SCOPED, ROLES
+from app.services import audit, passwords
 
 _hasher = PasswordHasher()
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MIN_PASSWORD = 10
+MIN_PASSWORD = passwords.MIN_LENGTH
 
 
 class UserError(ValueError):
@@ -26,11 +28,50 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def check_password(user: User, password: str) -> bool:
+@cache
+def _dummy_hash() -> str:
+    return _hasher.hash("not-a-password: compared when the account does not exist")
+
+
+def verify_password(user: User | None, password: str) -> bool:
+    """Check the password; for no account, check it against a dummy hash all the same, so that
+    answering takes as long whether or not the email exists."""
     try:
-        return _hasher.verify(user.password_hash, password)
+        matches = _hasher.verify(user.password_hash if user is not None else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return False
+    return matches and user is not None
+
+
+def check_password(user: User, password: str) -> bool:
+    return verify_password(user, password)
+
+
+def password_problem(password: str, email: str) -> UserError | None:
+    problem = passwords.problem(password, email)
+    return UserError("password", problem) if problem else None
+
+
+def set_password(user: User, password: str, *, actor: User | None = None, keep_session: str | None = None) -> None:
+    """Replace the password (checked against the policy) and end every other session and API token."""
+    from app.services import sessions
+
+    error = password_problem(password, user.email)
+    if error:
+        raise error
+    user.password_hash = hash_password(password)
+    sessions.end_all(user, keep=keep_session)
+    audit.record("user.password", "user", user.id, user=actor or user,
+                 after={"by": "self" if actor is None or actor.id == user.id else "administrator"})
+
+
+def change_password(user: User, current: str, new: str, keep_session: str | None = None) -> None:
+    """The user's own change: the current password is required."""
+    if not verify_password(user, current):
+        raise UserError("current_password", _l("The current password is not correct."))
+    if current == new:
+        raise UserError("password", _l("The new password must differ from the current one."))
+    set_password(user, new, keep_session=keep_session)
 
 
 def find_by_email(email: str) -> User | None:
@@ -44,14 +85,15 @@ def create_user(email: str, role: str, password: str, *, agency_code: str | None
         raise UserError("email", f"'{email}' is not an email address")
     if role not in ROLES:
         raise UserError("role", f"role must be one of {', '.join(ROLES)}")
-    if len(password) < MIN_PASSWORD:
-        raise UserError("password", f"the password needs at least {MIN_PASSWORD} characters")
+    error = password_problem(password, email)
+    if error:
+        raise error
     if find_by_email(email):
         raise UserError("email", f"a user {email} already exists")
     agency = None
-    if role == "agency":
+    if role in AGENCY_SCOPED:
         if not agency_code:
-            raise UserError("agency", "an agency user needs --agency CODE")
+            raise UserError("agency", f"a {role} user needs --agency CODE")
         agency = db.session.scalar(select(Agency).where(Agency.code == agency_code))
         if agency is None:
             raise UserError("agency", f"unknown agency code '{agency_code}'")
