@@ -4,6 +4,7 @@ from app.models.audit import AuditEvent
 from app.models.base import Base
 from app.models.form_session import FormSession
 from app.models.invitation import ApiKey, Invitation, KioskKey
+from app.models.kiosk_device import KioskDevice
 from app.models.paper import CommentReview, PaperEntry
 from app.models.response import Response
 from app.models.survey import SurveyVersion
@@ -12,6 +13,6 @@ from app.models.wave import FrameCount, Margin, Wave, wave_agency
 
 __all__ = [
     "Agency", "ApiKey", "ApiToken", "AuditEvent", "Base", "Block", "CommentReview", "FormSession", "FrameCount",
-    "Invitation", "KioskKey", "LoginAttempt", "Margin", "PaperEntry", "Response", "SurveyVersion", "User",
+    "Invitation", "KioskDevice", "KioskKey", "LoginAttempt", "Margin", "PaperEntry", "Response", "SurveyVersion", "User",
     "UserSession", "Wave", "wave_agency",
 ]

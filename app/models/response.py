@@ -39,8 +39,11 @@ class Response(Base):
     # Unique: the database itself guarantees one response per invitation.
     invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitation.id"), unique=True)
     # Keyed digest of the submission id an offline client (kiosk, collection app) sends with each
-    # queued response: a retried upload finds the first one instead of counting twice.
+    # queued response, scoped to its kiosk key or invitation: a retried upload finds the first one
+    # instead of counting twice. client_digest: keyed digest of that upload's payload, so that the
+    # same id with other answers is refused (409) instead of silently dropped.
     client_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    client_digest: Mapped[str | None] = mapped_column(String(64))
     excluded: Mapped[bool] = mapped_column(default=False)
     exclusion_reason: Mapped[str | None] = mapped_column(String(500))
     answers: Mapped[dict[str, Any]] = mapped_column(AnswersType, default=dict)

@@ -22,7 +22,7 @@ def current_form():
     if row is None:
         return None, (render_template("public/unavailable.html", reason="session"), 404)
     if row.channel == "kiosk":
-        key = kiosk.find(request.cookies.get(kiosk.COOKIE), row.agency)
+        key = kiosk.from_cookie(request.cookies.get(kiosk.COOKIE), row.agency)
         if key is None or key.id != row.kiosk_key_id:
             return None, (render_template("public/kiosk_forbidden.html"), 403)
     if row.done_at is not None and row.receipt:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import abort, current_app, redirect, render_template, request, session, url_for
+from flask import abort, current_app, make_response, redirect, render_template, request, session, url_for
 
 from app.extensions import db
 from app.public import bp
@@ -22,25 +22,39 @@ def _agency(code: str):
 
 
 def _device_key(agency):
-    return kiosk.find(request.cookies.get(kiosk.COOKIE), agency)
+    return kiosk.from_cookie(request.cookies.get(kiosk.COOKIE), agency)
 
 
 @bp.get("/k/<code>")
 @limit_failures("RATE_LIMIT_TOKEN", status_in(403), "token")  # bad kiosk keys count, valid ones never
 def kiosk_home(code: str):
     agency = _agency(code)
-    setup_key = request.args.get("key")
-    if setup_key is not None:
-        if kiosk.find(setup_key, agency) is None:
+    setup_code = request.args.get("key")
+    if setup_code is not None:
+        # The one-time code becomes this tablet's own secret; the link is dead from now on.
+        secret = kiosk.exchange(setup_code, agency)
+        if secret is None:
+            db.session.rollback()
+            return render_template("public/kiosk_forbidden.html", setup_failed=True), 403
+        db.session.commit()
+        return _device_cookie(redirect(url_for(".kiosk_home", code=agency.code), 303), secret)
+    cookie = request.cookies.get(kiosk.COOKIE)
+    secret = None
+    if kiosk.device_key(cookie, agency) is None:
+        legacy = kiosk.adopt_legacy(cookie, agency)  # a raw key in the cookie: swapped for a secret
+        if legacy is None:
             return render_template("public/kiosk_forbidden.html"), 403
-        response = redirect(url_for(".kiosk_home", code=agency.code), 303)
-        response.set_cookie(kiosk.COOKIE, setup_key, max_age=KEY_LIFETIME, httponly=True, samesite="Lax",
-                            secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
-        return response
-    if _device_key(agency) is None:
-        return render_template("public/kiosk_forbidden.html"), 403
+        db.session.commit()
+        secret = legacy[1]
     session.pop(SESSION_KEY, None)
-    return render_template("public/kiosk_start.html", agency=agency, wave=kiosk.wave_for(agency))
+    response = make_response(render_template("public/kiosk_start.html", agency=agency, wave=kiosk.wave_for(agency)))
+    return _device_cookie(response, secret) if secret else response
+
+
+def _device_cookie(response, secret: str):
+    response.set_cookie(kiosk.COOKIE, secret, max_age=KEY_LIFETIME, httponly=True, samesite="Lax",
+                        secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+    return response
 
 
 @bp.post("/k/<code>/start")

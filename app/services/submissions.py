@@ -15,7 +15,8 @@ from app.extensions import db
 from app.models import Invitation, SurveyVersion, Wave
 from app.models.base import utcnow
 from app.models.wave import WAVE_OPEN
-from app.services import agencies, kiosk
+from app.services import agencies, kiosk, responses
+from app.services.responses import ClientSubmission, Stored, payload_digest
 from app.services.secrets import token_hash
 
 INVITATION_FIELDS = {"invitation", "answers", "language", "wave", "version", "submission"}
@@ -27,6 +28,17 @@ class Refused(Exception):
     def __init__(self, status: int, errors: list[tuple[str | None, str]]):
         super().__init__(errors[0][1])
         self.status, self.errors = status, errors
+
+
+class Replayed(Exception):
+    """A retry of a submission this invitation already stored: answer with its first receipt."""
+
+    def __init__(self, stored: Stored):
+        super().__init__(stored.receipt)
+        self.stored = stored
+
+
+SUBMISSION_REUSED = "this submission id was already used for other answers; give each response its own id"
 
 
 @dataclass(frozen=True)
@@ -41,6 +53,7 @@ class Target:
     invitation_id: int | None = None
     stratum: str = ""
     claimed: bool = False  # the invitation is already marked used in this transaction
+    submission: ClientSubmission | None = None  # the client's submission id, scoped to this sender
 
 
 def _refuse(status: int, field: str | None, message: str) -> Refused:
@@ -60,7 +73,7 @@ def resolve(body: dict[str, Any], kiosk_key: str | None) -> Target:
     submission = body.get("submission")
     if submission is not None and (not isinstance(submission, str) or not 8 <= len(submission) <= 100):
         raise _refuse(400, "submission", "submission must be the client's id for this response, 8 to 100 characters")
-    target = _kiosk(body, kiosk_key) if kiosk_key is not None else _invitation(body.get("invitation"))
+    target = _kiosk(body, kiosk_key) if kiosk_key is not None else _invitation(body.get("invitation"), body)
     if "wave" in body and body["wave"] != target.wave_slug:
         raise _refuse(400, "wave", "this submission does not belong to that wave")
     if "version" in body and body["version"] != target.version:
@@ -69,8 +82,15 @@ def resolve(body: dict[str, Any], kiosk_key: str | None) -> Target:
     return target
 
 
+def _submission(body: dict[str, Any], scope: str) -> ClientSubmission | None:
+    if body.get("submission") is None:
+        return None
+    digest = payload_digest(body["answers"], body.get("language", "vi"), body.get("agency"))
+    return ClientSubmission(scope, body["submission"], digest)
+
+
 _INV, _WAVE, _VERSION = Invitation.__table__, Wave.__table__, SurveyVersion.__table__
-_BY_TOKEN = (select(_INV.c.used_at, _INV.c.expires_at, _WAVE.c.status)
+_BY_TOKEN = (select(_INV.c.id, _INV.c.used_at, _INV.c.expires_at, _WAVE.c.status)
              .join(_WAVE, _WAVE.c.id == _INV.c.wave_id).where(_INV.c.token_hash == bindparam("digest")))
 _USABLE = (_INV.c.token_hash == bindparam("digest"), _INV.c.used_at.is_(None), _INV.c.expires_at >= bindparam("now"))
 # PostgreSQL: find and claim the invitation, with its wave and questionnaire version, in one statement.
@@ -86,10 +106,11 @@ _WAVE_OF = (select(_WAVE.c.slug, _WAVE.c.survey_version_id, _VERSION.c.version, 
             .join(_VERSION, _VERSION.c.id == _WAVE.c.survey_version_id).where(_WAVE.c.id == bindparam("wave")))
 
 
-def _invitation(token: Any) -> Target:
+def _invitation(token: Any, body: dict[str, Any]) -> Target:
     """Find the invitation and claim it (used_at) in the caller's transaction: the caller rolls
     back if anything else about the submission is refused. Of concurrent submissions of one
-    invitation, one claims it; the others wait for its commit and are told it was answered."""
+    invitation, one claims it; the others wait for its commit and are told it was answered
+    (or, if they repeat its submission id and answers, get its receipt: raises Replayed)."""
     if not isinstance(token, str) or len(token) not in TOKEN_LENGTHS:
         raise _refuse(400, "invitation", "invitation must be the token string from the invitation link")
     connection = db.session.connection()
@@ -103,11 +124,18 @@ def _invitation(token: Any) -> Target:
     if row is None:
         state = connection.execute(_BY_TOKEN, params).first()
         if state is not None and state.used_at is not None:
+            submission = _submission(body, f"invitation:{state.id}")
+            try:
+                first = responses.replay(submission) if submission is not None else None
+            except responses.SubmissionConflict:
+                raise _refuse(409, "submission", SUBMISSION_REUSED) from None
+            if first is not None:
+                raise Replayed(first)
             raise _refuse(409, "invitation", "this invitation has already been answered")
         raise _refuse(404, "invitation", "unknown, expired or closed invitation")
     invitation_id, stratum, agency_id, wave_id, slug, version_id, version, checksum = row
     return Target(wave_id, slug, version_id, version, checksum, agency_id, "online", invitation_id, stratum,
-                  claimed=True)
+                  claimed=True, submission=_submission(body, f"invitation:{invitation_id}"))
 
 
 def _kiosk(body: dict[str, Any], key: str) -> Target:
@@ -122,4 +150,4 @@ def _kiosk(body: dict[str, Any], key: str) -> Target:
         raise _refuse(400, "wave", "no open wave collects kiosk answers for this agency")
     kiosk.touch(row)
     return Target(wave.id, wave.slug, wave.survey_version_id, wave.survey_version.version,
-                  wave.survey_version.checksum, agency.id, "kiosk")
+                  wave.survey_version.checksum, agency.id, "kiosk", submission=_submission(body, f"kiosk:{row.id}"))

@@ -109,3 +109,57 @@ def test_a_kiosk_body_without_its_key_is_forbidden(client, wave, answers):
     response = client.post("/api/v1/responses", json={"agency": "A1", "answers": answers, "language": "vi"})
     assert response.status_code == 403 and response.get_json()["errors"][0]["field"] == "X-Kiosk-Key"
     assert stored() == 0
+
+
+def _kiosk_post(client, key, answers, submission, agency="A1"):
+    return client.post("/api/v1/responses", headers={"X-Kiosk-Key": key},
+                       json={"agency": agency, "answers": answers, "language": "vi", "submission": submission})
+
+
+def test_the_same_submission_id_from_another_kiosk_is_another_response(client, wave, answers, key):
+    other_key = kiosk.issue(wave.agencies[1]).key
+    same_agency_key = kiosk.issue(wave.agencies[0]).key
+    db.session.commit()
+    first = _kiosk_post(client, key, answers, "queue-item-1")
+    second = _kiosk_post(client, other_key, dict(answers, f1_1=1), "queue-item-1", agency="A2")
+    third = _kiosk_post(client, same_agency_key, dict(answers, f1_1=2), "queue-item-1")
+    assert [r.status_code for r in (first, second, third)] == [201, 201, 201]
+    assert len({r.get_json()["receipt"] for r in (first, second, third)}) == 3
+    assert sorted(r.answers["f1_1"] for r in db.session.scalars(select(Response))) == [1, 2, answers["f1_1"]]
+
+
+def test_a_reused_submission_id_with_other_answers_is_409_and_nothing_is_dropped(client, wave, answers, key):
+    first = _kiosk_post(client, key, answers, "queue-item-2")
+    again = _kiosk_post(client, key, answers, "queue-item-2")
+    assert first.status_code == 201 and again.status_code == 200
+    assert again.get_json()["receipt"] == first.get_json()["receipt"]
+    clash = _kiosk_post(client, key, dict(answers, f1_1=1), "queue-item-2")
+    assert clash.status_code == 409 and clash.get_json()["errors"][0]["field"] == "submission"
+    assert stored() == 1  # and the client knows the second one was not stored
+
+
+def test_an_invitation_never_takes_a_kiosks_receipt(client, wave, answers, key):
+    """Before: the invitation was used up and the kiosk's receipt returned, nothing stored."""
+    assert _kiosk_post(client, key, answers, "shared-id-0001").status_code == 201
+    token = invitations.issue(wave, wave.agencies[0], 1)[0].token
+    db.session.commit()
+    body = {"invitation": token, "answers": dict(answers, f1_1=3), "submission": "shared-id-0001"}
+    response = client.post("/api/v1/responses", json=body)
+    assert response.status_code == 201 and stored() == 2
+    assert db.session.scalars(select(Response).where(Response.receipt == response.get_json()["receipt"])).one() \
+        .invitation_id is not None
+
+
+def test_an_invitation_retry_gets_its_receipt_and_other_answers_are_409(client, wave, answers):
+    token = invitations.issue(wave, wave.agencies[0], 1)[0].token
+    db.session.commit()
+    body = {"invitation": token, "answers": answers, "submission": "app-queue-000042"}
+    first = client.post("/api/v1/responses", json=body)
+    again = client.post("/api/v1/responses", json=body)
+    assert first.status_code == 201 and again.status_code == 200
+    assert again.get_json()["receipt"] == first.get_json()["receipt"]
+    clash = client.post("/api/v1/responses", json=dict(body, answers=dict(answers, f1_1=1)))
+    assert clash.status_code == 409 and clash.get_json()["errors"][0]["field"] == "submission"
+    plain = client.post("/api/v1/responses", json={"invitation": token, "answers": answers})
+    assert plain.status_code == 409 and plain.get_json()["errors"][0]["field"] == "invitation"
+    assert stored() == 1

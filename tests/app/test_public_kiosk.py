@@ -1,11 +1,14 @@
 """Kiosk at the desk: only a device holding the agency's key collects answers, one after another."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import FormSession, KioskKey, Response
+from app.models import FormSession, KioskDevice, KioskKey, Response
+from app.models.base import utcnow
 from app.services import kiosk
 from app.services.surveys import questionnaire_of
 from tests import factories
@@ -21,9 +24,14 @@ def wave(app):
 
 @pytest.fixture
 def key(wave):
+    """The one-time setup code of a new key's setup link (what the tablet opens)."""
     issued = kiosk.issue(wave.agencies[0], "desk 1")
     db.session.commit()
-    return issued.key
+    return setup_code(issued.setup_url)
+
+
+def setup_code(url: str) -> str:
+    return url.split("?key=", 1)[1]
 
 
 @pytest.fixture
@@ -42,6 +50,45 @@ def set_up(client, key, code="A1"):
 def test_only_a_hash_of_the_key_is_stored(wave, key):
     row = db.session.scalars(select(KioskKey)).one()
     assert key not in row.key_hash and len(row.key_hash) == 64
+    device = db.session.scalars(select(KioskDevice)).one()
+    assert key not in device.setup_hash and device.device_hash is None
+
+
+def test_the_setup_link_holds_a_one_time_code_not_the_key(client, wave):
+    issued = kiosk.issue(wave.agencies[0], "desk 2")
+    db.session.commit()
+    assert issued.key not in issued.setup_url
+    code = setup_code(issued.setup_url)
+    first = set_up(client, code)
+    secret = first.headers["Set-Cookie"].split(";")[0].split("=", 1)[1]
+    assert secret not in (code, issued.key)
+    device = db.session.scalars(select(KioskDevice)).one()
+    assert device.setup_hash is None and secret not in device.device_hash and device.activated_at
+    assert client.get("/k/A1").status_code == 200
+    # The link is dead after its first use: the browser history entry opens nothing.
+    other = client.application.test_client()
+    assert other.get(issued.setup_url.replace("http://localhost", "")).status_code == 403
+    assert other.get("/k/A1").status_code == 403
+    # The kiosk key itself (for collection apps) is not a setup code either.
+    assert other.get(f"/k/A1?key={issued.key}").status_code == 403
+
+
+def test_an_expired_setup_code_is_refused(client, wave, key):
+    device = db.session.scalars(select(KioskDevice)).one()
+    device.setup_expires_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    assert client.get(f"/k/A1?key={key}").status_code == 403
+    assert client.get("/k/A1").status_code == 403
+
+
+def test_a_tablet_with_the_raw_key_in_its_cookie_gets_a_device_secret(client, wave):
+    issued = kiosk.issue(wave.agencies[0])
+    db.session.commit()
+    client.set_cookie(kiosk.COOKIE, issued.key)  # set up before device secrets existed
+    response = client.get("/k/A1")
+    assert response.status_code == 200
+    secret = response.headers["Set-Cookie"].split(";")[0].split("=", 1)[1]
+    assert secret != issued.key and kiosk.device_key(secret, wave.agencies[0]) is not None
 
 
 def test_a_device_without_the_key_cannot_collect_answers(client, wave):
