@@ -7,7 +7,8 @@ from app.admin import bp
 from app.admin.access import current_user
 
 WAVE_STATUS = {"draft": _l("draft"), "open": _l("open"), "closed": _l("closed")}
-ROLES = {"admin": _l("Administrator"), "official": _l("Official"), "agency": _l("Agency (one agency only)")}
+ROLES = {"admin": _l("Administrator"), "official": _l("Official"), "agency": _l("Agency (one agency only)"),
+         "entry": _l("Paper entry staff (one agency only)")}
 VERSION_STATUS = {"draft": _l("draft"), "published": _l("published"), "retired": _l("retired")}
 
 

@@ -73,7 +73,7 @@ class ApiKeyForm(FlaskForm):
 class InvitationForm(FlaskForm):
     agency = SelectField(_l("Agency"), choices=[], validate_choice=False)
     count = IntegerField(_l("Number of invitations (without dossier codes)"),
-                         validators=[Optional(), NumberRange(1, 5000)])
+                         validators=[Optional(), NumberRange(min=1)])
     dossiers = FileField(_l("Or a CSV of dossier codes (one column 'dossier')"),
                          validators=[FileAllowed(["csv", "txt"])])
     output = SelectField(_l("Give me"))
@@ -97,7 +97,8 @@ class AccountForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.role.choices = [("admin", _l("Administrator")), ("official", _l("Official")),
-                             ("agency", _l("Agency (one agency only)"))]
+                             ("agency", _l("Agency (one agency only)")),
+                             ("entry", _l("Paper entry staff (one agency only)"))]
 
 
 class NewDraftForm(FlaskForm):

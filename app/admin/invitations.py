@@ -1,55 +1,84 @@
 """Invitations in bulk for one agency of a wave: a CSV of links or a printable sheet of QR codes.
 
-The raw tokens exist only in the answer to this request: they are never stored nor shown again.
+Administrators only (the rated agency must not hand itself invitations), at most
+``MAX_INVITATIONS_PER_BATCH`` a batch and ``MAX_QR_PER_SHEET`` on a printed sheet, and
+``RATE_LIMIT_ISSUE`` batches per account. The raw tokens exist only in the answer to this
+request: the file or sheet is produced before the invitations are committed, so a batch that
+never reaches the user is rolled back, never left behind as undelivered invitations.
 """
 from __future__ import annotations
 
-from flask import render_template
+from flask import current_app, render_template
 from flask_babel import gettext as _
 
 from app.admin import bp
-from app.admin.access import admin_or_agency, check_agency, current_user, scoped_agency_id
+from app.admin.access import admin_only, current_user
 from app.admin.forms import InvitationForm
 from app.admin.helpers import agency_or_404, download, upload_bytes
 from app.admin.waves import wave_or_404
-from app.extensions import db
-from app.services import invitation_batches, invitations
+from app.extensions import configured_limit, db, limiter
+from app.services import invitation_batches, invitations, issuing
 from app.services.csvio import ImportRejected
 
 
+def _too_many(form: InvitationForm) -> str | None:
+    """A message naming the limit when the asked count is over a cap, else None."""
+    count, cap = form.count.data or 0, issuing.batch_cap()
+    if count > cap:
+        return _("At most %(cap)d invitations per batch: issue them in several batches.", cap=cap)
+    sheet_cap = int(current_app.config["MAX_QR_PER_SHEET"])
+    if form.output.data == "sheet" and count > sheet_cap:
+        return _("A printable sheet holds at most %(cap)d QR codes: ask for a CSV file of links, or issue "
+                 "several sheets.", cap=sheet_cap)
+    return None
+
+
+def _deliver(wave, agency, issued, dossiers, output: str):
+    """The file or page that carries the links (built before the batch is committed)."""
+    if output == "csv":
+        return download(invitation_batches.links_csv(issued, dossiers),
+                        f"invitations-{wave.slug}-{agency.code}.csv", "text/csv")
+    cards = [(item, invitation_batches.qr_data_uri(item.url)) for item in issued]
+    html = render_template("admin/invitations/sheet.html", wave=wave, agency=agency, cards=cards)
+    return html, 200, {"Cache-Control": "no-store"}
+
+
 @bp.route("/waves/<slug>/invitations", methods=["GET", "POST"])
-@admin_or_agency
+@admin_only
+@limiter.limit(configured_limit("RATE_LIMIT_ISSUE"), key_func=issuing.account_key, methods=["POST"])
 def invitation_issue(slug: str):
     wave = wave_or_404(slug)
     form, errors = InvitationForm(), []
-    scoped = scoped_agency_id()
-    form.agency.choices = [(a.code, f"{a.code} — {a.name_vi}") for a in wave.agencies
-                           if scoped is None or a.id == scoped]
+    form.agency.choices = [(a.code, f"{a.code} — {a.name_vi}") for a in wave.agencies]
     if form.validate_on_submit():
         agency = agency_or_404(form.agency.data or "")
-        check_agency(agency.id)
         dossiers = None
         try:
             if form.dossiers.data and form.dossiers.data.filename:
-                dossiers = invitation_batches.parse_dossiers(wave, upload_bytes(form.dossiers.data))
+                cap = issuing.batch_cap()
+                if form.output.data == "sheet":
+                    cap = min(cap, int(current_app.config["MAX_QR_PER_SHEET"]))
+                dossiers = invitation_batches.parse_dossiers(wave, upload_bytes(form.dossiers.data), max_rows=cap)
             elif not form.count.data:
                 form.count.errors = [_("Give a number of invitations or a CSV of dossier codes.")]
                 raise ImportRejected([])
+            elif message := _too_many(form):
+                form.count.errors = [message]
+                raise ImportRejected([])
             issued = invitations.issue(wave, agency, form.count.data or 0, dossiers=dossiers,
                                        actor=current_user())
+            delivered = _deliver(wave, agency, issued, dossiers, form.output.data)
         except ImportRejected as exc:
             db.session.rollback()
             errors = exc.errors
         except invitations.InvitationError as exc:
             db.session.rollback()
             form.form_errors.append(str(exc))
+        except BaseException:
+            db.session.rollback()  # (a sheet that could not be built: no invitation is left behind)
+            raise
         else:
             db.session.commit()
-            if form.output.data == "csv":
-                return download(invitation_batches.links_csv(issued, dossiers),
-                                f"invitations-{wave.slug}-{agency.code}.csv", "text/csv")
-            cards = [(item, invitation_batches.qr_data_uri(item.url)) for item in issued]
-            html = render_template("admin/invitations/sheet.html", wave=wave, agency=agency, cards=cards)
-            return html, 200, {"Cache-Control": "no-store"}
+            return delivered
     status = 400 if errors or form.errors or form.form_errors else 200
     return render_template("admin/invitations/issue.html", wave=wave, form=form, errors=errors), status

@@ -1,23 +1,25 @@
-"""Kiosk keys per agency desk, and integration API keys. A new key is shown once, then only its digest is kept."""
+"""Kiosk keys per agency desk, and integration API keys. A new key is shown once, then only its digest is kept.
+
+Both are administrators' actions (a kiosk key lets its holder create responses for the agency: the
+rated agency must not issue its own), audited, and rate limited per account (RATE_LIMIT_ISSUE).
+"""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from app.admin import bp
-from app.admin.access import admin_only, admin_or_agency, check_agency, current_user, scoped_agency_id
+from app.admin.access import admin_only, current_user
 from app.admin.forms import ApiKeyForm, ConfirmForm, KioskKeyForm
 from app.admin.helpers import agency_or_404, attach_error
-from app.extensions import db
+from app.extensions import configured_limit, db, limiter
 from app.models import ApiKey, KioskKey
-from app.services import agencies_admin, api_keys, kiosk_keys
+from app.services import agencies_admin, api_keys, issuing, kiosk_keys
 from app.services.admin_errors import AdminError
 
 
 def _agency_choices(form, blank: str | None = None) -> None:
-    scoped = scoped_agency_id()
-    options = [(a.code, f"{a.code} — {a.name_vi}") for a in agencies_admin.active_agencies()
-               if scoped is None or a.id == scoped]
+    options = [(a.code, f"{a.code} — {a.name_vi}") for a in agencies_admin.active_agencies()]
     form.agency.choices = ([("", blank)] if blank else []) + options
 
 
@@ -26,13 +28,13 @@ def _no_store(html: str, status: int = 200):
 
 
 @bp.route("/kiosk-keys", methods=["GET", "POST"], endpoint="kiosk_keys")
-@admin_or_agency
+@admin_only
+@limiter.limit(configured_limit("RATE_LIMIT_ISSUE"), key_func=issuing.account_key, methods=["POST"])
 def kiosk_key_list():
     form, new_key = KioskKeyForm(), None
     _agency_choices(form)
     if form.validate_on_submit():
         agency = agency_or_404(form.agency.data or "")
-        check_agency(agency.id)
         try:
             issued = kiosk_keys.issue(agency, form.label.data or "", actor=current_user())
         except AdminError as exc:
@@ -42,15 +44,14 @@ def kiosk_key_list():
             db.session.commit()
             new_key = issued
     html = render_template("admin/keys/kiosk.html", form=form, new_key=new_key, confirm=ConfirmForm(),
-                           keys=kiosk_keys.list_keys(scoped_agency_id()))
+                           keys=kiosk_keys.list_keys())
     return _no_store(html, 400 if form.errors or form.form_errors else 200)
 
 
 @bp.post("/kiosk-keys/<int:key_id>/revoke")
-@admin_or_agency
+@admin_only
 def kiosk_key_revoke(key_id: int):
     key = db.session.get(KioskKey, key_id) or abort(404)
-    check_agency(key.agency_id)
     if ConfirmForm().validate_on_submit():
         kiosk_keys.revoke(key, actor=current_user())
         db.session.commit()
@@ -60,6 +61,7 @@ def kiosk_key_revoke(key_id: int):
 
 @bp.route("/api-keys", methods=["GET", "POST"], endpoint="api_keys")
 @admin_only
+@limiter.limit(configured_limit("RATE_LIMIT_ISSUE"), key_func=issuing.account_key, methods=["POST"])
 def api_key_list():
     form, new_key = ApiKeyForm(), None
     _agency_choices(form, blank=_("(any agency)"))

@@ -1,4 +1,9 @@
-"""A wave's responses: browse with filters, exclude or restore with a reason, export with a codebook."""
+"""A wave's responses: browse with filters, exclude or restore with a reason, export with a codebook.
+
+Administrators only: an agency account sees its aggregates above the anonymity threshold, never
+individual responses (the newest row of its list was the receipt a citizen was just shown at its
+kiosk, and the detail showed every answer and an unmoderated comment).
+"""
 from __future__ import annotations
 
 from datetime import date
@@ -7,7 +12,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.admin import bp
-from app.admin.access import admin_only, admin_or_agency, check_agency, current_user, scoped_agency_id
+from app.admin.access import admin_only, current_user
 from app.admin.forms import ReasonForm
 from app.admin.helpers import attach_error, download, page_arg
 from app.admin.waves import CHANNEL_LABELS, wave_or_404
@@ -28,13 +33,12 @@ def _date(name: str) -> date | None:
 
 
 @bp.get("/waves/<slug>/responses")
-@admin_or_agency
+@admin_only
 def response_list(slug: str):
     wave = wave_or_404(slug)
-    scoped = scoped_agency_id()
-    agencies = [a for a in wave.agencies if scoped is None or a.id == scoped]
+    agencies = list(wave.agencies)
     chosen = next((a for a in agencies if a.code == request.args.get("agency")), None)
-    agency_id = scoped if scoped is not None else (chosen.id if chosen else None)
+    agency_id = chosen.id if chosen else None
     excluded = {"yes": True, "no": False}.get(request.args.get("excluded", ""))
     page = responses_admin.browse(wave, agency_id=agency_id, channel=request.args.get("channel", ""),
                                   date_from=_date("from"), date_to=_date("to"), excluded=excluded, page=page_arg())
@@ -43,14 +47,11 @@ def response_list(slug: str):
 
 
 @bp.route("/responses/<int:response_id>", methods=["GET", "POST"])
-@admin_or_agency
+@admin_only
 def response_detail(response_id: int):
     response = db.session.get(Response, response_id) or abort(404)
-    check_agency(response.agency_id)
     form = ReasonForm()
     if request.method == "POST":
-        if current_user().role != "admin":
-            abort(403)
         if form.validate_on_submit():
             try:
                 responses_admin.set_excluded(response, request.form.get("excluded") == "1", form.reason.data,

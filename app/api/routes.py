@@ -7,9 +7,17 @@ from sqlalchemy.exc import IntegrityError
 
 from app.answer_messages import message_for
 from app.api import bp
-from app.api.auth import api_key_from_request, issue_token, token_from_request, token_required
+from app.api.auth import (
+    api_key_from_request,
+    issue_token,
+    token_from_request,
+    token_required,
+    user_from_token,
+)
+from app.dashboard.common import STAFF, wave_visible
 from app.errors import api_error
 from app.extensions import configured_limit, db, limiter
+from app.models.wave import WAVE_DRAFT
 from app.services import (
     agencies,
     audit,
@@ -21,6 +29,7 @@ from app.services import (
     submissions,
     waves,
 )
+from app.services.issuing import LimitExceeded, claim_daily, integration_key
 from app.services.surveys import questionnaire_by_checksum, questionnaire_of
 from app.throttle import limit_failures, refused_credential
 from survey_definitions.answers import clean_answers
@@ -102,8 +111,9 @@ def openapi():
 
 @bp.get("/waves/<slug>/questionnaire")
 def questionnaire(slug: str):
+    """A wave's questionnaire for collection apps; a draft wave's only for staff (bearer token)."""
     wave = waves.get_wave(slug)
-    if wave is None:
+    if wave is None or (wave.status == WAVE_DRAFT and not wave_visible(user_from_token(), wave)):
         return api_error(404, f"no wave '{slug}'", "slug")
     return jsonify(questionnaire_of(wave.survey_version).to_api())
 
@@ -193,8 +203,10 @@ def revoke_token():
 
 
 @bp.post("/invitations")
-@limiter.limit(configured_limit("RATE_LIMIT_INTEGRATION"))
+@limiter.limit(configured_limit("RATE_LIMIT_INTEGRATION"), key_func=integration_key)
 def create_invitation():
+    """One invitation for an integration (keys are made by administrators only), rate limited per
+    key and capped per day; each one is audited under the key's name."""
     key = api_key_from_request()
     if key is None:
         return api_error(401, "a valid integration key is required in X-API-Key", "X-API-Key")
@@ -211,11 +223,16 @@ def create_invitation():
     if dossier is not None and (not isinstance(dossier, str) or not 3 <= len(dossier.strip()) <= 60):
         return api_error(400, "dossier must be a dossier code string", "dossier")
     try:
-        issued = invitations.issue(wave, agency, dossiers=[dossier] if dossier else None)
+        issued = invitations.issue(wave, agency, dossiers=[dossier] if dossier else None,
+                                   actor_name=f"api_key:{key.id}:{key.name}")
+        claim_daily(key)
         db.session.commit()
     except invitations.InvitationError as exc:
         db.session.rollback()
         return api_error(409 if exc.field == "dossier" else 400, str(exc), exc.field)
+    except LimitExceeded as exc:
+        db.session.rollback()
+        return api_error(429, str(exc), exc.field)
     return jsonify(url=issued[0].url, expires_at=issued[0].expires_at.isoformat() + "Z"), 201
 
 
@@ -223,9 +240,11 @@ def create_invitation():
 @token_required("admin", "official", "agency")
 def wave_estimates(slug: str):
     wave = waves.get_wave(slug)
-    if wave is None:
+    if wave is None or not wave_visible(g.api_user, wave):
         return api_error(404, f"no wave '{slug}'", "slug")
     by = [c for c in request.args.get("by", "").split(",") if c]
+    if g.api_user.role not in STAFF:  # an agency's token: its own agency's rows, never the province's
+        by = ["agency", *(c for c in by if c != "agency")]
     try:
         rows = estimates.estimate_rows(wave, by=by, user=g.api_user)
     except estimates.EstimateError as exc:

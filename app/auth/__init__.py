@@ -7,6 +7,7 @@ from functools import wraps
 from flask import Blueprint, abort, g, redirect, request, session, url_for
 
 from app.models import User
+from app.models.user import AGENCY_SCOPED
 from app.services import sessions
 
 bp = Blueprint("auth", __name__)
@@ -20,12 +21,12 @@ def current_user() -> User | None:
 
 
 def can_see_agency(user: User | None, agency_id: int | None) -> bool:
-    """Admins and officials see every agency; an agency account only its own."""
+    """Admins and officials see every agency; agency and entry accounts only their own."""
     if user is None:
         return False
     if user.role in ("admin", "official"):
         return True
-    return user.role == "agency" and agency_id is not None and user.agency_id == agency_id
+    return user.role in AGENCY_SCOPED and agency_id is not None and user.agency_id == agency_id
 
 
 def roles_required(*roles: str) -> Callable:

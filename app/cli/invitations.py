@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import sys
 
 import click
@@ -28,20 +29,30 @@ def issue(wave_slug: str, agency_code: str, count: int, output: str | None, qr_d
     if agency is None:
         fail(f"--agency: no agency '{agency_code}'")
     try:
-        issued = invitations.issue(wave, agency, count)
+        issued = invitations.issue(wave, agency, count, actor_name="cli")
     except invitations.InvitationError as exc:
         fail(f"--{exc.field}: {exc}")
-    db.session.commit()
-    qr_files = qr.write_all([item.url for item in issued], qr_dir) if qr_dir else None
-    handle = open(output, "w", newline="", encoding="utf-8") if output else sys.stdout
+    # The links are written out before the invitations are committed: a file that cannot be
+    # written (or an interrupted run) leaves no undelivered invitations behind.
     try:
-        writer = csv.writer(handle)
+        qr_files = qr.write_all([item.url for item in issued], qr_dir) if qr_dir else None
+        body = io.StringIO()
+        writer = csv.writer(body)
         writer.writerow(["url", "agency", "expires_at"] + (["qr_png", "qr_svg"] if qr_files else []))
         for number, item in enumerate(issued):
             extra = list(qr_files[number]) if qr_files else []
             writer.writerow([item.url, item.agency, item.expires_at.isoformat(timespec="minutes"), *extra])
-    finally:
         if output:
-            handle.close()
+            with open(output, "w", newline="", encoding="utf-8") as handle:
+                handle.write(body.getvalue())
+        else:
+            sys.stdout.write(body.getvalue())
+            sys.stdout.flush()
+    except BaseException as exc:
+        db.session.rollback()
+        if isinstance(exc, OSError):
+            fail(f"--output: cannot write the links ({exc.strerror or exc}); no invitation was issued")
+        raise
+    db.session.commit()
     if output:
         click.echo(f"{len(issued)} invitations for {agency.code} written to {output}", err=True)

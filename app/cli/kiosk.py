@@ -19,7 +19,7 @@ def issue(agency_code: str, label: str, qr_file: str | None) -> None:
     agency = agencies.by_code(agency_code)
     if agency is None:
         fail(f"--agency: no agency '{agency_code}'")
-    issued = kiosk.issue(agency, label)
+    issued = kiosk.issue(agency, label)  # audited as "system": the command line is the operator's
     db.session.commit()
     click.echo(issued.setup_url)
     if qr_file:

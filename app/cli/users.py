@@ -16,7 +16,7 @@ group = AppGroup("users", help="Manage accounts.")
 @group.command("create")
 @click.argument("email")
 @click.option("--role", type=click.Choice(ROLES), required=True)
-@click.option("--agency", "agency_code", help="agency code (required for role agency)")
+@click.option("--agency", "agency_code", help="agency code (required for roles agency and entry)")
 @click.option("--name", default="")
 @click.option("--password-stdin", is_flag=True, help="read the password from standard input")
 def create(email: str, role: str, agency_code: str | None, name: str, password_stdin: bool) -> None:

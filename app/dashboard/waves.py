@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 
 from app.auth import current_user, roles_required
 from app.dashboard import bp
-from app.dashboard.common import STAFF, wave_or_404
+from app.dashboard.common import STAFF, wave_or_404, wave_visible
 from app.extensions import db
 from app.services import dashboard, dashpages, publication
 
@@ -13,7 +13,9 @@ from app.services import dashboard, dashpages, publication
 @bp.get("/")
 @roles_required("admin", "official", "agency")
 def index():
-    return render_template("dashboard/index.html", waves=dashpages.waves_for(current_user()))
+    user = current_user()
+    shown = [w for w in dashpages.waves_for(user) if wave_visible(user, w)]
+    return render_template("dashboard/index.html", waves=shown)
 
 
 @bp.get("/<slug>")

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -59,3 +59,8 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
+    # Invitations created on quota_day (UTC) against daily_limit (None: the setting
+    # API_KEY_DAILY_INVITATIONS); counted by one conditional UPDATE (app/services/issuing.py).
+    daily_limit: Mapped[int | None]
+    quota_day: Mapped[date | None]
+    quota_used: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -1,4 +1,6 @@
-"""Paper entry: desk staff (agency accounts) key in paper forms for their own agency."""
+"""Paper entry: desk staff (``entry`` accounts) key in paper forms for their own agency;
+administrators for any agency (``?agency=CODE``). The rated agency's own account cannot: it would
+be rating itself. Each account is rate limited on its own (RATE_LIMIT_PAPER)."""
 from __future__ import annotations
 
 import re
@@ -8,30 +10,35 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from app.auth import current_user, roles_required
-from app.extensions import db
+from app.extensions import configured_limit, db, limiter
 from app.i18n import current_language
 from app.public import bp
 from app.public.forms import PAPER_RESERVED, BadForm, read_page
 from app.public.formview import page_view
-from app.services import answering, paper
+from app.services import agencies, agencies_admin, answering, issuing, paper
 
 FORM_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9./-]{0,39}$")
 
 
 def _agency():
+    """The agency whose forms are keyed: an entry account's own; the ``agency`` argument for admins."""
     user = current_user()
+    if user.role == "admin":
+        agency = agencies.by_code(request.args.get("agency", ""))
+        return user, agency
     if user.agency is None:
         abort(403)
     return user, user.agency
 
 
 @bp.get("/paper")
-@roles_required("agency")
+@roles_required("admin", "entry")
 def paper_home():
     _user, agency = _agency()
-    waves = paper.waves_for(agency)
+    waves = paper.waves_for(agency) if agency is not None else []
     return render_template("public/paper_home.html", agency=agency, waves=waves,
-                           double={w.id: paper.double_entry(w) for w in waves})
+                           double={w.id: paper.double_entry(w) for w in waves},
+                           choices=agencies_admin.active_agencies() if current_user().role == "admin" else [])
 
 
 def _render(wave, q, answers=None, values=None, errors=None, revealed=None, form_number="",
@@ -42,10 +49,11 @@ def _render(wave, q, answers=None, values=None, errors=None, revealed=None, form
 
 
 @bp.route("/paper/<slug>", methods=["GET", "POST"])
-@roles_required("agency")
+@roles_required("admin", "entry")
+@limiter.limit(configured_limit("RATE_LIMIT_PAPER"), key_func=issuing.account_key, methods=["POST"])
 def paper_form(slug: str):
     user, agency = _agency()
-    wave = paper.wave_for(slug, agency)
+    wave = paper.wave_for(slug, agency) if agency is not None else None
     if wave is None:
         abort(404)
     q = paper.layout(wave.survey_version)
@@ -79,4 +87,8 @@ def paper_form(slug: str):
             codes="; ".join(getattr(q.question(c).text, current_language()) for c in outcome.differences)))
     flash(_("Form %(number)s is waiting for its second keying.", number=number) if outcome.status == paper.PENDING
           else _("Form %(number)s has been counted.", number=number), "success")
-    return redirect(url_for(".paper_form", slug=wave.slug), 303)
+    return redirect(url_for(".paper_form", slug=wave.slug, **_agency_arg(agency)), 303)
+
+
+def _agency_arg(agency) -> dict:
+    return {"agency": agency.code} if current_user().role == "admin" else {}

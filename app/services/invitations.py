@@ -38,7 +38,13 @@ def dossier_digest(code: str) -> str:
 
 
 def issue(wave: Wave, agency: Agency, count: int = 1, *, dossiers: list[str] | None = None,
-          days: int | None = None, actor: User | None = None) -> list[IssuedInvitation]:
+          days: int | None = None, actor: User | None = None, actor_name: str | None = None
+          ) -> list[IssuedInvitation]:
+    """Make the invitations (flushes; the caller commits once, after the links reach the user).
+
+    Every batch is audited with who asked (``actor``, or ``actor_name`` for an integration key or
+    the command line) and how many.
+    """
     if agency not in wave.agencies:
         raise InvitationError("agency", f"agency {agency.code} is not in the scope of wave {wave.slug}")
     if wave.status == "closed":
@@ -61,8 +67,8 @@ def issue(wave: Wave, agency: Agency, count: int = 1, *, dossiers: list[str] | N
                                   dossier_digest=digest, expires_at=expires))
         issued.append(IssuedInvitation(token, link_for(token), expires, agency.code))
     db.session.flush()
-    audit.record("invitation.issue", "wave", wave.slug, user=actor,
-                 after={"agency": agency.code, "count": len(issued)})
+    audit.record("invitation.issue", "wave", wave.slug, user=actor, actor=actor_name,
+                 after={"agency": agency.code, "count": len(issued), "dossiers": bool(dossiers)})
     return issued
 
 

@@ -1,4 +1,5 @@
-"""Paper forms keyed in by desk staff for their own agency, with optional double entry.
+"""Paper forms keyed in by desk staff (``entry`` accounts) for their own agency, or by administrators,
+with optional double entry. Never by the rated agency's own account; every keying is audited.
 
 With double entry (the wave's setting ``paper_double_entry``) a form counts only when two
 consecutive keyings of the same form number agree and were made by two different people (the
@@ -15,7 +16,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Agency, PaperEntry, Response, SurveyVersion, User, Wave
 from app.models.wave import WAVE_OPEN, wave_agency
-from app.services import responses
+from app.services import audit, responses
 from app.services.surveys import questionnaire_of
 from survey_definitions import Questionnaire
 
@@ -68,6 +69,14 @@ def enter(wave: Wave, agency: Agency, user: User, form_number: str, cleaned: dic
     Raises PaperError when the form number has already been counted, and IntegrityError when
     the same new form number is keyed at the same moment by someone else.
     """
+    outcome = _enter(wave, agency, user, form_number, cleaned)
+    audit.record("paper.enter", "wave", wave.slug, user=user,
+                 after={"agency": agency.code, "form_number": form_number, "status": outcome.status,
+                        "count": 1 if outcome.response is not None else 0})
+    return outcome
+
+
+def _enter(wave: Wave, agency: Agency, user: User, form_number: str, cleaned: dict[str, Any]) -> Outcome:
     entry = db.session.scalar(select(PaperEntry).where(
         PaperEntry.wave_id == wave.id, PaperEntry.agency_id == agency.id, PaperEntry.form_number == form_number))
     if entry is None:

@@ -1,4 +1,5 @@
-"""Paper entry by desk staff, for their own agency only, with optional double entry."""
+"""Paper entry by desk staff (entry accounts), for their own agency only, with optional double entry;
+never by the rated agency's own account."""
 from __future__ import annotations
 
 import pytest
@@ -32,14 +33,21 @@ def responses() -> list[Response]:
     return db.session.scalars(select(Response)).all()
 
 
-def test_paper_entry_needs_an_agency_account(client, wave, login_as):
+def test_paper_entry_needs_an_entry_account(client, wave, login_as):
     assert client.get("/paper").status_code == 302  # to the login page
     login_as("official")
     assert client.get("/paper").status_code == 403
 
 
-def test_a_paper_form_is_counted_for_the_staff_members_agency(client, wave, answers, login_as):
+def test_the_rated_agencys_own_account_cannot_key_in_paper_forms(client, wave, answers, login_as):
     login_as("agency", wave.agencies[0])
+    assert client.get("/paper").status_code == 403
+    assert key_in(client, wave, answers).status_code == 403
+    assert responses() == []
+
+
+def test_a_paper_form_is_counted_for_the_staff_members_agency(client, wave, answers, login_as):
+    login_as("entry", wave.agencies[0])
     assert wave.slug in client.get("/paper").get_data(as_text=True)
     assert client.get(f"/paper/{wave.slug}").status_code == 200
     response = key_in(client, wave, answers)
@@ -54,7 +62,7 @@ def test_staff_cannot_key_in_for_a_wave_outside_their_agency(client, app, answer
     other = factories.wave(slug="w2", agency_list=[factories.agency("B1")])
     mine = factories.agency("A9")
     db.session.commit()
-    login_as("agency", mine)
+    login_as("entry", mine)
     assert client.get(f"/paper/{other.slug}").status_code == 404
     assert key_in(client, other, answers).status_code == 404
     assert responses() == []
@@ -63,8 +71,8 @@ def test_staff_cannot_key_in_for_a_wave_outside_their_agency(client, app, answer
 def test_double_entry_counts_only_when_two_keyings_agree(client, wave, answers, make_user):
     wave.settings = {"paper_double_entry": True}
     db.session.commit()
-    first, password = make_user("agency", wave.agencies[0])
-    second, password2 = make_user("agency", wave.agencies[0])
+    first, password = make_user("entry", wave.agencies[0])
+    second, password2 = make_user("entry", wave.agencies[0])
     login(client, first.email, password)
     assert key_in(client, wave, answers).status_code == 303
     assert responses() == [] and db.session.scalars(select(PaperEntry)).one().status == "pending"
@@ -81,7 +89,7 @@ def test_double_entry_counts_only_when_two_keyings_agree(client, wave, answers, 
 
 
 def test_invalid_paper_answers_are_refused_with_messages(client, wave, answers, login_as):
-    login_as("agency", wave.agencies[0])
+    login_as("entry", wave.agencies[0])
     response = key_in(client, wave, dict(answers, f1_1="9"), number="")
     assert response.status_code == 400
     html = response.get_data(as_text=True)
