@@ -48,14 +48,15 @@ def comparison(wave: Wave, agency: Agency, mine: pd.DataFrame, province: pd.Data
 
 
 def comments(wave: Wave, agency: Agency) -> list[str]:
-    """Approved free-text answers of the agency's respondents (newest first)."""
+    """Approved free-text answers of the agency's respondents, in the order of their text: never in
+    order of arrival, which would tie the newest comment to the citizen who just left the desk."""
     questionnaire = questionnaire_of(wave.survey_version)
     codes = [q.code for q in questionnaire.questions if q.type == "text"]
     if not codes:
         return []
     rows_of = comments_service.comment_rows(wave, codes)
     query = (select(rows_of.c.text).where(rows_of.c.agency_id == agency.id, rows_of.c.status == "approved")
-             .order_by(rows_of.c.response_id.desc()).limit(COMMENT_LIMIT))
+             .order_by(rows_of.c.text).limit(COMMENT_LIMIT))
     return [t for t in db.session.scalars(query) if t and t.strip()]
 
 

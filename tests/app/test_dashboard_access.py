@@ -67,6 +67,20 @@ def test_only_approved_comments_appear_and_never_for_small_groups(demo, client, 
     assert "Approved remark" not in html
 
 
+def test_an_agency_sees_approved_comments_never_in_order_of_arrival(demo, client, login_as):
+    snv = db.session.query(Agency).filter_by(code="SNV").one()
+    older, newer = db.session.query(Response).filter_by(agency_id=snv.id).order_by(Response.id).limit(2).all()
+    for response, text in ((older, "Alpha remark"), (newer, "Zeta remark, the newest")):
+        response.answers = dict(response.answers, comments=text)
+        db.session.add(CommentReview(response_id=response.id, question_code="comments", status="approved"))
+    demo.data_version += 1
+    db.session.commit()
+    login_as("agency", snv)
+    html = client.get("/dashboard/demo/agencies/SNV").get_data(as_text=True)
+    # the newest comment is not the first one: it cannot be tied to the last citizen at the desk
+    assert html.index("Alpha remark") < html.index("Zeta remark, the newest")
+
+
 def test_publishing_needs_an_admin_and_a_closed_wave(demo, client, login_as):
     assert client.get("/results/demo").status_code == 404
     login_as("admin")
