@@ -55,6 +55,7 @@ class Cells:
     # counts times these, one unweighted bincount instead of one per weight.
     cell_w: np.ndarray | None = None
     cell_d: np.ndarray | None = None
+    lonely_psu: str = "adjust"  # R's survey.lonely.psu (analysis.design.LONELY_PSU)
 
 
 def _compact(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -77,6 +78,7 @@ def build_cells(
     n_dom: int,
     fraction_h: np.ndarray,
     cal_factors: tuple[np.ndarray, ...] = (),
+    lonely_psu: str = "adjust",
 ) -> Cells:
     """Code the respondents into cells (see module docstring)."""
     n = w.size
@@ -128,7 +130,7 @@ def build_cells(
             cell_w = None
     return Cells(
         cell, ckey.size, c_unit, c_dom, c_cal, unit_stratum, unit_size, frac, rowwise,
-        w, w2, d, p1, p2, xg, gram_pinv, n_dom, total_psu, cell_w, cell_d,
+        w, w2, d, p1, p2, xg, gram_pinv, n_dom, total_psu, cell_w, cell_d, lonely_psu,
     )
 
 
@@ -244,32 +246,69 @@ def variance(cells: Cells, zs: ZStats, dmap: np.ndarray, n_dom: int) -> np.ndarr
         if quad is not None:
             cross = np.bincount(ud, zs.z1w2 * fit[dmap, cells.cal], size).reshape(n_unit, n_dom)
             quad = quad - 2 * cross + cells.p2 @ (fit**2).T
+    mode = cells.lonely_psu
     if not cells.rowwise:
-        return _between_units(
-            lin, cells.unit_stratum, cells.fraction, np.ones(n_unit), "adjust"
+        var = _between_units(
+            lin, cells.unit_stratum, cells.fraction, np.ones(n_unit),
+            "certainty" if mode == "average" else mode,
         )
-    n_h = cells.unit_size[:, None]
-    coef = (1 - cells.fraction)[:, None]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        within = n_h / (n_h - 1) * (quad - lin**2 / n_h)
-    grand = lin.sum(axis=0) / cells.total_psu
-    lonely = (lin - grand) ** 2
-    per_unit = np.where(n_h > 1, within, np.where(n_h == 1, lonely, 0.0))
-    return np.maximum((coef * per_unit).sum(axis=0), 0.0)
+    else:
+        n_h = cells.unit_size[:, None]
+        coef = (1 - cells.fraction)[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            within = n_h / (n_h - 1) * (quad - lin**2 / n_h)
+        # R's "adjust" leaves a lonely PSU's total uncentred (its deviation from zero, the mean of
+        # the linearized values); "average" and "certainty" give it nothing here
+        lonely = lin**2 if mode == "adjust" else np.zeros_like(lin)
+        per_unit = np.where(n_h > 1, within, np.where(n_h == 1, lonely, 0.0))
+        var = np.maximum((coef * per_unit).sum(axis=0), 0.0)
+    if mode == "average":
+        var = var * _average_factor(cells, dmap, n_dom)
+    return var
+
+
+def lonely_strata(cells: Cells) -> np.ndarray:
+    """Per stratum: a single PSU, sampled with replacement or with an fpc below 1."""
+    n_strata = int(cells.unit_stratum.max()) + 1
+    if cells.rowwise:
+        single = cells.unit_size == 1
+    else:
+        single = np.bincount(cells.unit_stratum, minlength=n_strata) == 1
+    frac = np.zeros(n_strata)
+    frac[cells.unit_stratum] = cells.fraction
+    return single & (frac < 1)
+
+
+def domain_strata(cells: Cells, dmap: np.ndarray, n_dom: int) -> tuple[np.ndarray, np.ndarray]:
+    """The (domain, stratum) pairs holding at least one respondent, as two arrays."""
+    n_strata = int(cells.unit_stratum.max()) + 1
+    pairs = np.unique(dmap * n_strata + cells.unit_stratum[cells.unit])
+    return pairs // n_strata, pairs % n_strata
+
+
+def _average_factor(cells: Cells, dmap: np.ndarray, n_dom: int) -> np.ndarray:
+    """R's "average": the variance times #strata / #strata with more than one PSU, counting the
+    strata that hold the domain (R's subset design) or, with calibration, all of them."""
+    lonely = lonely_strata(cells)
+    if cells.xg is not None:
+        total = np.full(n_dom, float(lonely.size))
+        bad = np.full(n_dom, float(lonely.sum()))
+    else:
+        dom, stratum = domain_strata(cells, dmap, n_dom)
+        total = np.bincount(dom, minlength=n_dom).astype(float)
+        bad = np.bincount(dom, lonely[stratum], n_dom)
+    return np.where(total > bad, total / np.maximum(total - bad, 1), np.nan)
 
 
 def domain_df(cells: Cells, dmap: np.ndarray, n_dom: int) -> np.ndarray:
     """Degrees of freedom per domain: #PSU - #strata among the PSUs and strata that hold at least
     one of the domain's respondents (R's ``degf`` of the domain's subset design, as ``svyby`` and
     ``svyciprop`` use; Korn & Graubard 1999, Sec. 5.2).  ``dmap`` is each cell's domain."""
-    c_dom = dmap
-    c_stratum = cells.unit_stratum[cells.unit]
-    n_strata = int(cells.unit_stratum.max()) + 1
-    strata = np.unique(c_dom * n_strata + c_stratum)
-    n_h = np.bincount(strata // n_strata, minlength=n_dom)
+    dom, _ = domain_strata(cells, dmap, n_dom)
+    n_h = np.bincount(dom, minlength=n_dom)
     if cells.rowwise:  # each respondent is a PSU
-        n_psu = np.bincount(c_dom, np.bincount(cells.cell, minlength=cells.n_cells), n_dom)
+        n_psu = np.bincount(dmap, np.bincount(cells.cell, minlength=cells.n_cells), n_dom)
     else:
         n_units = cells.unit_stratum.size
-        n_psu = np.bincount(np.unique(c_dom * n_units + cells.unit) // n_units, minlength=n_dom)
+        n_psu = np.bincount(np.unique(dmap * n_units + cells.unit) // n_units, minlength=n_dom)
     return (n_psu - n_h).astype(float)

@@ -6,11 +6,15 @@ Errors go to stderr as one line ``error: ...`` with exit status 2.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+import warnings
 from collections.abc import Sequence
 
 import pandas as pd
 
+from analysis.design import LONELY_PSU
+from analysis.labels import nfc
 from analysis.prepare import numeric
 from analysis.ranking import rank_table
 from analysis.rates import compute_rates
@@ -27,16 +31,51 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _split(text: str | None) -> list[str]:
-    return [t.strip() for t in text.split(",") if t.strip()] if text else []
+    return [nfc(t.strip()) for t in text.split(",") if t.strip()] if text else []
+
+
+_DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d+,\d+\s*$")
+
+
+def _delimiter(path: str, what: str) -> str:
+    """``,`` or ``;``: Excel in a locale whose decimal mark is the comma (Vietnamese among them)
+    saves "CSV" with semicolons between fields and decimal commas."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            header = fh.readline()
+    except FileNotFoundError:
+        raise UsageError(f"{what} file {path!r} not found") from None
+    except UnicodeDecodeError:
+        raise UsageError(
+            f"cannot read {what} file {path!r}: it is not UTF-8 (save it as \"CSV UTF-8\")"
+        ) from None
+    if "\t" in header and not ("," in header or ";" in header):
+        raise UsageError(f"{what} file {path!r} is delimited by tabs; save it as CSV (, or ;)")
+    return ";" if header.count(";") > header.count(",") else ","
 
 
 def _read(path: str, what: str = "input") -> pd.DataFrame:
+    sep = _delimiter(path, what)
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+        with warnings.catch_warnings():  # a row longer than the header: an error, not lost data
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], sep=sep,
+                                encoding="utf-8-sig", index_col=False)
     except FileNotFoundError:
         raise UsageError(f"{what} file {path!r} not found") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read {what} file {path!r}: {exc}".splitlines()[0]) from None
+    except (pd.errors.ParserError, pd.errors.ParserWarning, pd.errors.EmptyDataError,
+            UnicodeDecodeError) as exc:
+        detail = f"{exc}".splitlines()[0] if str(exc) else type(exc).__name__
+        raise UsageError(
+            f"cannot read {what} file {path!r} (read as delimited by {sep!r}): {detail}"
+        ) from None
+    if sep == ";":  # decimal commas: "4,5" is 4.5 (a value like "1.234" is left as written)
+        for col in frame.columns:
+            s = frame[col]
+            hit = s.str.match(_DECIMAL_COMMA, na=False)
+            if hit.any():
+                frame[col] = s.where(~hit, s.str.replace(",", ".", regex=False))
+    frame.columns = [nfc(str(c)) for c in frame.columns]
     frame.index = pd.RangeIndex(2, len(frame) + 2, name="line")
     return frame
 
@@ -56,7 +95,7 @@ def _factors(path: str | None, items: list[str]) -> dict[str, list[str]] | None:
         raise UsageError(f"factors file {path!r} needs columns item,factor")
     out: dict[str, list[str]] = {}
     for item, factor in zip(fmap["item"], fmap["factor"]):
-        out.setdefault(str(factor), []).append(str(item))
+        out.setdefault(nfc(str(factor)), []).append(nfc(str(item)))
     return out
 
 
@@ -75,14 +114,29 @@ def _rates(args: argparse.Namespace) -> None:
     items = _split(args.items)
     for col in items:  # numeric check with line numbers before anything else
         frame[col] = numeric(frame, col, "item")
-    satisfied = [float(v) for v in _split(args.satisfied)]
+    satisfied = _numbers(args.satisfied, "--satisfied")
+    codes = _numbers(args.codes, "--codes")
     out = compute_rates(
         frame, items, factors=_factors(args.factors, items), rule=args.rule,
         by=_split(args.by) or None, weight=args.weight, strata=args.strata, psu=args.psu,
         fpc=args.fpc, margins=_margins(args.margins), satisfied=satisfied, ci=args.ci,
-        level=args.level,
+        level=args.level, codes=codes, lonely_psu=args.lonely_psu,
     )
+    if "note" in out.columns:  # DESIGN.md: lonely PSUs are reported on stderr and in the output
+        notes = list(dict.fromkeys(n for n in out["note"] if isinstance(n, str) and n))
+        more = f" (and {len(notes) - 2} more)" if len(notes) > 2 else ""
+        print(f"warning: {'; '.join(notes[:2])}{more}; see the note column", file=sys.stderr)
     _write(out, args.output)
+
+
+def _numbers(text: str, option: str) -> list[float]:
+    try:
+        values = [float(v) for v in _split(text)]
+    except ValueError:
+        raise UsageError(f"{option} takes numbers separated by commas, got {text!r}") from None
+    if not values:
+        raise UsageError(f"{option} is empty")
+    return values
 
 
 def _rake(args: argparse.Namespace) -> None:
@@ -128,6 +182,11 @@ def build_parser() -> argparse.ArgumentParser:
     for name in ("--weight", "--strata", "--psu", "--fpc", "--margins", "--output"):
         r.add_argument(name)
     r.add_argument("--satisfied", default="4,5")
+    r.add_argument("--codes", default="1,2,3,4,5",
+                   help="the scale's codes; any other value in an item column is refused")
+    r.add_argument("--lonely-psu", default="adjust", dest="lonely_psu",
+                   choices=[m for m in LONELY_PSU if m != "remove"],
+                   help="strata with a single PSU, as R's survey.lonely.psu (default adjust)")
     r.add_argument("--ci", default="logit", choices=["logit", "kg", "wilson", "wald"])
     r.add_argument("--level", type=float, default=0.95)
     r.set_defaults(run=_rates)

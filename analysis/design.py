@@ -24,7 +24,11 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-LONELY_PSU = ("adjust", "remove", "fail")
+LONELY_PSU = ("adjust", "average", "certainty", "remove", "fail")
+
+
+class LonelyPSUError(ValueError):
+    """A stratum has a single PSU and ``lonely_psu`` is ``fail``."""
 
 
 def codes(values: object) -> np.ndarray:
@@ -65,10 +69,15 @@ class Design:
         Per stage, the sampling fraction of each row's unit (0 means
         with-replacement at that stage).
     calibration : Calibration or None
-    lonely_psu : {'adjust', 'remove', 'fail'}
-        Treatment of strata with a single PSU: ``adjust`` centres it at the
-        grand mean of PSU totals (R ``survey.lonely.psu = "adjust"``),
-        ``remove`` drops its contribution, ``fail`` raises.
+    lonely_psu : {'adjust', 'average', 'certainty', 'remove', 'fail'}
+        Treatment of strata with a single PSU, with the meanings of R's
+        ``options(survey.lonely.psu=)``: ``adjust`` takes the PSU's deviation
+        from zero, the population mean of the linearized values (R leaves
+        that PSU total uncentred, which also holds after calibration);
+        ``average`` drops such strata and scales the variance by
+        #strata / #strata with more than one PSU; ``certainty`` and
+        ``remove`` give them no variance; ``fail`` raises
+        :class:`LonelyPSUError`.
     """
 
     weights: np.ndarray
@@ -199,12 +208,20 @@ def _between_units(
     lonely_rows = (count == 1)[parent] & (fraction < 1)
     if lonely_rows.any():
         if lonely == "fail":
-            raise ValueError("a stratum has a single PSU; choose lonely_psu='adjust' or 'remove'")
-        grand = totals.mean(axis=0) if lonely == "adjust" else None
-        centred[lonely_rows] = totals[lonely_rows] - grand if grand is not None else 0.0
+            raise LonelyPSUError(
+                "a stratum has a single PSU; choose lonely_psu adjust, average or certainty"
+            )
+        # R centres a lonely PSU at zero under "adjust" and gives it nothing otherwise
+        centred[lonely_rows] = totals[lonely_rows] if lonely == "adjust" else 0.0
     scale = np.where(count > 1, count / np.maximum(count - 1, 1), 1.0)[parent]
     coef = multiplier * (1 - fraction) * scale
-    return (coef[:, None] * centred**2).sum(axis=0)
+    var = (coef[:, None] * centred**2).sum(axis=0)
+    if lonely == "average" and lonely_rows.any():
+        present = count > 0
+        lonely_par = np.zeros(n_par, bool)
+        lonely_par[parent[lonely_rows]] = True
+        var = var * present.sum() / max(int((present & ~lonely_par).sum()), 1)
+    return var
 
 
 def taylor_variance(x: np.ndarray, design: Design) -> np.ndarray:

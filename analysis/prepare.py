@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.cells import _compact
-from analysis.design import codes
+from analysis.design import LONELY_PSU, codes
+from analysis.labels import nfc, nfc_column
 from analysis.weights import rake
 
 
@@ -35,6 +36,9 @@ class Prepared:
     cal: tuple[np.ndarray, ...]
     df: int
     notes: dict = field(default_factory=dict)
+    lonely_psu: str = "adjust"
+    strata_labels: tuple = ()
+    lonely: np.ndarray | None = None  # per stratum: a single PSU (and sampled with replacement)
 
 
 def where(frame: pd.DataFrame, pos: int) -> str:
@@ -175,8 +179,18 @@ def prepare(
     fpc: str | None,
     margins: pd.DataFrame | None,
     satisfied: Sequence[float],
+    *,
+    codes_allowed: Sequence[float] | None = None,
+    lonely_psu: str = "adjust",
 ) -> Prepared:
-    """Validate the inputs and code them (see module docstring)."""
+    """Validate the inputs and code them (see module docstring).
+
+    ``codes_allowed``: the scale's codes; any other value in an item column is an error naming
+    the column and the line (None: no check).  Text labels (``by``, strata, PSU, factor names)
+    are compared in Unicode NFC.  ``lonely_psu`` is R's option (see ``analysis.design``).
+    """
+    if lonely_psu not in LONELY_PSU:
+        raise ValueError(f"lonely_psu must be one of {', '.join(LONELY_PSU)}, got {lonely_psu!r}")
     items = list(items)
     if not items:
         raise ValueError("no items given")
@@ -185,18 +199,24 @@ def prepare(
     sat = np.asarray(list(satisfied), dtype=float)
     if sat.size == 0:
         raise ValueError("the satisfied set is empty")
+    allowed = None if codes_allowed is None else np.asarray(list(codes_allowed), dtype=float)
+    if allowed is not None and not np.isin(sat, allowed).all():
+        raise ValueError(f"satisfied value {sat[~np.isin(sat, allowed)][0]:g} is not one of the codes")
     n = len(frame)
     if n == 0:
         raise ValueError("the data has no rows")
     state = []
     for col in items:  # 0 blank, 1 not satisfied, 2 satisfied (NaN is never in sat: nan != nan)
         x = numeric(frame, col, "item")
+        if allowed is not None:
+            _check_codes(frame, col, x, allowed)
         st = np.isin(x, sat).view(np.int8)
         st += ~np.isnan(x)
         state.append(st)
     index = {c: j for j, c in enumerate(items)}
     members: dict[str, list[int]] = {}
     for name, cols in (factors or {}).items():
+        name, cols = nfc(name), [nfc(c) for c in cols]
         unknown = [c for c in cols if c not in index]
         if unknown:
             raise ValueError(f"factor {name!r} names {unknown[0]!r}, which is not among the items")
@@ -204,6 +224,9 @@ def prepare(
             raise ValueError(f"factor name {name!r} clashes with an item or 'overall'")
         members[str(name)] = [index[c] for c in cols]
     by = list(by or [])
+    labels_nfc = {c: nfc_column(frame[c]) for c in [*by, strata, psu] if c and c in frame.columns}
+    if any(labels_nfc[c] is not frame[c] for c in labels_nfc):
+        frame = frame.assign(**labels_nfc)  # new columns only; the items are shared
     labelled = [_label_codes(frame, col, "by") for col in by]
     if by:
         key = np.zeros(n, dtype=np.int64)
@@ -218,12 +241,21 @@ def prepare(
     else:
         dom, dom_labels = np.zeros(n, dtype=np.int64), pd.DataFrame(index=[0])
     w = _weights(frame, weight)
-    st = _label_codes(frame, strata, "strata")[0] if strata else np.zeros(n, np.int64)
+    st, strata_labels = (
+        _label_codes(frame, strata, "strata") if strata else (np.zeros(n, np.int64), ["whole sample"])
+    )
     pc = None
     if psu:
         raw = _label_codes(frame, psu, "psu")[0]
         pc = codes(st * (int(raw.max()) + 1) + raw)
     fraction = _fraction(frame, fpc, st, pc)
+    lonely = _lonely(st, pc, fraction)
+    if lonely.any() and lonely_psu == "fail":
+        label = strata_labels[int(np.argmax(lonely))]
+        raise ValueError(
+            f"stratum {label!r} has a single PSU (lonely PSU); choose --lonely-psu "
+            "adjust, average or certainty"
+        )
     d, cal, notes = w, (), {}
     if margins is not None:
         res = rake(frame, weight, margins) if weight else rake(frame.assign(_w=w), "_w", margins)
@@ -238,5 +270,27 @@ def prepare(
     df = n_psu - (int(st.max()) + 1)
     return Prepared(
         n, items, state, members, by, dom, int(dom.max()) + 1, dom_labels,
-        w, d, st, pc, fraction, cal, df, notes,
+        w, d, st, pc, fraction, cal, df, notes, lonely_psu, tuple(strata_labels), lonely,
     )
+
+
+def _lonely(st: np.ndarray, pc: np.ndarray | None, fraction: np.ndarray) -> np.ndarray:
+    """Per stratum: True when it holds a single PSU sampled with replacement or an fpc < 1."""
+    n_strata = int(st.max()) + 1
+    units = np.arange(st.size) if pc is None else pc
+    n_psu = np.bincount(np.unique(np.stack([st, units]), axis=1)[0], minlength=n_strata)
+    return (n_psu == 1) & (fraction < 1)
+
+
+def _check_codes(frame: pd.DataFrame, col: str, x: np.ndarray, allowed: np.ndarray) -> None:
+    """Refuse any answer outside the scale's codes (9 "don't know", 0, 6 ...): counted as "not
+    satisfied" they would lower the rate without a word (issue 13)."""
+    bad = np.flatnonzero(~np.isnan(x) & ~np.isin(x, allowed))
+    if bad.size:
+        pos = int(bad[0])
+        codes_text = ",".join(f"{v:g}" for v in allowed)
+        raise ValueError(
+            f"column {col!r}, {where(frame, pos)}: {f'{x[pos]:g}'!r} is not one of the "
+            f"codes {codes_text} ({bad.size} such value{'s' if bad.size > 1 else ''}; "
+            "use --codes to declare the scale, and leave not-applicable answers blank)"
+        )

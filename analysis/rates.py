@@ -97,6 +97,8 @@ def compute_rates(
     satisfied: Sequence[float] = (4, 5),
     ci: str = "logit",
     level: float = 0.95,
+    codes: Sequence[float] | None = None,
+    lonely_psu: str = "adjust",
 ) -> pd.DataFrame:
     """Satisfaction rates with design-based SEs and intervals per domain.
 
@@ -126,6 +128,15 @@ def compute_rates(
         Scale values counted as satisfied.
     ci : {'logit', 'kg', 'wilson', 'wald'}
     level : float
+    codes : sequence of float, optional
+        The scale's codes (the CLI's ``--codes``, default 1-5 there): any
+        other value in an item column is an error naming column and line.
+        None (the default here) checks nothing.
+    lonely_psu : {'adjust', 'average', 'certainty', 'fail'}
+        Strata with a single PSU, with R's ``survey.lonely.psu`` meanings
+        (``remove`` is also accepted, as ``certainty``).  Every stratum so
+        handled is named in a ``note`` column, added after ``n_eff`` only
+        when some row has a note.
 
     Returns
     -------
@@ -137,7 +148,8 @@ def compute_rates(
     if rule not in RULES:
         raise ValueError(f"unknown rule {rule!r}; choose one of {sorted(RULES)}")
     proportion_ci(0.5, 0.1, method=ci, level=level)  # validates ci and level early
-    prep = prepare(frame, items, factors, by, weight, strata, psu, fpc, margins, satisfied)
+    prep = prepare(frame, items, factors, by, weight, strata, psu, fpc, margins, satisfied,
+                   codes_allowed=codes, lonely_psu=lonely_psu)
     return _compute(prep, rule, ci, level, whole=not by)[0]
 
 
@@ -151,13 +163,15 @@ def compute_rates_with_total(frame: pd.DataFrame, items: list[str], *, by: Seque
     prep = prepare(
         frame, items, kw.get("factors"), by, kw.get("weight"), kw.get("strata"), kw.get("psu"),
         kw.get("fpc"), kw.get("margins"), kw.get("satisfied", (4, 5)),
+        codes_allowed=kw.get("codes"), lonely_psu=kw.get("lonely_psu", "adjust"),
     )
     return tuple(_compute(prep, rule, ci, level, whole=True))
 
 
 def _compute(prep: Prepared, rule: str, ci: str, level: float, whole: bool) -> list[pd.DataFrame]:
     cells = cl.build_cells(
-        prep.w, prep.d, prep.strata, prep.psu, prep.dom, prep.n_dom, prep.fraction, prep.cal
+        prep.w, prep.d, prep.strata, prep.psu, prep.dom, prep.n_dom, prep.fraction, prep.cal,
+        lonely_psu=prep.lonely_psu,
     )
     sets = []
     if prep.by:
@@ -183,11 +197,36 @@ def _compute(prep: Prepared, rule: str, ci: str, level: float, whole: bool) -> l
         for (dmap, n_dom), res, cache in zip(sets, results, caches):
             res[name] = RULES[rule](prep, cells, t, name, dmap, n_dom, cache)
     labels = [prep.dom_labels, pd.DataFrame(index=[0])]
-    return [
-        _table(res, prep.by if i == 0 and prep.by else [], lab, n_dom,
-               cl.domain_df(cells, dmap, n_dom), ci, level)
-        for i, ((dmap, n_dom), res, lab) in enumerate(zip(sets, results, labels))
-    ]
+    tables = []
+    for i, ((dmap, n_dom), res, lab) in enumerate(zip(sets, results, labels)):
+        out = _table(res, prep.by if i == 0 and prep.by else [], lab, n_dom,
+                     cl.domain_df(cells, dmap, n_dom), ci, level)
+        notes = _lonely_notes(prep, cells, dmap, n_dom)
+        if any(notes):  # the contract's columns stay as they are when there is nothing to say
+            out["note"] = np.repeat(np.asarray(notes, dtype=object), len(res))
+        tables.append(out)
+    return tables
+
+
+def _lonely_notes(prep: Prepared, cells: cl.Cells, dmap: np.ndarray, n_dom: int) -> list[str]:
+    """Per domain, the strata with a single PSU that hold its respondents and how they were
+    handled (DESIGN.md: reported in a ``note`` column and on stderr by the CLI)."""
+    if prep.lonely is None or not prep.lonely.any():
+        return [""] * n_dom
+    dom, stratum = cl.domain_strata(cells, dmap, n_dom)
+    keep = prep.lonely[stratum]
+    names: list[list[str]] = [[] for _ in range(n_dom)]
+    for d, h in zip(dom[keep], stratum[keep]):
+        names[d].append(str(prep.strata_labels[h]))
+    notes = []
+    for found in names:
+        if not found:
+            notes.append("")
+            continue
+        shown = ", ".join(found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3 else "")
+        word = "stratum" if len(found) == 1 else "strata"
+        notes.append(f"{len(found)} {word} with a single PSU ({shown}): lonely-psu {prep.lonely_psu}")
+    return notes
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analysis.labels import nfc, nfc_column
+
 
 @dataclass(frozen=True)
 class RakeResult:
@@ -127,8 +129,11 @@ def _validate_margins(frame: pd.DataFrame, margins: pd.DataFrame) -> list[tuple]
         bad = margins.loc[totals.isna() | (totals < 0)].iloc[0]
         raise ValueError(f"margin total for {bad['variable']}={bad['category']} is not a number >= 0")
     out, grand = [], None
-    for var, block in margins.assign(total=totals).groupby("variable", sort=False):
-        if var not in frame.columns:
+    margins = margins.assign(total=totals, variable=nfc_column(margins["variable"]),
+                             category=nfc_column(margins["category"]))
+    columns = {nfc(c): c for c in frame.columns}  # (renaming the frame would copy it)
+    for var, block in margins.groupby("variable", sort=False):
+        if var not in columns:
             raise ValueError(f"margin variable {var!r} is not a column of the data")
         cats = labels(block["category"]).tolist()
         if len(set(cats)) != len(cats):
@@ -141,7 +146,7 @@ def _validate_margins(frame: pd.DataFrame, margins: pd.DataFrame) -> list[tuple]
                 f"margins disagree on the population total: {grand[0]} sums to "
                 f"{grand[1]:g}, {var} to {tot:g}"
             )
-        raw, uniq = label_codes(frame[var])
+        raw, uniq = label_codes(nfc_column(frame[columns[var]]))
         if (raw < 0).any():
             raise ValueError(f"{var}: a respondent has no value (blank) and no margin")
         position = {c: i for i, c in enumerate(cats)}
@@ -153,6 +158,14 @@ def _validate_margins(frame: pd.DataFrame, margins: pd.DataFrame) -> list[tuple]
         empty = [c for c, k, t in zip(cats, present, block["total"]) if k == 0 and t > 0]
         if empty:
             raise ValueError(f"{var}: category {empty[0]!r} has a margin but no respondents")
+        # a total of 0 would silently give its respondents weight 0 (R's calibrate refuses too)
+        zero = [(c, k) for c, k, t in zip(cats, present, block["total"]) if k > 0 and t == 0]
+        if zero:
+            c, k = zero[0]
+            raise ValueError(
+                f"{var}: category {c!r} has a margin total of 0 but {k} respondent"
+                f"{'s' if k > 1 else ''} in the sample"
+            )
         out.append((var, code, block["total"].to_numpy(dtype=float)))
     return out
 
