@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from .loader import DefinitionError, parse_data
+from .workbook_guard import MAX_SECONDS, WorkbookRefused, bounded_rows, check_archive
 from .xlsform_relevant import RelevantError, parse_relevant
 
 META_TYPES = {"start", "end", "today", "deviceid", "subscriberid", "simserial", "phonenumber", "username",
@@ -25,7 +27,6 @@ LANGS = {"vi": ("vi", "vietnamese", "tiếng việt"), "en": ("en", "english")}
 YES = {"yes", "true", "1", "true()"}
 NO = {"", "no", "false", "0", "false()"}
 BOUND = re.compile(r"^\.\s*(>=|<=)\s*(-?\d+(?:\.\d+)?)$")
-
 
 @dataclass(frozen=True)
 class XlsProblem:
@@ -52,11 +53,11 @@ def _lang_of(column: str, base: str) -> str | None:
     return None
 
 
-def _sheet_rows(book, name: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]] | None:
+def _sheet_rows(book, name: str, deadline: float) -> tuple[list[str], list[tuple[int, dict[str, str]]]] | None:
     sheet = next((book[s] for s in book.sheetnames if s.strip().lower() == name), None)
     if sheet is None:
         return None
-    rows = list(sheet.iter_rows(values_only=True))
+    rows = bounded_rows(sheet, deadline)
     if not rows:
         return [], []
     header = [str(h).strip() if h is not None else "" for h in rows[0]]
@@ -277,12 +278,24 @@ def read_xlsform(data: bytes, *, slug: str | None = None, version: int | None = 
     from openpyxl import load_workbook
 
     reader = _Reader()
+    deadline = time.monotonic() + MAX_SECONDS
     try:
+        check_archive(data)
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except WorkbookRefused as exc:
+        return None, [XlsProblem("(file)", None, None, str(exc))]
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a bad file
         return None, [XlsProblem("(file)", None, None, f"not an .xlsx workbook ({type(exc).__name__})")]
-    survey, choices_table = _sheet_rows(book, "survey"), _sheet_rows(book, "choices")
-    settings_table, factors_table = _sheet_rows(book, "settings"), _sheet_rows(book, "factors")
+    try:
+        survey, choices_table = _sheet_rows(book, "survey", deadline), _sheet_rows(book, "choices", deadline)
+        settings_table = _sheet_rows(book, "settings", deadline)
+        factors_table = _sheet_rows(book, "factors", deadline)
+    except WorkbookRefused as exc:
+        return None, [XlsProblem("(file)", None, None, str(exc))]
+    except Exception as exc:  # noqa: BLE001 - sheets are parsed lazily: XML errors surface here
+        return None, [XlsProblem("(file)", None, None, f"the workbook's sheets cannot be read ({type(exc).__name__})")]
+    finally:
+        book.close()
     if survey is None:
         return None, [XlsProblem("survey", None, None, "the workbook has no 'survey' sheet")]
     settings = settings_table[1][0][1] if settings_table and settings_table[1] else {}

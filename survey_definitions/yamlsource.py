@@ -13,9 +13,11 @@ import yaml
 
 Path = tuple[str | int, ...]
 
-# Aliases can make a small text expand into a huge tree ("billion laughs"); a questionnaire has
-# a few thousand values at most.
+# Aliases can make a small text expand into a huge tree ("billion laughs"), or repeat one long
+# text thousands of times (a 247 KB draft became a 220 MB definition): a questionnaire has a few
+# thousand values and well under a million characters of text, counted after expansion.
 MAX_VALUES = 100_000
+MAX_TEXT = 1_000_000
 
 
 class YamlSyntaxError(Exception):
@@ -83,6 +85,7 @@ class _Builder:
         self.lines: dict[Path, int] = {}
         self.duplicates: list[tuple[Path, int]] = []
         self.count = 0
+        self.text = 0
 
     def build(self, node: yaml.Node, path: Path) -> Any:
         self.count += 1
@@ -94,6 +97,10 @@ class _Builder:
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        self.text += len(node.value)
+        if self.text > MAX_TEXT:
+            raise yaml.MarkedYAMLError(problem=f"more than {MAX_TEXT:,} characters of text once aliases (*name) "
+                                       "are expanded", problem_mark=node.start_mark)
         return self.loader.construct_object(node, deep=True)
 
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict:

@@ -127,3 +127,27 @@ def test_a_blank_draft_starts_valid(client, published):
 def test_shipped_questionnaire_exports_as_xlsform_bytes(app):
     version = factories.published("sipas-2017")
     assert write_xlsform(questionnaire_of(version))[:2] == b"PK"
+
+
+def test_yaml_aliases_that_expand_beyond_the_text_limit_are_refused_and_not_stored(client, published):
+    """A 247 KB draft whose aliases repeated one long text became a 220 MB row."""
+    draft = new_draft(client, published)
+    long_text = "x" * 2_000
+    source = draft.source + f"\nnotes: &long {long_text}\nrepeated: [{', '.join(['*long'] * 600)}]\n"
+    assert len(source) < 100_000
+    response = client.post(f"/admin/questionnaires/{draft.id}/edit", data={"source": source})
+    assert response.status_code in (200, 302, 400)
+    db.session.refresh(draft)
+    assert draft.checksum == "" and draft.definition == {}
+    page = client.get(f"/admin/questionnaires/{draft.id}/edit").get_data(as_text=True)
+    assert "1,000,000 characters" in page
+
+
+def test_an_xlsform_with_xml_entities_is_a_clear_400(client, published):
+    from tests.survey_definitions.test_workbook_guard import SHEET, plain_workbook, rewrite
+
+    bomb = b'<!DOCTYPE w [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+    data = rewrite(plain_workbook(), SHEET, lambda xml: bomb + xml)
+    response = client.post("/admin/questionnaires/import", content_type="multipart/form-data",
+                           data={"file": (io.BytesIO(data), "f.xlsx"), "slug": ""})
+    assert response.status_code == 400 and "DTD or XML entities" in response.get_data(as_text=True)
