@@ -50,6 +50,11 @@ def main(argv: list[str] | None = None) -> int:
             figures.append(crash.run([one, two], total=1000 if args.short else 10_000))
     if want("xss"):
         figures.append(xss.run())
+    if want("selfrating"):
+        from battery import selfrating
+
+        with harness.Server(workers=2) as one:
+            figures.append(selfrating.run(one))
     if want("access"):
         figures.append(access.run())
     if want("static"):

@@ -10,7 +10,11 @@ from battery.harness import ROOT
 
 MATRIX_TESTS = ["role_route_matrix", "another_agencys_data", "cannot_use_any_admin_page",
                 "cannot_use_admin_only_pages", "sees_no_other_agency", "sees_no_wave_outside",
-                "key_for_one_agency", "cannot_moderate", "wrong_roles_get_403", "staff_cannot_key_in"]
+                "key_for_one_agency", "cannot_moderate", "wrong_roles_get_403", "staff_cannot_key_in",
+                # issue 12 (items 3, 4, 18): separation of duties and what an agency account may read
+                "cannot_create_a_response_a_key", "sees_no_individual_response", "cannot_key_in_paper",
+                "own_agencys_rows", "outside_its_scope", "draft_questionnaire", "non_draft_waves",
+                "only_administrators_create"]
 
 
 def run() -> dict:

@@ -139,9 +139,11 @@ def _responses(rng, wave: Wave, agency_list: list[Agency], total: int) -> int:
 
 def _accounts(password: str) -> list[User]:
     created = []
-    for email, role in (("admin@example.org", "admin"), ("official@example.org", "official")):
+    # entry@example.org: desk staff of SNV who key in paper forms (never the rated agency's account)
+    for email, role, agency in (("admin@example.org", "admin", None), ("official@example.org", "official", None),
+                                ("entry@example.org", "entry", "SNV")):
         if users.find_by_email(email) is None:
-            created.append(users.create_user(email, role, password, name=role.title()))
+            created.append(users.create_user(email, role, password, name=role.title(), agency_code=agency))
     return created
 
 
