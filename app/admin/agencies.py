@@ -12,6 +12,7 @@ from app.extensions import db
 from app.services import agencies, agencies_admin
 from app.services.admin_errors import AdminError
 from app.services.csvio import ImportRejected
+from app.services.upload_bounds import MAX_AGENCY_ROWS, check_lines
 
 
 def _parent_choices(form: AgencyForm, exclude: str | None = None) -> None:
@@ -95,7 +96,9 @@ def agency_import():
     form, errors = UploadForm(), []
     if form.validate_on_submit():
         try:
-            created, updated = agencies.import_csv(upload_bytes(form.file.data), actor=current_user())
+            data = upload_bytes(form.file.data)
+            check_lines(data, MAX_AGENCY_ROWS, "agencies")
+            created, updated = agencies.import_csv(data, actor=current_user())
         except ImportRejected as exc:
             db.session.rollback()
             errors = exc.errors

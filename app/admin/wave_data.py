@@ -12,6 +12,7 @@ from app.admin.waves import wave_or_404
 from app.extensions import db
 from app.services import frames
 from app.services.csvio import ImportRejected, read_rows
+from app.services.upload_bounds import MAX_MARGIN_ROWS, at_most
 
 
 def _typed_counts(wave) -> list[tuple[int, dict]]:
@@ -70,7 +71,8 @@ def wave_margins(slug: str):
             elif form.validate_on_submit():
                 text = request.form.get("margins", "")[:200_000]
                 rows = read_rows(text, required=("variable", "category", "total"))[1]
-                count = frames.set_margins(wave, list(rows), actor=current_user())
+                count = frames.set_margins(wave, at_most(rows, MAX_MARGIN_ROWS, "rows of margins"),
+                                           actor=current_user())
         except ImportRejected as exc:
             db.session.rollback()
             errors = exc.errors

@@ -16,6 +16,7 @@ from app.models import Agency, FrameCount, Margin, User, Wave
 from app.services import audit
 from app.services.csvio import ImportRejected, RowError, read_rows
 from app.services.surveys import questionnaire_of
+from app.services.upload_bounds import MAX_FRAME_ROWS, MAX_MARGIN_ROWS, at_most
 from survey_definitions.questiontypes import choices
 
 MAX_COUNT = 10**9
@@ -75,7 +76,7 @@ def set_frame_counts(wave: Wave, rows: list[tuple[int, dict]], actor: User | Non
 
 def import_counts(wave: Wave, data: bytes | str, actor: User | None = None) -> int:
     _, rows = read_rows(data, required=("agency", "transactions"))
-    return set_frame_counts(wave, list(rows), actor)
+    return set_frame_counts(wave, at_most(rows, MAX_FRAME_ROWS, "rows of frame counts"), actor)
 
 
 def margin_rows(wave: Wave) -> list[tuple[str, str, float]]:
@@ -157,4 +158,4 @@ def set_margins(wave: Wave, rows: list[tuple[int, dict]], actor: User | None = N
 
 def import_margins(wave: Wave, data: bytes | str, actor: User | None = None) -> int:
     _, rows = read_rows(data, required=("variable", "category", "total"))
-    return set_margins(wave, list(rows), actor)
+    return set_margins(wave, at_most(rows, MAX_MARGIN_ROWS, "rows of margins"), actor)

@@ -136,6 +136,8 @@ def test_a_kiosk_key_is_shown_once_and_only_its_digest_is_stored(client, admin):
     assert raw not in client.get("/admin/kiosk-keys").get_data(as_text=True)
     agency = key.agency
     assert kiosk_keys.verify(agency, raw) is key
-    assert client.get(f"/k/A1?key={raw}").status_code == 303  # the setup link installs it on the tablet
+    assert client.get(f"/k/A1?key={raw}").status_code == 403  # the key itself is no setup link
+    setup_url = page.split('<code class="secret">')[2].split("</code>")[0].replace("&amp;", "&")
+    assert client.get(setup_url.replace("http://localhost", "")).status_code == 303  # a one-time code installs it
     client.post(f"/admin/kiosk-keys/{key.id}/revoke")
     assert kiosk_keys.verify(agency, raw) is None
