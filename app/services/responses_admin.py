@@ -75,7 +75,8 @@ def set_excluded(response: Response, excluded: bool, reason: str, actor: User | 
     wave = db.session.get(Wave, response.wave_id)
     wave.data_version += 1
     db.session.flush()
-    audit.record("response.exclude" if excluded else "response.restore", "response", response.receipt,
+    # (by number, never by receipt: the receipt a citizen holds must not lead to the row)
+    audit.record("response.exclude" if excluded else "response.restore", "response", response.id,
                  user=actor, before=before, after={"excluded": excluded, "reason": reason[:500]})
 
 

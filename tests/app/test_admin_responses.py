@@ -61,3 +61,28 @@ def test_the_detail_page_lists_the_answers(client, login_as):
     response = db.session.query(Response).first()
     page = client.get(f"/admin/responses/{response.id}").get_data(as_text=True)
     assert "f1_1" in page
+
+
+def test_no_page_or_audit_record_leads_from_a_receipt_to_its_row(client, login_as):
+    wave = wave_with_responses(3)
+    login_as("admin")
+    target = a_response(wave, "A2")
+    listing = client.get(f"/admin/waves/{wave.slug}/responses").get_data(as_text=True)
+    detail = client.get(f"/admin/responses/{target.id}").get_data(as_text=True)
+    client.post(f"/admin/responses/{target.id}", data={"excluded": "1", "reason": "duplicate paper form"})
+    logged = [e.object_id for e in db.session.query(AuditEvent)]
+    receipts = {r.receipt for r in db.session.query(Response)}
+    assert not any(r in listing or r in detail or r in logged for r in receipts)
+
+
+def test_submission_times_are_kept_and_exported_at_day_precision(client, login_as):
+    import re
+
+    from sqlalchemy import DateTime
+
+    assert not any(isinstance(c.type, DateTime) for c in Response.__table__.columns)
+    wave = wave_with_responses(2)
+    login_as("admin")
+    exported = client.get(f"/admin/waves/{wave.slug}/export/csv").get_data(as_text=True)
+    days = [row["submitted_on"] for row in csv.DictReader(io.StringIO(exported))]
+    assert days and all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", d) for d in days)
