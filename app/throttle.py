@@ -30,15 +30,17 @@ from werkzeug.wrappers import Response
 from app.extensions import limiter
 
 RETRY_STORAGE_AFTER = 30.0  # seconds in memory after a storage error before trying it again
-_state = {"dead_until": 0.0}
-_fallback = FixedWindowRateLimiter(MemoryStorage())
 _lock = threading.Lock()
 
 
-def _strategy():
-    if time.monotonic() < _state["dead_until"]:
-        return _fallback
-    return limiter.limiter
+def _state() -> dict:
+    """This app's fallback counters and how long to keep using them."""
+    state = current_app.extensions.get("sipas_throttle")
+    if state is None:
+        with _lock:
+            state = current_app.extensions.setdefault(
+                "sipas_throttle", {"dead_until": 0.0, "fallback": FixedWindowRateLimiter(MemoryStorage())})
+    return state
 
 
 def count_failure(config_name: str, scope: str) -> int | None:
@@ -48,15 +50,15 @@ def count_failure(config_name: str, scope: str) -> int | None:
         return None
     items = parse_many(current_app.config[config_name])
     identifiers = ("fail", scope, request.remote_addr or "-")
+    state = _state()
     try:
-        strategy = _strategy()
+        strategy = state["fallback"] if time.monotonic() < state["dead_until"] else limiter.limiter
         allowed = [strategy.hit(item, *identifiers) for item in items]
     except Exception:  # noqa: BLE001 - any storage error: the counter must never fail the request
-        with _lock:
-            _state["dead_until"] = time.monotonic() + RETRY_STORAGE_AFTER
+        state["dead_until"] = time.monotonic() + RETRY_STORAGE_AFTER
         current_app.logger.warning("rate limit storage unreachable: counting failures in memory for %ss",
                                    int(RETRY_STORAGE_AFTER))
-        strategy = _fallback
+        strategy = state["fallback"]
         allowed = [strategy.hit(item, *identifiers) for item in items]
     if all(allowed):
         return None

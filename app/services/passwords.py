@@ -13,12 +13,14 @@ import re
 from functools import cache
 from pathlib import Path
 
+from flask import has_request_context
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 MIN_LENGTH = 10
 MAX_LENGTH = 200
 LIST = Path(__file__).parent / "data" / "common-passwords.txt.gz"
-RUNS = ("abcdefghijklmnopqrstuvwxyz", "0123456789", "qwertyuiopasdfghjklzxcvbnm", "qwertyuiop",
+RUNS = ("abcdefghijklmnopqrstuvwxyz", "0123456789", "1234567890", "qwertyuiopasdfghjklzxcvbnm", "qwertyuiop",
         "asdfghjkl", "zxcvbnm", "1qaz2wsx3edc4rfv", "qazwsxedcrfvtgbyhnujm")
 TRAILER = re.compile(r"[\d\W_]+$")
 
@@ -40,7 +42,16 @@ def _repeats(text: str) -> bool:
 
 
 def problem(password: str, email: str = "") -> str | None:
-    """Why this password is refused (a translatable message), or None if it is acceptable."""
+    """Why this password is refused, or None if it is acceptable. In a request the reason is in the
+    visitor's language; elsewhere (the command line) in English."""
+    reason = _reason(password, email)
+    if reason is None or has_request_context():
+        return reason
+    with force_locale("en"):
+        return str(reason)
+
+
+def _reason(password: str, email: str):
     if len(password) < MIN_LENGTH:
         return _l("The password needs at least %(n)d characters.", n=MIN_LENGTH)
     if len(password) > MAX_LENGTH:

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from flask import Blueprint
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from app.auth import roles_required
 from app.extensions import db
@@ -202,3 +202,27 @@ def test_logins_are_audited_with_channel_and_address(client, make_user):
                                 .order_by(AuditEvent.id)).all()
     assert [(e.after["channel"], e.after["address"]) for e in events] == [("web", "203.0.113.9"),
                                                                          ("api", "203.0.113.10")]
+
+
+def test_the_api_token_goes_through_the_same_throttle_as_the_login_form(client, make_user):
+    """Measured before: POST /api/v1/auth/token issued a 12-hour token for a locked account."""
+    user, password = make_user("official")
+    for _ in range(5):
+        assert login(client, user.email, "wrong-password").status_code == 401
+    refused = client.post("/api/v1/auth/token", json={"email": user.email, "password": password})
+    assert refused.status_code == 429 and refused.headers["Retry-After"]
+    assert refused.get_json()["errors"][0]["field"] == "password"
+    other, other_password = make_user("official")
+    for _ in range(5):
+        client.post("/api/v1/auth/token", json={"email": other.email, "password": "wrong-password"})
+    assert login(client, other.email, other_password).status_code == 429
+    assert db.session.scalar(select(func.count(LoginAttempt.id)).where(LoginAttempt.email == other.email)) == 5
+
+
+def test_the_api_refuses_deactivated_accounts_and_unknown_emails_alike(client, make_user):
+    user, password = make_user("official")
+    user.active = False
+    db.session.commit()
+    gone = client.post("/api/v1/auth/token", json={"email": user.email, "password": password})
+    unknown = client.post("/api/v1/auth/token", json={"email": "nobody@example.org", "password": password})
+    assert gone.status_code == unknown.status_code == 401 and gone.get_json() == unknown.get_json()
