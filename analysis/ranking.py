@@ -8,6 +8,14 @@ References
    procedure. *Scand. J. Statist.* 6, 65-70.
 .. [3] Spiegelhalter, D. J. (2005). Funnel plots for comparing institutional
    performance. *Statistics in Medicine* 24, 1185-1202.
+
+Estimates at 0 % or 100 % (or with an SE of 0) are never treated as certain
+(issue 13): their draws come from the beta distribution whose quantile is the
+Clopper-Pearson bound on Kish's n_eff (Beta(n, 1) at 100 %, Beta(1, n) at 0 %,
+Jeffreys' Beta(x + ½, n - x + ½) for an interior rate with SE 0), and that
+distribution's standard deviation stands in for the SE in the tier tests.
+Tied draws get tied ranks (the smallest, "1224" competition ranking, like the
+point rank).  Tiers never split two agencies whose rank intervals are identical.
 """
 
 from __future__ import annotations
@@ -69,29 +77,84 @@ def compare(
     )
 
 
-def simulate_ranks(rate: np.ndarray, se: np.ndarray, n_sim: int, seed: int) -> np.ndarray:
+def _edge(rate: np.ndarray, se: np.ndarray) -> np.ndarray:
+    return (rate <= 0) | (rate >= 1) | ~(se > 0)
+
+
+def _edge_beta(rate: np.ndarray, n_eff: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Beta parameters for estimates without a usable SE (see the module docstring)."""
+    n = np.maximum(np.asarray(n_eff, float), 1.0)
+    x = np.clip(rate, 0, 1) * n
+    a = np.where(rate >= 1, n, np.where(rate <= 0, 1.0, x + 0.5))
+    b = np.where(rate >= 1, 1.0, np.where(rate <= 0, n, n - x + 0.5))
+    return a, b
+
+
+def edge_se(rate, se, n_eff) -> np.ndarray:
+    """``se``, or where the rate is 0 or 1 or the SE is 0, the standard deviation of the beta
+    distribution the rank draws use (so no test is ever made against an SE of 0)."""
+    rate, se, n_eff = np.broadcast_arrays(*(np.asarray(v, float) for v in (rate, se, n_eff)))
+    a, b = _edge_beta(rate, n_eff)
+    beta_sd = np.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
+    return np.where(_edge(rate, se) & np.isfinite(n_eff), beta_sd, se)
+
+
+def _check_n_eff(rate, se, n_eff) -> np.ndarray:
+    edge = _edge(rate, se)
+    if n_eff is None:
+        n_eff = np.full(rate.shape, np.nan)
+    n_eff = np.asarray(n_eff, float)
+    if (edge & ~(n_eff > 0)).any():
+        raise ValueError("an estimate at 0 or 1 or with SE 0 needs its effective n (n_eff) to rank")
+    return n_eff
+
+
+def simulate_ranks(
+    rate: np.ndarray, se: np.ndarray, n_sim: int, seed: int, n_eff: np.ndarray | None = None
+) -> np.ndarray:
     """Ranks (1 = highest) of draws from each estimate's sampling distribution.
 
     Draws are normal on the logit scale (the scale of the logit interval),
-    with SE_logit = SE / (p(1-p)); estimates at 0 or 1 are held fixed.
+    with SE_logit = SE / (p(1-p)).  Estimates at 0 or 1, or with SE 0, are
+    drawn from the beta distribution of the module docstring on ``n_eff``
+    (required for them).  Tied draws share the smallest rank.
     """
+    rate, se = np.asarray(rate, float), np.asarray(se, float)
+    n_eff = _check_n_eff(rate, se, n_eff)
     rng = np.random.default_rng(seed)
+    edge = _edge(rate, se)
     p = np.clip(rate, 1e-12, 1 - 1e-12)
-    centre = np.log(p / (1 - p))
-    sd = np.where((rate > 0) & (rate < 1), se / (p * (1 - p)), 0.0)
-    draws = centre + sd * rng.standard_normal((n_sim, rate.size))
-    order = np.argsort(-draws, axis=1, kind="stable")
-    ranks = np.empty_like(order)
-    np.put_along_axis(ranks, order, np.arange(1, rate.size + 1)[None, :], axis=1)
-    return ranks
+    sd = np.where(edge, 0.0, se / (p * (1 - p)))
+    z = np.log(p / (1 - p)) + sd * rng.standard_normal((n_sim, rate.size))
+    draws = 1 / (1 + np.exp(-z))
+    if edge.any():
+        a, b = _edge_beta(rate[edge], n_eff[edge])
+        draws[:, edge] = rng.beta(a, b, size=(n_sim, int(edge.sum())))
+    return stats.rankdata(-draws, method="min", axis=1).astype(np.int64)
 
 
-def tiers(rate: np.ndarray, se: np.ndarray, *, level: float = 0.95) -> np.ndarray:
+def tiers(
+    rate: np.ndarray,
+    se: np.ndarray,
+    *,
+    level: float = 0.95,
+    n_eff: np.ndarray | None = None,
+    rank_lower: np.ndarray | None = None,
+    rank_upper: np.ndarray | None = None,
+) -> np.ndarray:
     """Tiers of estimates not significantly different from their tier's leader.
 
     Sorted from the highest rate, an estimate joins the current tier unless a
-    two-sided z-test at ``level`` says it is below the tier's leader.
+    two-sided z-test at ``level`` says it is below the tier's leader.  An SE
+    of 0 (or a rate of 0 or 1) is replaced by :func:`edge_se` on ``n_eff``.
+    Given rank intervals, tiers holding two estimates with the same interval
+    are merged with every tier between them, so that the tiers never separate
+    what the rank intervals cannot.
     """
+    rate = np.asarray(rate, float)
+    se = np.asarray(se, float)
+    n_eff = _check_n_eff(rate, se, n_eff)
+    se = edge_se(rate, se, n_eff)
     order = np.argsort(-rate, kind="stable")
     q = stats.norm.ppf(1 - (1 - level) / 2)
     out = np.zeros(rate.size, dtype=int)
@@ -100,6 +163,14 @@ def tiers(rate: np.ndarray, se: np.ndarray, *, level: float = 0.95) -> np.ndarra
         if leader is None or rate[leader] - rate[i] > q * np.hypot(se[leader], se[i]):
             tier, leader = tier + 1, i
         out[i] = tier
+    if rank_lower is not None and rank_upper is not None and rate.size:
+        keys = pd.Series(list(zip(np.asarray(rank_lower), np.asarray(rank_upper))))
+        lowest = pd.Series(out).groupby(keys).transform("min").to_numpy()
+        highest = pd.Series(out).groupby(keys).transform("max").to_numpy()
+        starts = np.ones(tier + 1, dtype=bool)  # starts[t]: tier t begins a merged tier
+        for lo, hi in set(zip(lowest, highest)):
+            starts[lo + 1:hi + 1] = False
+        out = np.cumsum(starts)[out] - 1  # (index 0 is unused: tiers count from 1)
     return out
 
 
@@ -147,17 +218,23 @@ def rank_table(
     if rows.empty:
         raise ValueError(f"no rows for measure {measure!r}")
     rows = rows.reset_index(drop=True)
-    ok = (rows["n_eff"] >= min_n_eff) & rows["rate"].notna() & rows["se"].notna()
+    ok = (rows["n_eff"] >= min_n_eff) & (rows["n_eff"] > 0) & rows["rate"].notna() & rows["se"].notna()
     ranked = rows[ok].copy()
     rate, se = ranked["rate"].to_numpy(float), ranked["se"].to_numpy(float)
     if len(ranked):
-        sims = simulate_ranks(rate, se, n_sim, seed)
+        n_eff = ranked["n_eff"].to_numpy(float)
+        sims = simulate_ranks(rate, se, n_sim, seed, n_eff=n_eff)
         alpha = 1 - level
         ranked["rank"] = pd.Series(-rate).rank(method="min").to_numpy()
-        ranked["rank_lower"] = np.floor(np.quantile(sims, alpha / 2, axis=0))
-        ranked["rank_upper"] = np.ceil(np.quantile(sims, 1 - alpha / 2, axis=0))
+        lower = np.floor(np.quantile(sims, alpha / 2, axis=0))
+        upper = np.ceil(np.quantile(sims, 1 - alpha / 2, axis=0))
+        # the point rank is inside its own interval even when ties put the draws' ranks above it
+        ranked["rank_lower"] = np.minimum(lower, ranked["rank"].to_numpy())
+        ranked["rank_upper"] = np.maximum(upper, ranked["rank"].to_numpy())
         ranked["p_top"] = (sims <= top_k).mean(axis=0)
-        ranked["tier"] = tiers(rate, se, level=level)
+        ranked["tier"] = tiers(rate, se, level=level, n_eff=n_eff,
+                               rank_lower=ranked["rank_lower"].to_numpy(),
+                               rank_upper=ranked["rank_upper"].to_numpy())
     ranked["flagged"] = False
     unranked = rows[~ok].copy()
     unranked["flagged"] = True
