@@ -15,7 +15,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Agency, Wave
 from app.services import comments as comments_service
-from app.services import dashboard, estimates, trends
+from app.services import dashboard, disclosure, estimates, trends
 from app.services.surveys import questionnaire_of
 
 COMMENT_LIMIT = 50
@@ -67,15 +67,17 @@ def trend_title() -> str:
 def report(wave: Wave, agency: Agency) -> dict:
     minimum = current_app.config["MIN_GROUP_SIZE"]
     questionnaire = questionnaire_of(wave.survey_version)
-    by_agency = estimates.compute(wave, ["agency"])
+    by_agency = disclosure.protect(wave, estimates.compute(wave, ["agency"]), ["agency"])
     mine = by_agency[by_agency["agency"] == agency.code].drop(columns=["agency"]).reset_index(drop=True)
-    province = estimates.compute(wave, [])
+    province = disclosure.protect(wave, estimates.compute(wave, []), [])
     n = int(mine["n"].max()) if len(mine) else 0
-    suppressed = n < minimum
+    overall = _row(mine, "overall")
+    # too few respondents, or hidden so that the province's figures do not give a smaller group away
+    suppressed = n < minimum or bool(overall is not None and overall["suppressed"])
     factor_codes = list(questionnaire.factor_items())
     out = {"n": n, "suppressed": suppressed, "overall": None, "factors": mine.iloc[0:0],
            "criteria": mine.iloc[0:0], "comparison": pd.DataFrame(), "strongest": [], "weakest": [],
-           "comments": [], "province_overall": _row(province, "overall")}
+           "comments": [], "province_overall": _row(province, "overall"), "small": n < minimum}
     if not suppressed:
         out["overall"] = _row(mine, "overall")
         out["factors"] = mine[mine["measure"].isin(factor_codes)].reset_index(drop=True)

@@ -91,7 +91,10 @@ def _select(table: pd.DataFrame, filters: Filters) -> pd.DataFrame:
 
 def rates(wave: Wave, filters: Filters, by: list[str]) -> pd.DataFrame:
     """Estimates for the filtered subpopulation (as domains, never by subsetting the data)."""
-    return _select(estimates.compute(wave, [*filters.dims, *by]), filters)
+    from app.services import disclosure
+
+    dims = [*filters.dims, *by]
+    return _select(disclosure.protect(wave, estimates.compute(wave, dims), dims), filters)
 
 
 def agency_table() -> pd.DataFrame:
@@ -122,6 +125,7 @@ def rankings(wave: Wave, filters: Filters) -> list[dict]:
         part = table[table["block"] == block.code]
         if part.empty:
             continue
+        # suppressed agencies have their rates blanked already: rank_table leaves them unranked
         if ((part["n_eff"] >= RANK_MIN_N_EFF) & part["rate"].notna()).any():
             ranked = rank_table(part, measure=measure, by="agency", n_sim=RANK_SIMULATIONS,
                                 min_n_eff=RANK_MIN_N_EFF).drop(columns=["rate", "se", "n_eff", "measure"])
@@ -130,9 +134,7 @@ def rankings(wave: Wave, filters: Filters) -> list[dict]:
             for col in ("rank", "rank_lower", "rank_upper", "tier"):
                 ranked[col] = pd.array([pd.NA] * len(ranked), dtype="Int64")
         ranked = ranked.merge(part, on="agency")
-        ranked["suppressed"] = ranked["n"] < minimum
-        for col in ("rate", "se", "ci_lower", "ci_upper", "n_eff", "deff"):
-            ranked.loc[ranked["suppressed"], col] = np.nan
+        ranked["small"] = ranked["n"] < minimum  # suppressed and not small: hidden as a complement
         out.append({"block": {"code": block.code, "name_vi": block.name_vi, "name_en": block.name_en},
                     "measure": measure, "table": ranked})
     return out
@@ -153,8 +155,9 @@ def overview(wave: Wave, filters: Filters) -> dict:
             whole = whole[whole["block"] == filters.block].reset_index(drop=True)
         questionnaire = questionnaire_of(wave.survey_version)
         factor_codes = list(questionnaire.factor_items())
+        overall = _row(whole, "overall")
         return {
-            "overall": _row(whole, "overall"),
+            "overall": None if overall is None or overall.get("suppressed") else overall,
             "factors": whole[whole["measure"].isin(factor_codes)].reset_index(drop=True),
             "criteria": whole[whole["measure"].isin(questionnaire.rated_items)].reset_index(drop=True),
             "rankings": rankings(wave, filters),

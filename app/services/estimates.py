@@ -5,7 +5,6 @@ import math
 from collections.abc import Sequence
 
 import pandas as pd
-from flask import current_app
 from sqlalchemy import select
 
 from app.extensions import db
@@ -96,16 +95,14 @@ def _clean(value):
 
 def estimate_rows(wave: Wave, by: Sequence[str] = (), user: User | None = None) -> list[dict]:
     """Rows for the API, with figures for groups below the anonymity threshold suppressed."""
-    table = compute(wave, by)
+    from app.services import disclosure
+
+    table = disclosure.protect(wave, compute(wave, by), list(by))  # small groups and their complements
     if user is not None and user.role == "agency" and "agency" in by:
         table = table[table["agency"] == (user.agency.code if user.agency else None)]
-    minimum = current_app.config["MIN_GROUP_SIZE"]
     rows = []
     for record in table.to_dict(orient="records"):
         row = {k: _clean(v) for k, v in record.items()}
-        row["suppressed"] = (row.get("n") or 0) < minimum
-        if row["suppressed"]:
-            for field in ("rate", "se", "ci_lower", "ci_upper", "deff", "n_eff"):
-                row[field] = None
+        row["suppressed"] = bool(row["suppressed"])
         rows.append(row)
     return rows

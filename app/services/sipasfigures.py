@@ -93,6 +93,38 @@ def figures(wave: Wave, filters: dashboard.Filters) -> dict:
         out["decision766"] = _first(_estimate(lambda by: sipas.decision766(
             marked, overdue="_overdue", complaint="_complaint",
             rating="satisfaction" if "satisfaction" in data else None, negative=(1,), by=by, **design), filters))
+    return _published(wave, out, filters)
+
+
+def extra_bases(wave: Wave, data: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Who counts in each figure's n (app.services.disclosure hides the same cells as for the indices)."""
+    questionnaire = questionnaire_of(wave.survey_version)
+    out = {code: data[code].notna().to_numpy() for code in expectation_codes(questionnaire) if code in data}
+    late = _late_column(questionnaire, data)
+    if late is not None:
+        out["extra:late"] = out["extra:decision766"] = late.notna().to_numpy()
+        if "apology" in data.columns:
+            out["extra:apology"] = ((late == 1) & data["apology"].notna()).to_numpy()
+    return out
+
+
+def _published(wave: Wave, out: dict, filters: dashboard.Filters) -> dict:
+    """The figures of a filter cell that complementary suppression hides are not shown."""
+    from app.services import disclosure
+
+    cell = filters.as_args()
+    for name in ("late", "apology", "decision766"):
+        if out[name] is not None and disclosure.hidden_domain(wave, f"extra:{name}", cell):
+            out[name] = None
+    shares = out["expectations"]
+    if shares is not None and len(shares):
+        hidden = shares["measure"].map(lambda area: disclosure.hidden_domain(wave, area, cell)).astype(bool)
+        shares = shares.copy()
+        shares["suppressed"] = hidden.to_numpy()
+        for column in disclosure.FIGURES:
+            if column in shares.columns:
+                shares.loc[shares["suppressed"], column] = np.nan
+        out["expectations"] = shares
     return out
 
 

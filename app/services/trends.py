@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.i18n import current_language
 from app.models import Wave
-from app.services import dashboard, estimates
+from app.services import dashboard, disclosure, estimates
 
 COLUMNS = ["wave", "wave_label", "series", "n", "rate", "se", "ci_lower", "ci_upper", "change", "p_adjusted",
            "arrow"]
@@ -25,11 +25,12 @@ def ordered_waves() -> list[Wave]:
 
 def _point(wave: Wave, agency: str | None) -> dict | None:
     measure = dashboard.measure_ranked(wave)
-    table = estimates.compute(wave, ["agency"] if agency else [])
+    dims = ["agency"] if agency else []
+    table = disclosure.protect(wave, estimates.compute(wave, dims), dims)
     rows = table[table["measure"] == measure]
     if agency:
         rows = rows[rows["agency"] == agency]
-    if rows.empty or rows.iloc[0]["n"] < current_app.config["MIN_GROUP_SIZE"]:
+    if rows.empty or rows.iloc[0]["suppressed"] or rows.iloc[0]["n"] < current_app.config["MIN_GROUP_SIZE"]:
         return None
     row = rows.iloc[0]
     return {"n": int(row["n"]), "rate": row["rate"], "se": row["se"], "ci_lower": row["ci_lower"],
