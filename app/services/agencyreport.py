@@ -91,7 +91,8 @@ def report(wave: Wave, agency: Agency) -> dict:
     with_agency = [w for w in trends.ordered_waves() if agency.code in {a.code for a in w.agencies}]
     mine_t = trends.series(with_agency, agency.name_vi if _lang() == "vi" else agency.name_en, agency.code)
     province_t = trends.series(with_agency, _("Province"))
-    out["trend"] = pd.concat([trends.mark_changes(mine_t), trends.mark_changes(province_t)], ignore_index=True)
+    parts = [t for t in (trends.mark_changes(mine_t), trends.mark_changes(province_t)) if len(t)]
+    out["trend"] = pd.concat(parts, ignore_index=True) if parts else trends.mark_changes(province_t)
     return out
 
 

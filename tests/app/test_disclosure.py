@@ -167,3 +167,17 @@ def test_an_agency_hidden_only_as_a_complement_says_why(app, client, login_as):
     login_as("admin")
     page = client.get("/dashboard/w/agencies/D1?lang=en").get_data(as_text=True)
     assert "would reveal a group of fewer than 10" in page
+
+
+def test_pages_with_hidden_cells_render(app, client, login_as):
+    wave = seed_small_groups(responses_count=120)
+    login_as("admin")
+    for query in ("", "?channel=online", "?channel=kiosk&service_field=3", "?block=districts&channel=paper",
+                  "?service_field=4"):
+        response = client.get(f"/dashboard/{wave.slug}{query}")
+        assert response.status_code == 200, query
+    for agency in wave.agencies:
+        assert client.get(f"/dashboard/{wave.slug}/agencies/{agency.code}").status_code == 200
+    assert client.get(f"/dashboard/{wave.slug}/report.xlsx").status_code == 200
+    assert client.get(f"/dashboard/{wave.slug}/print").status_code == 200
+    assert client.get("/dashboard/trends").status_code == 200
