@@ -68,6 +68,8 @@ class KioskKeyForm(FlaskForm):
 class ApiKeyForm(FlaskForm):
     name = StringField(_l("Name of the integration"), validators=[DataRequired(), Length(max=200)])
     agency = SelectField(_l("Limited to agency"), choices=[], validate_choice=False)
+    daily_limit = IntegerField(_l("Invitations a day (blank: the platform's setting)"),
+                               validators=[Optional(), NumberRange(1, 1_000_000)])
 
 
 class InvitationForm(FlaskForm):

@@ -68,7 +68,7 @@ def api_key_list():
     if form.validate_on_submit():
         agency = agency_or_404(form.agency.data) if form.agency.data else None
         try:
-            raw, row = api_keys.create(form.name.data, agency, actor=current_user())
+            raw, row = api_keys.create(form.name.data, agency, actor=current_user(), daily_limit=form.daily_limit.data)
         except AdminError as exc:
             db.session.rollback()
             attach_error(form, exc)
@@ -76,7 +76,8 @@ def api_key_list():
             db.session.commit()
             new_key = (raw, row)
     html = render_template("admin/keys/api.html", form=form, new_key=new_key, confirm=ConfirmForm(),
-                           keys=api_keys.list_keys())
+                           keys=api_keys.list_keys(), used_today=issuing.used_today,
+                           daily_limit=issuing.daily_limit)
     return _no_store(html, 400 if form.errors or form.form_errors else 200)
 
 

@@ -17,13 +17,19 @@ def list_keys() -> list[tuple[ApiKey, Agency | None]]:
     return [(key, agency) for key, agency in rows]
 
 
-def create(name: str, agency: Agency | None, actor: User | None = None) -> tuple[str, ApiKey]:
+def create(name: str, agency: Agency | None, actor: User | None = None,
+           daily_limit: int | None = None) -> tuple[str, ApiKey]:
+    """A new key (administrators only); ``daily_limit`` caps its invitations per UTC day."""
     name = name.strip()
     if not name:
         raise AdminError("name", "must not be empty")
+    if daily_limit is not None and daily_limit < 1:
+        raise AdminError("daily_limit", "must be at least 1")
     raw, row = create_api_key(name[:200], agency.id if agency else None)
+    row.daily_limit = daily_limit
+    db.session.flush()
     audit.record("api_key.create", "api_key", row.id, user=actor,
-                 after={"name": row.name, "agency": agency.code if agency else None})
+                 after={"name": row.name, "agency": agency.code if agency else None, "daily_limit": daily_limit})
     return raw, row
 
 

@@ -70,3 +70,18 @@ def test_only_administrators_create_integration_keys(client, wave, login_as):
         login_as(role, wave.agencies[0] if role in ("agency", "entry") else None)
         assert client.post("/admin/api-keys", data={"name": "mine", "agency": "A1"}).status_code == 403
     assert db.session.scalar(select(func.count()).select_from(ApiKey)) == 0
+
+
+def test_an_administrator_sets_a_keys_daily_limit_and_sees_its_use(client, wave, login_as):
+    from app.models import ApiKey
+
+    admin = login_as("admin")
+    page = client.post("/admin/api-keys", data={"name": "Một cửa", "agency": "A1", "daily_limit": "2"})
+    raw = page.get_data(as_text=True).split('<code class="secret">')[1].split("</code>")[0]
+    key = db.session.scalar(select(ApiKey))
+    assert key.daily_limit == 2
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "api_key.create")).one()
+    assert event.user_id == admin.id and event.after["daily_limit"] == 2
+    assert [post(client, wave, raw).status_code for _ in range(3)] == [201, 201, 429]
+    assert "2 / 2" in client.get("/admin/api-keys").get_data(as_text=True)
+    assert client.post("/admin/api-keys", data={"name": "x", "daily_limit": "0"}).status_code == 400
