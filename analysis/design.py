@@ -45,7 +45,9 @@ class Calibration:
     integer-coded calibration variables (one for post-stratification, several
     for raking).  The variance uses the residuals of the linearized values
     regressed on the indicators of all categories, weighted by
-    ``pre_weights`` [3]_.
+    ``pre_weights`` [3]_: R's ``calibrate(calfun="raking")`` (or
+    ``postStratify``), whose residuals are exact, not ``rake()``, which
+    residualizes by 10 backfitting sweeps over the margins.
     """
 
     pre_weights: np.ndarray

@@ -53,16 +53,24 @@ def compare(
     df: float = np.inf,
     level: float = 0.95,
     adjust: str = "holm",
+    n_eff1: np.ndarray | float | None = None,
+    n_eff2: np.ndarray | float | None = None,
 ) -> pd.DataFrame:
     """Differences est1 - est2 with SE, CI and p-values adjusted across the family.
 
     Independent samples (two agencies, or two waves) have ``cov`` 0; pass the
     covariance for overlapping domains.  Tests use t with ``df`` (normal when
-    infinite); ``adjust`` is ``holm`` [2]_, ``bonferroni`` or ``none``.
+    infinite); ``adjust`` is ``holm`` [2]_, ``bonferroni`` or ``none``.  For
+    proportions pass the Kish ``n_eff1``/``n_eff2``: an estimate at 0 or 1 or
+    with SE 0 is then tested with :func:`edge_se` instead of an SE of 0.
     """
     if adjust not in ADJUST:
         raise ValueError(f"unknown adjustment {adjust!r}; choose one of {sorted(ADJUST)}")
     e1, s1, e2, s2, c = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, float)) for v in (est1, se1, est2, se2, cov)))
+    if n_eff1 is not None:
+        s1 = edge_se(e1, s1, np.broadcast_to(np.asarray(n_eff1, float), e1.shape))
+    if n_eff2 is not None:
+        s2 = edge_se(e2, s2, np.broadcast_to(np.asarray(n_eff2, float), e2.shape))
     diff = e1 - e2
     se = np.sqrt(np.maximum(s1**2 + s2**2 - 2 * c, 0))
     dist = stats.norm if not np.isfinite(df) else stats.t(df)

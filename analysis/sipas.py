@@ -4,8 +4,11 @@
   result was late (a domain ratio);
 * expectation shares: share choosing the top level(s) per priority area;
 * Decision 766 per-case figure: 100% - (% overdue + % with a complaint or a
-  negative rating), estimated as one proportion of cases that are neither
-  overdue nor complained/negatively rated, so its SE accounts for overlap.
+  negative rating), estimated as 2R - 1 with R the pooled rate of two per-case
+  items (see :func:`decision766`); a case both overdue and complained about
+  counts twice, as in the decision's formula, so this is *not* the share of
+  cases with neither, and the linearized SE covers the correlation of the two
+  terms.
 
 References
 ----------
@@ -105,12 +108,17 @@ def decision766(
 ) -> pd.DataFrame:
     """Decision 766 satisfaction figure per case, with its interval.
 
-    100% - (% overdue + % with a complaint or a negative rating), as a
-    proportion.  It equals 2R - 1 where R is the pooled rate of two per-case
-    items, "not overdue" and "no complaint or negative rating"; so its SE is
-    2·SE(R) and its interval the image of R's interval, with the design's
-    linearization covering the overlap of the two terms.  Flags are yes/1
-    columns (blank counts as no).
+    F = 100% - (% overdue + % with a complaint or a negative rating), as a
+    proportion.  Every case answers both per-case items, "not overdue" and "no
+    complaint and no negative rating" (a complaint *or* a ``negative`` rating
+    marks a case once), so their pooled rate is R = (a + b)/2 and F = 2R - 1
+    exactly.  Hence SE(F) = 2·SE(R), with the design's linearization covering
+    the correlation of the two terms, and F's interval is R's interval mapped
+    by 2R - 1.  A case both overdue and complained about is subtracted twice,
+    as the decision's formula does, so F is below the share of cases with
+    neither and can be negative; ``n`` is the number of cases.  Flags are
+    yes/1 columns; a blank flag counts as no.  Design keywords are those of
+    ``compute_rates``.
     """
     ov = _indicator(frame, overdue, (1, "yes", True)) == 2
     bad = _indicator(frame, complaint, (1, "yes", True)) == 2

@@ -91,3 +91,16 @@ def test_semicolon_csv_with_decimal_commas_is_read(tmp_path):
     (tmp_path / "bad.csv").write_text("agency;weight;q\nA;1,5;5;7\n", encoding="utf-8")
     bad = _cli("rates", "--input", str(tmp_path / "bad.csv"), *args)
     assert bad.returncode == 2 and "';'" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_decision766_is_100_minus_overdue_minus_complaint_counting_overlap_twice():
+    from analysis.sipas import decision766
+
+    # 10 cases: 4 overdue, 3 complained, 2 of them both; the share with neither is 5/10
+    frame = pd.DataFrame({"overdue": [1, 1, 1, 1, 0, 0, 0, 0, 0, 0],
+                          "complaint": [1, 1, 0, 0, 1, 0, 0, 0, 0, 0]})
+    out = decision766(frame, overdue="overdue", complaint="complaint", ci="wald")
+    assert out["rate"].iloc[0] == pytest.approx(1 - 0.4 - 0.3)
+    assert out["n"].iloc[0] == 10
+    half = (out["ci_upper"] - out["rate"]).iloc[0]
+    assert half == pytest.approx(out["rate"].iloc[0] - out["ci_lower"].iloc[0])

@@ -4,7 +4,7 @@ Reference SEs from ``tests/analysis/data/lonely.R`` (R 4.x, survey 4.1.1) on ``l
 strata S1 and S5 hold one cluster each and S6 one respondent.  ``psu``: clusters; ``1``: each
 respondent its own PSU.  Raked: ``calibrate(des, ~sex + age, calfun="raking")``; R's ``rake()``
 gives 0.0647774888371752 (clusters) and 0.0820068101529203 (rows) instead of 0.0620646775710 and
-0.0779040914470, because it approximates the calibration residuals with 10 raking sweeps.
+0.0779040914470: it residualizes by 10 backfitting sweeps over the margins.
 """
 
 from __future__ import annotations

@@ -82,3 +82,12 @@ def test_identical_rank_intervals_are_never_in_different_tiers(seed):
     assert (np.diff(out["tier"].to_numpy()) >= 0).all()  # tiers still follow the ranking
     direct = tiers(out["rate"].to_numpy(), out["se"].to_numpy(), n_eff=out["n_eff"].to_numpy())
     assert out["tier"].max() <= direct.max()
+
+
+def test_compare_with_n_eff_never_tests_against_an_se_of_0():
+    from analysis.ranking import compare
+
+    bare = compare(0.97, 0.009, 1.0, 0.0)
+    assert bare["p_value"].iloc[0] < 0.01  # the old, confident answer
+    fair = compare(0.97, 0.009, 1.0, 0.0, n_eff1=400, n_eff2=35)
+    assert fair["p_value"].iloc[0] > 0.2 and fair["se"].iloc[0] > 0.02
