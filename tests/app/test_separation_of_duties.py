@@ -120,9 +120,11 @@ def test_kiosk_keys_and_invitation_batches_are_audited_with_who_and_how_many(cli
 @pytest.mark.parametrize("app_config", [{"MAX_INVITATIONS_PER_BATCH": 20, "MAX_QR_PER_SHEET": 5}])
 def test_a_batch_over_the_cap_is_refused_naming_the_limit(client, wave, login_as, app_config):
     login_as("admin")
-    response = client.post(f"/admin/waves/{wave.slug}/invitations", data={"agency": "A1", "count": "21", "output": "csv"})
+    response = client.post(f"/admin/waves/{wave.slug}/invitations?lang=en",
+                           data={"agency": "A1", "count": "21", "output": "csv"})
     assert response.status_code == 400 and "At most 20 invitations per batch" in response.get_data(as_text=True)
-    sheet = client.post(f"/admin/waves/{wave.slug}/invitations", data={"agency": "A1", "count": "6", "output": "sheet"})
+    sheet = client.post(f"/admin/waves/{wave.slug}/invitations?lang=en",
+                        data={"agency": "A1", "count": "6", "output": "sheet"})
     assert sheet.status_code == 400 and "at most 5 QR codes" in sheet.get_data(as_text=True)
     assert count(Invitation) == 0
     ok = client.post(f"/admin/waves/{wave.slug}/invitations", data={"agency": "A1", "count": "20", "output": "csv"})
