@@ -39,14 +39,27 @@ def set_headers(response: Response) -> Response:
     return response
 
 
+def _signed_in() -> bool:
+    """A signed session cookie naming a login session (checked without the database: enough to
+    decide how much of the body to read; the view itself checks the account)."""
+    from flask import session
+
+    from app.auth import SESSION_KEY
+
+    return bool(session.get(SESSION_KEY))
+
+
 def limit_body_size() -> None:
-    """64 KB for everything but the administrators' uploads.
+    """64 KB for everything but the uploads of signed-in staff under /admin/ (anonymous posts
+    there get the citizens' limit too: the CSRF check would read their whole body).
 
     Registered as the very first before_request (see init_app): CSRFProtect's before_request
     parses the form, so a limit set after it would come after the whole body has been read.
     Werkzeug refuses a larger Content-Length without reading it, and cuts a chunked body off at
     the limit (its input stream raises 413 past it)."""
-    if request.path.startswith("/admin/") or request.max_content_length == current_app.config["MAX_SUBMISSION_BYTES"]:
+    if request.max_content_length == current_app.config["MAX_SUBMISSION_BYTES"]:
+        return  # already set (refuse_broken_utf8 calls this first)
+    if request.path.startswith("/admin/") and _signed_in():
         return
     request.max_content_length = current_app.config["MAX_SUBMISSION_BYTES"]
     if (request.content_length is None and request.environ.get("wsgi.input_terminated")

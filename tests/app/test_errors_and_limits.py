@@ -32,7 +32,7 @@ EIGHT_MB = 8 * 1024 * 1024
 
 
 @pytest.mark.parametrize("app_config", [{"WTF_CSRF_ENABLED": True}])
-@pytest.mark.parametrize("path", ["/answer", "/login", "/logout", "/k/X1/start"])
+@pytest.mark.parametrize("path", ["/answer", "/login", "/logout", "/k/X1/start", "/admin/agencies/import"])
 def test_an_8_mb_form_post_is_413_without_reading_the_body(client, path, app_config):
     stream = CountingStream(EIGHT_MB)
     response = client.post(path, content_type="application/x-www-form-urlencoded",
@@ -98,3 +98,13 @@ def test_a_database_outage_is_logged_with_request_ids(tmp_path, caplog):
     assert all(rid in logged for rid in ids)
     api = client.post("/api/v1/responses", json={"invitation": "x" * 32, "answers": {}})
     assert api.status_code == 500 and api.headers["X-Request-Id"] in api.get_json()["errors"][0]["message"]
+
+
+def test_signed_in_administrators_still_upload_more_than_64_kb(client, login_as):
+    login_as("admin")
+    big = ("code,name_vi,name_en,block\n" + "".join(f"A{i},Cơ quan {i},Agency {i},departments\n"
+                                                    for i in range(3000))).encode()
+    assert len(big) > 64 * 1024
+    response = client.post("/admin/agencies/import", data={"file": (io.BytesIO(big), "a.csv")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 302
