@@ -277,8 +277,12 @@ def prepare(
 def _lonely(st: np.ndarray, pc: np.ndarray | None, fraction: np.ndarray) -> np.ndarray:
     """Per stratum: True when it holds a single PSU sampled with replacement or an fpc < 1."""
     n_strata = int(st.max()) + 1
-    units = np.arange(st.size) if pc is None else pc
-    n_psu = np.bincount(np.unique(np.stack([st, units]), axis=1)[0], minlength=n_strata)
+    if pc is None:  # each respondent its own PSU
+        n_psu = np.bincount(st, minlength=n_strata)
+    else:  # PSU codes are unique across strata: one stratum per PSU
+        psu_stratum = np.zeros(int(pc.max()) + 1, np.int64)
+        psu_stratum[pc] = st
+        n_psu = np.bincount(psu_stratum, minlength=n_strata)
     return (n_psu == 1) & (fraction < 1)
 
 
