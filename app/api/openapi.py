@@ -17,7 +17,9 @@ _SUBMISSION = {
     "wave": {"type": "string", "description": "optional: refused if not the submission's wave"},
     "version": {"type": "integer", "description": "optional: refused if not the version the wave collects"},
     "submission": {"type": "string", "minLength": 8, "maxLength": 100,
-                   "description": "the client's id for this response (idempotent retries)"},
+                   "description": "the client's id for this response (idempotent retries), scoped to the "
+                                  "kiosk key or invitation: the same id with other answers is 409 "
+                                  "(field `submission`); from another device it is another response"},
 }
 
 
