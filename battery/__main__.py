@@ -55,6 +55,13 @@ def main(argv: list[str] | None = None) -> int:
 
         with harness.Server(workers=2) as one:
             figures.append(selfrating.run(one))
+    if want("limits"):
+        from battery import limits
+
+        with harness.Server(workers=2) as one:
+            figures.append(limits.bodies(one))
+            figures.append(limits.uploads(one))
+        figures.append(limits.errors())
     if want("access"):
         figures.append(access.run())
     if want("static"):
