@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 
 from flask import current_app, request
 from flask_limiter.util import get_remote_address
-from sqlalchemy import and_, case, or_, update
+from sqlalchemy import and_, case, or_, select, update
 
 from app.extensions import db
 from app.models import ApiKey
@@ -47,14 +47,19 @@ def account_key() -> str:
 
 
 def integration_key() -> str:
-    """Rate-limit key of the integration key sent with the request (never the raw key)."""
+    """Rate-limit key of the valid integration key sent with the request (never the raw key).
+
+    A missing, unknown or revoked key counts against the client's address instead: guessing
+    keys must not get a fresh allowance with every guess.
+    """
     raw = request.headers.get("X-API-Key", "").strip()
     if not raw:
         scheme, _, value = request.headers.get("Authorization", "").partition(" ")
         raw = value.strip() if scheme.lower() == "bearer" else ""
-    if not raw or len(raw) > 200:
-        return f"address:{get_remote_address()}"
-    return "api-key:" + keyed_digest(raw, "api-key")[:32]
+    digest = keyed_digest(raw, "api-key") if raw and len(raw) <= 200 else None
+    valid = digest is not None and db.session.scalar(
+        select(ApiKey.id).where(ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None))) is not None
+    return f"api-key:{digest[:32]}" if valid else f"address:{get_remote_address()}"
 
 
 def daily_limit(key: ApiKey) -> int:

@@ -85,3 +85,9 @@ def test_an_administrator_sets_a_keys_daily_limit_and_sees_its_use(client, wave,
     assert [post(client, wave, raw).status_code for _ in range(3)] == [201, 201, 429]
     assert "2 / 2" in client.get("/admin/api-keys").get_data(as_text=True)
     assert client.post("/admin/api-keys", data={"name": "x", "daily_limit": "0"}).status_code == 400
+
+
+@pytest.mark.parametrize("app_config", [{"RATELIMIT_ENABLED": True, "RATE_LIMIT_INTEGRATION": "2/minute"}])
+def test_guessed_keys_count_against_the_address(client, wave, app_config):
+    statuses = [post(client, wave, f"guess-{n}").status_code for n in range(3)]
+    assert statuses == [401, 401, 429]
