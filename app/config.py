@@ -50,6 +50,8 @@ DEFAULTS: dict[str, Any] = {
     "API_KEY_DAILY_INVITATIONS": 5000,
     "RATE_LIMIT_ISSUE": "30/hour",
     "RATE_LIMIT_PAPER": "10/minute;300/hour",
+    # Per account, on the dashboard, exports and API estimates (app/services/heavy.py).
+    "RATE_LIMIT_ESTIMATES": "30/minute;300/hour",
     "RATELIMIT_HEADERS_ENABLED": True,
     "SESSION_COOKIE_HTTPONLY": True,
     # Outside debug and testing the cookie is Secure and HSTS is sent (configure() decides).
@@ -98,7 +100,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         out["REDIS_URL"] = env_str("REDIS_URL")
         out["RATELIMIT_STORAGE_URI"] = env_str("REDIS_URL")
     for name in ("RATE_LIMIT_SUBMIT", "RATE_LIMIT_LOGIN", "RATE_LIMIT_TOKEN", "RATE_LIMIT_INTEGRATION",
-                 "RATE_LIMIT_ISSUE", "RATE_LIMIT_PAPER"):
+                 "RATE_LIMIT_ISSUE", "RATE_LIMIT_PAPER", "RATE_LIMIT_ESTIMATES"):
         if env_str(name):
             out[name] = env_str(name)
     if env_str("PUBLIC_BASE_URL"):

@@ -14,14 +14,14 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Agency, Block, Wave
-from app.services import estimates
+from app.services import estimates, heavy
 from app.services.surveys import questionnaire_of
 from app.services.wavedata import data_version, wave_frame
 
 # Ranking needs a usable estimate: rows with a smaller Kish effective n are flagged, unranked.
 RANK_MIN_N_EFF = 30.0
 RANK_SIMULATIONS = 2000
-_cache: dict[tuple, object] = {}
+_cache = heavy.LRU(512)  # least recently used forgotten first: no request can empty it
 
 
 class DashboardError(ValueError):
@@ -47,11 +47,7 @@ class Filters:
 
 def cached(key: tuple, build):
     """Memoise ``build()`` under ``key`` (which includes the wave's data version)."""
-    if key not in _cache:
-        if len(_cache) > 512:
-            _cache.clear()
-        _cache[key] = build()
-    return _cache[key]
+    return heavy.computed(_cache, key, build)
 
 
 def version_key(wave: Wave) -> tuple:

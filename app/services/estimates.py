@@ -9,11 +9,12 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Agency, FrameCount, Margin, User, Wave
+from app.services import heavy
 from app.services.surveys import questionnaire_of
 from app.services.wavedata import META, data_version, wave_frame
 
 DOMAINS = ("agency", "block", "channel", "language", "service_field")
-_cache: dict[tuple, pd.DataFrame] = {}
+_cache = heavy.LRU(256)  # least recently used forgotten first: no request can empty it
 
 
 class EstimateError(ValueError):
@@ -24,23 +25,29 @@ class EstimateError(ValueError):
 
 def compute(wave: Wave, by: Sequence[str] = ()) -> pd.DataFrame:
     """Rates for every rated item, factor and overall, per domain; cached per data version."""
-    by = list(dict.fromkeys(by))  # "agency,agency" means "agency"
-    unknown = [c for c in by if c not in DOMAINS]
+    asked = list(dict.fromkeys(by))  # "agency,agency" means "agency"
+    unknown = [c for c in asked if c not in DOMAINS]
     if unknown:
         raise EstimateError("by", f"cannot group by {', '.join(unknown)}; choose from {', '.join(DOMAINS)}")
+    by = sorted(asked, key=DOMAINS.index)  # "channel,agency" is "agency,channel": one entry, not two
     version = (wave.id, data_version(wave), repr(sorted((wave.settings or {}).items())))
     key = (*version, tuple(by))
-    if key not in _cache:
-        if len(_cache) > 256:
-            _cache.clear()
+
+    def build() -> pd.DataFrame:
         if by in ([], ["agency"]):  # every page shows the province and its agencies: one pass gives both
             try:
-                _cache[(*version, ("agency",))], _cache[(*version, ())] = _compute(wave, ["agency"], True)
+                both = _compute(wave, ["agency"], True)
+                _cache[(*version, ("agency",))], _cache[(*version, ())] = both
+                return both[0] if by else both[1]
             except EstimateError:  # (an agency where nobody answered: the province alone still works)
                 pass
-        if key not in _cache:
-            _cache[key] = _compute(wave, by)[0]
-    return _cache[key]
+        return _compute(wave, by)[0]
+
+    table = heavy.computed(_cache, key, build)
+    if asked != by:  # the columns and row order asked for (rows sorted by the by columns, as computed)
+        rest = [c for c in table.columns if c not in asked]
+        table = table[[*asked, *rest]].sort_values(asked, kind="stable").reset_index(drop=True)
+    return table
 
 
 def _compute(wave: Wave, by: list[str], with_total: bool = False) -> list[pd.DataFrame]:

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, text
 from app.extensions import db
 from app.models import Agency, Block, FrameCount, Response, Wave
 from app.models.wave import CHANNELS
-from app.services import coded
+from app.services import coded, heavy
 from app.services.surveys import questionnaire_of
 
 META = ["response_id", "agency", "block", "channel", "language", "submitted_on", "weight"]
@@ -169,7 +169,7 @@ def design_weights(wave: Wave, frame: pd.DataFrame) -> np.ndarray:
     return np.where(np.isnan(population) | (population == 0), 1.0, population / sizes)[group]
 
 
-_frames: dict[tuple, pd.DataFrame] = {}
+_frames = heavy.LRU(8)  # never emptied whole: a request for an old wave evicts only the oldest table
 
 # Question types whose answers are numbers in the wide table; the others are text.
 NUMERIC_TYPES = {"scale", "single", "yes_no", "number"}
@@ -200,9 +200,7 @@ def wave_frame(wave: Wave, codes: Sequence[str] | None = None, *,
         same = [k for k in _frames if k[0] == wave.id and k[2] == include_excluded]
         for old in same[:-1]:
             _frames.pop(old, None)
-        if len(_frames) > 8:
-            _frames.clear()
-        _frames[key] = full
+        _frames[key] = full  # (the least recently used wave's table goes when more than 8 are kept)
     questionnaire = questionnaire_of(wave.survey_version)
     wanted = list(dict.fromkeys([q.code for q in questionnaire.questions] if codes is None else codes))
     known = {q.code for q in questionnaire.questions}
