@@ -227,6 +227,7 @@ def create_invitation():
         issued = invitations.issue(wave, agency, dossiers=[dossier] if dossier else None,
                                    actor_name=f"api_key:{key.id}:{key.name}")
         claim_daily(key)
+        reply = jsonify(url=issued[0].url, expires_at=issued[0].expires_at.isoformat() + "Z")  # before the commit
         db.session.commit()
     except invitations.InvitationError as exc:
         db.session.rollback()
@@ -234,7 +235,7 @@ def create_invitation():
     except LimitExceeded as exc:
         db.session.rollback()
         return api_error(429, str(exc), exc.field)
-    return jsonify(url=issued[0].url, expires_at=issued[0].expires_at.isoformat() + "Z"), 201
+    return reply, 201
 
 
 @bp.get("/waves/<slug>/estimates")
