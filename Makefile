@@ -57,6 +57,10 @@ battery: install browser-deps battery-deps
 
 battery-deps: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[battery]' > $(VENV)/pip-battery.log 2>&1 || (cat $(VENV)/pip-battery.log; exit 1)
+	@# nginx from Debian: the reverse proxy of the proxy figure (as the README recommends one)
+	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; \
+	fi
 
 # Static analysis of the code (bandit) and of the installed dependencies (pip-audit); 0 unwaived findings.
 audit: battery-deps

@@ -5,7 +5,21 @@ import argparse
 import json
 import sys
 
-from battery import access, backup, crash, fuzz, harness, headers, load, race, static, tokens, xss
+from battery import (
+    access,
+    backup,
+    crash,
+    fuzz,
+    harness,
+    headers,
+    load,
+    proxy,
+    race,
+    redisdown,
+    static,
+    tokens,
+    xss,
+)
 
 
 class _Figures(list):
@@ -19,7 +33,7 @@ class _Figures(list):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m battery")
     parser.add_argument("--short", action="store_true", help="smaller counts (for CI)")
-    parser.add_argument("--only", default="", help="comma-separated: race,crash,tokens,headers,fuzz,load,backup,xss,access,static")
+    parser.add_argument("--only", default="", help="comma-separated: race,crash,tokens,headers,fuzz,proxy,redis,load,backup,xss,selfrating,limits,access,static")
     parser.add_argument("--no-database", action="store_true", help="skip the scratch database (static only)")
     args = parser.parse_args(argv)
     only = set(filter(None, args.only.split(",")))
@@ -29,23 +43,33 @@ def main(argv: list[str] | None = None) -> int:
         figures.append(static.run())
         return 0 if figures[0]["ok"] else 1
     harness.fresh_database(responses=2000)
-    with harness.Server(workers=4) as server, harness.Server(workers=2) as second, \
-            harness.Server(workers=2, RATE_LIMIT_SUBMIT="", RATE_LIMIT_TOKEN="") as guarded:
+    # Every server runs with the production defaults, rate limits included; counters are reset
+    # between figures so that one figure's clients (all on 127.0.0.1) do not use up the next one's.
+    with harness.Server(workers=4) as server, harness.Server(workers=2) as second:
         if want("race"):
+            harness.reset_limits()
             figures.append(race.run([server, second], invites=50 if args.short else 200,
                                     copies=16 if args.short else 32))
         if want("tokens"):
-            figures.append(tokens.run(server, guarded))
+            harness.reset_limits()
+            figures.append(tokens.run(server, server))
         if want("headers"):
             figures.append(headers.run(server))
         if want("fuzz"):
+            harness.reset_limits()
             figures.append(fuzz.run(server, examples=2000 if args.short else 20_000))
+    if want("proxy"):
+        figures.append(proxy.run())
+    if want("redis"):
+        figures.append(redisdown.run(per_phase=100 if args.short else 200))
     if want("load"):
+        harness.reset_limits()
         with harness.Server(workers=4) as one, harness.Server(workers=4) as two:
             figures.append(load.run([one, two]))
     if want("backup"):
         figures.append(backup.run())
     if want("crash"):
+        harness.reset_limits()
         with harness.Server(workers=3) as one, harness.Server(workers=3) as two:
             figures.append(crash.run([one, two], total=1000 if args.short else 10_000))
     if want("xss"):

@@ -33,12 +33,21 @@ def psql(sql: str, database: str = "postgres") -> None:
 
 
 def env(database: str = DB, **extra: str) -> dict[str, str]:
+    """Production settings, rate limits included (the defaults: figures are measured as deployed)."""
     base = dict(os.environ, DATABASE_URL=f"{PG}/{database}", SECRET_KEY="battery-secret-key",
                 DEMO_PASSWORD="Battery-password-1", FLASK_DEBUG="0",
-                RATE_LIMIT_SUBMIT="100000/minute", RATE_LIMIT_TOKEN="100000/minute",
                 REDIS_URL=os.environ.get("BATTERY_REDIS", "redis://127.0.0.1:6379/15"))
+    for name in ("RATE_LIMIT_SUBMIT", "RATE_LIMIT_TOKEN", "RATE_LIMIT_LOGIN", "RATE_LIMIT_INTEGRATION",
+                 "TRUSTED_PROXIES", "SESSION_COOKIE_SECURE"):
+        base.pop(name, None)  # nothing from the caller's shell changes the settings measured
     base.update(extra)
     return base
+
+
+def reset_limits() -> None:
+    """Forget the rate-limit counters (Redis db 15), so that one figure's clients do not use up
+    the next figure's allowance."""
+    subprocess.run(["redis-cli", "-n", "15", "flushdb"], capture_output=True)
 
 
 def flask(*args: str, database: str = DB, stdin: str | None = None) -> str:
@@ -52,7 +61,7 @@ def flask(*args: str, database: str = DB, stdin: str | None = None) -> str:
 def fresh_database(responses: int = 2000, database: str = DB) -> None:
     psql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
     psql(f"CREATE DATABASE {database}")
-    subprocess.run(["redis-cli", "-n", "15", "flushdb"], capture_output=True)  # rate-limit counters
+    reset_limits()
     flask("db", "upgrade", database=database)
     flask("demo", "seed", "--responses", str(responses), database=database)
 
