@@ -116,10 +116,11 @@ def _rates(args: argparse.Namespace) -> None:
         frame[col] = numeric(frame, col, "item")
     satisfied = _numbers(args.satisfied, "--satisfied")
     codes = _numbers(args.codes, "--codes")
+    weight, strata, psu, fpc = (nfc(c) if c else c for c in (args.weight, args.strata, args.psu, args.fpc))
     out = compute_rates(
         frame, items, factors=_factors(args.factors, items), rule=args.rule,
-        by=_split(args.by) or None, weight=args.weight, strata=args.strata, psu=args.psu,
-        fpc=args.fpc, margins=_margins(args.margins), satisfied=satisfied, ci=args.ci,
+        by=_split(args.by) or None, weight=weight, strata=strata, psu=psu,
+        fpc=fpc, margins=_margins(args.margins), satisfied=satisfied, ci=args.ci,
         level=args.level, codes=codes, lonely_psu=args.lonely_psu,
     )
     if "note" in out.columns:  # DESIGN.md: lonely PSUs are reported on stderr and in the output
