@@ -77,7 +77,9 @@ class Design:
         from zero, the population mean of the linearized values (R leaves
         that PSU total uncentred, which also holds after calibration);
         ``average`` drops such strata and scales the variance by
-        #strata / #strata with more than one PSU; ``certainty`` and
+        #strata / #strata with more than one PSU (all strata of the design,
+        as R does for calibrated designs; :mod:`analysis.rates` counts the
+        strata holding each domain, as R's subset designs do); ``certainty`` and
         ``remove`` give them no variance; ``fail`` raises
         :class:`LonelyPSUError`.
     """

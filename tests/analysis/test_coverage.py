@@ -29,6 +29,8 @@ Before the fix the coverage at n = 1 was 0 for every method (one satisfied respo
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -54,6 +56,7 @@ def _intervals(method: str) -> dict[int, tuple[np.ndarray, np.ndarray]]:
             for n in range(1, N_MAX + 1)}
 
 
+@cache  # each method's table is enumerated once per session
 def coverage(method: str) -> dict[int, np.ndarray]:
     """Exact coverage at each rate of GRID, per n."""
     out = {}
