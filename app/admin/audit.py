@@ -1,4 +1,4 @@
-"""The audit log: who did what, when, before → after; filters and CSV export."""
+"""The audit log: who did what, when, and which fields changed; filters and CSV export."""
 from __future__ import annotations
 
 from datetime import date
@@ -28,7 +28,9 @@ def _filter() -> audit_log.AuditFilter:
 @bp.get("/audit", endpoint="audit_log")
 @admin_only
 def audit_log_view():
-    return render_template("admin/audit/list.html", page=audit_log.search(_filter(), page_arg()),
+    page = audit_log.search(_filter(), page_arg())
+    rows = [(event, audit_log.changes(event.before, event.after)) for event in page.items]
+    return render_template("admin/audit/list.html", page=page, rows=rows,
                            actions=audit_log.actions(), object_types=audit_log.object_types(), args=request.args)
 
 

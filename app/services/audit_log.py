@@ -41,7 +41,7 @@ def _query(f: AuditFilter) -> Select:
     return query
 
 
-def search(f: AuditFilter, page: int = 1, size: int = 100) -> Page:
+def search(f: AuditFilter, page: int = 1, size: int = 50) -> Page:
     query = _query(f)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     page = max(1, page)
@@ -56,6 +56,56 @@ def actions() -> list[str]:
 
 def object_types() -> list[str]:
     return list(db.session.scalars(select(AuditEvent.object_type).distinct().order_by(AuditEvent.object_type)))
+
+
+@dataclass(frozen=True)
+class Change:
+    """One field of an audit event: its value before and after (None = absent)."""
+
+    field: str
+    old: str | None
+    new: str | None
+
+
+_SHOWN = 240  # a value longer than this is cut on the page; the CSV export keeps it whole
+
+
+def _show(value) -> str:
+    """A value as a person reads it: real Vietnamese letters, lists joined, long text cut."""
+    if isinstance(value, str):
+        text = value
+    elif value is None:
+        text = "—"
+    elif isinstance(value, bool):
+        text = json.dumps(value)
+    elif isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
+        text = ", ".join(str(v) for v in value)
+    else:
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return text if len(text) <= _SHOWN else text[:_SHOWN - 1] + "…"
+
+
+def _fields(state) -> dict:
+    if state is None:
+        return {}
+    return state if isinstance(state, dict) else {"value": state}
+
+
+def changes(before, after) -> list[Change]:
+    """The fields that differ between `before` and `after`, one per line, in key order.
+
+    A field only in `after` was set (old is None), one only in `before` was removed (new is None);
+    fields with the same value on both sides are left out, so an update shows what it changed.
+    """
+    old, new = _fields(before), _fields(after)
+    missing = object()
+    rows = []
+    for key in sorted(set(old) | set(new), key=str):
+        a, b = old.get(key, missing), new.get(key, missing)
+        if a == b:
+            continue
+        rows.append(Change(str(key), None if a is missing else _show(a), None if b is missing else _show(b)))
+    return rows
 
 
 def _dump(value) -> str:
