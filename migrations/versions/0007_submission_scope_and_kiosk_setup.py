@@ -4,6 +4,11 @@ response.client_digest: keyed digest of a client submission's payload (the same 
 answers is refused, not dropped). kiosk_device: a desk tablet set up through a one-time setup code,
 holding a device secret of its own (keyed hashes only).
 
+Submission ids stored before this revision keep their unscoped digests (the id itself was never
+stored, so they cannot be rescoped): a retry of an upload acknowledged before the upgrade is
+stored as a new response rather than matched. Tablets set up before it hold the raw kiosk key in
+their cookie; they get a device secret on their next visit to the kiosk page.
+
 Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-02 17:00:00
