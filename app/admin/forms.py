@@ -1,12 +1,14 @@
 """Admin forms (Flask-WTF: every form carries a CSRF token)."""
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
+    DecimalField,
     IntegerField,
     PasswordField,
     SelectField,
@@ -17,8 +19,41 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app import numbers
+
 CODE = Regexp(r"^[A-Za-z0-9._-]+$", message=_l("Use letters, digits, '-', '_' or '.' only."))
 SLUG = Regexp(r"^[a-z0-9]+(-[a-z0-9]+)*$", message=_l("Use lower-case letters, digits and dashes only."))
+
+
+class LocaleIntegerField(IntegerField):
+    """A whole number typed as people write it in the interface language ("3.500" in Vietnamese,
+    "3,500" in English, "3 500" in either); the error names the field."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        try:
+            self.data = numbers.parse_int_text(valuelist[0])
+        except numbers.NumberError as exc:
+            self.data = None
+            raise ValueError(_("%(field)s: enter a whole number, for example %(example)s.",
+                               field=self.label.text, example=numbers.example(3500))) from exc
+
+
+class LocaleDecimalField(DecimalField):
+    """A decimal number in the interface language ("1.234,5" in Vietnamese, "1,234.5" in English)."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        try:
+            self.data = numbers.parse_decimal_text(valuelist[0])
+        except numbers.NumberError as exc:
+            self.data = None
+            raise ValueError(_("%(field)s: enter a number, for example %(example)s.",
+                               field=self.label.text, example=numbers.example(1234.5))) from exc
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -32,7 +67,7 @@ class AgencyForm(FlaskForm):
     name_en = StringField(_l("Name in English"), validators=[Optional(), Length(max=300)])
     block = StringField(_l("Block"), validators=[DataRequired(), Length(max=40), CODE], render_kw={"list": "blocks"})
     parent = SelectField(_l("Parent agency"), choices=[], validate_choice=False)
-    level = IntegerField(_l("Level"), default=1, validators=[DataRequired(), NumberRange(1, 9)])
+    level = LocaleIntegerField(_l("Level"), default=1, validators=[DataRequired(), NumberRange(1, 9)])
 
 
 class UploadForm(FlaskForm):
@@ -68,13 +103,13 @@ class KioskKeyForm(FlaskForm):
 class ApiKeyForm(FlaskForm):
     name = StringField(_l("Name of the integration"), validators=[DataRequired(), Length(max=200)])
     agency = SelectField(_l("Limited to agency"), choices=[], validate_choice=False)
-    daily_limit = IntegerField(_l("Invitations a day (blank: the platform's setting)"),
+    daily_limit = LocaleIntegerField(_l("Invitations a day (blank: the platform's setting)"),
                                validators=[Optional(), NumberRange(1, 1_000_000)])
 
 
 class InvitationForm(FlaskForm):
     agency = SelectField(_l("Agency"), choices=[], validate_choice=False)
-    count = IntegerField(_l("Number of invitations (without dossier codes)"),
+    count = LocaleIntegerField(_l("Number of invitations (without dossier codes)"),
                          validators=[Optional(), NumberRange(min=1)])
     dossiers = FileField(_l("Or a CSV of dossier codes (one column 'dossier')"),
                          validators=[FileAllowed(["csv", "txt"])])

@@ -1,9 +1,13 @@
 """A wave's sampling frame (transactions per agency) and population margins."""
 from __future__ import annotations
 
+import csv
+import io
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from app import numbers
 from app.admin import bp
 from app.admin.access import admin_only, current_user
 from app.admin.forms import ConfirmForm, UploadForm
@@ -29,7 +33,7 @@ def _typed_counts(wave) -> list[tuple[int, dict]]:
 @admin_only
 def wave_frame(slug: str):
     wave = wave_or_404(slug)
-    form, upload, errors, typed = ConfirmForm(), UploadForm(), [], {}
+    form, upload, errors, typed, field_errors = ConfirmForm(), UploadForm(), [], {}, {}
     if request.method == "POST":
         try:
             if "file" in request.files and upload.validate_on_submit():
@@ -45,6 +49,9 @@ def wave_frame(slug: str):
         except ImportRejected as exc:
             db.session.rollback()
             errors = exc.errors
+            if typed:  # the table, not a file: each error beside its field
+                field_errors = _typed_errors(wave, errors)
+                errors = [e for e in errors if not (e.line and e.column == "transactions")]
         else:
             if count is not None:
                 db.session.commit()
@@ -52,9 +59,27 @@ def wave_frame(slug: str):
                 return redirect(url_for("admin.wave_detail", slug=slug))
     current = frames.frame_rows(wave)
     coarse = {a: n for a, s, n in current if not s}
-    status = 400 if errors or upload.errors else 200
+    status = 400 if errors or field_errors or upload.errors else 200
     return render_template("admin/waves/frame.html", wave=wave, form=form, upload=upload, errors=errors,
-                           coarse=coarse, typed=typed, fine=[r for r in current if r[1]]), status
+                           field_errors=field_errors, coarse=coarse, typed=typed,
+                           fine=[r for r in current if r[1]]), status
+
+
+def _margins_text(wave) -> str:
+    """The stored margins as CSV with totals written in the interface language ("1234,5" in
+    Vietnamese, quoted), so that saving the text unchanged stores the same numbers."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["variable", "category", "total"])
+    writer.writerows([v, c, numbers.plain(t)] for v, c, t in frames.margin_rows(wave))
+    return out.getvalue()
+
+
+def _typed_errors(wave, errors) -> dict[str, str]:
+    """Errors of the typed table by agency code, naming the field instead of a line of a file."""
+    codes = {line: agency.code for line, agency in enumerate(wave.agencies, start=1)}
+    return {codes[e.line]: _("Transactions of %(agency)s: %(problem)s", agency=codes[e.line], problem=e.message)
+            for e in errors if e.line in codes and e.column == "transactions"}
 
 
 @bp.route("/waves/<slug>/margins", methods=["GET", "POST"])
@@ -62,7 +87,7 @@ def wave_frame(slug: str):
 def wave_margins(slug: str):
     wave = wave_or_404(slug)
     form, upload, errors = ConfirmForm(), UploadForm(), []
-    text = "variable,category,total\n" + "".join(f"{v},{c},{t:g}\n" for v, c, t in frames.margin_rows(wave))
+    text = _margins_text(wave)
     if request.method == "POST":
         count = None
         try:

@@ -11,6 +11,7 @@ from collections import defaultdict
 
 from sqlalchemy import delete, select
 
+from app import numbers
 from app.extensions import db
 from app.models import Agency, FrameCount, Margin, User, Wave
 from app.services import audit
@@ -24,8 +25,12 @@ META_VARIABLES = ("agency", "block", "channel")
 
 
 def _whole(text: str) -> int | None:
-    text = text.replace(" ", "").replace("\u00a0", "")
-    return int(text) if text.isdigit() and int(text) <= MAX_COUNT else None
+    """A count as typed in the interface language ("3.500" in Vietnamese, "3,500" in English)."""
+    try:
+        number = numbers.parse_int_text(text, machine=True)
+    except numbers.NumberError:
+        return None
+    return number if 0 <= number <= MAX_COUNT else None
 
 
 def frame_rows(wave: Wave) -> list[tuple[str, str, int]]:
@@ -52,7 +57,7 @@ def parse_counts(wave: Wave, rows: list[tuple[int, dict]]) -> list[tuple[Agency,
         number = _whole(raw)
         if number is None:
             message = ("counts cannot be negative" if raw.strip().startswith("-")
-                       else "expected a whole number of transactions (0 or more)")
+                       else f"expected a whole number of transactions (0 or more), e.g. {numbers.example(3500)}")
             errors.append(RowError(line, "transactions", message))
         if code in scope and number is not None:
             parsed.append((scope[code], stratum, number))
@@ -121,9 +126,9 @@ def parse_margins(wave: Wave, rows: list[tuple[int, dict]]) -> list[tuple[str, s
         if (variable, category) in seen:
             errors.append(RowError(line, "category", "this variable and category appear twice"))
         seen.add((variable, category))
-        try:
-            total = float(raw.replace(",", "."))
-        except ValueError:
+        try:  # as typed in the interface language; a machine-written 1234.5 too
+            total = float(numbers.parse_decimal_text(raw, machine=True))
+        except numbers.NumberError:
             total = math.nan
         if not math.isfinite(total) or total < 0:
             errors.append(RowError(line, "total", "totals cannot be negative" if total < 0
