@@ -9,6 +9,7 @@ from app.admin import (  # noqa: E402,F401
     audit,
     comments,
     context,
+    home,
     invitations,
     keys,
     questionnaire_io,

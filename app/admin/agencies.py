@@ -5,7 +5,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.admin import bp
-from app.admin.access import admin_only, admin_or_agency, current_user
+from app.admin.access import admin_only, current_user
 from app.admin.forms import AgencyForm, ConfirmForm, UploadForm
 from app.admin.helpers import agency_or_404, attach_error, download, page_arg, upload_bytes
 from app.extensions import db
@@ -18,12 +18,6 @@ from app.services.upload_bounds import MAX_AGENCY_ROWS, check_lines
 def _parent_choices(form: AgencyForm, exclude: str | None = None) -> None:
     form.parent.choices = [("", _("(none)"))] + [
         (a.code, f"{a.code} — {a.name_vi}") for a in agencies_admin.active_agencies() if a.code != exclude]
-
-
-@bp.get("/")
-@admin_or_agency
-def index():
-    return redirect(url_for("admin.wave_list"))
 
 
 @bp.get("/agencies")

@@ -9,10 +9,10 @@ from flask_babel import ngettext
 from app.auth import SESSION_KEY, bp, current_user, roles_required
 from app.auth.forms import ChangePasswordForm, LoginForm, NewPasswordForm
 from app.extensions import configured_limit, db, limiter
+from app.homes import home_url
 from app.services import accounts, sessions, users
 from app.throttle import limit_failures, status_in
 
-HOME = {"admin": "/admin/", "official": "/dashboard/", "agency": "/dashboard/", "entry": "/paper"}
 RESET_KEY = "pwreset"
 # The login form and POST /api/v1/auth/token share one per-address allowance of failed attempts.
 login_limit = limiter.shared_limit(configured_limit("RATE_LIMIT_LOGIN"), scope="login", methods=["POST"],
@@ -54,10 +54,17 @@ def login():
                 flash(ngettext("%(num)d failed attempt to log in to your account since your last login.",
                                "%(num)d failed attempts to log in to your account since your last login.",
                                login.failures_since_last_login), "warning")
-            return redirect(_safe_next(request.args.get("next")) or HOME.get(login.user.role, "/"))
+            return redirect(_safe_next(request.args.get("next")) or home_url(login.user))
     elif request.method == "POST":
         status = 400
     return render_template("auth/login.html", form=form), status, headers
+
+
+@bp.get("/home")
+@roles_required()
+def home():
+    """The signed-in person's home page (app.homes): the header's first link."""
+    return redirect(home_url(current_user()))
 
 
 @bp.post("/logout")
@@ -89,7 +96,7 @@ def change_password():
         else:
             db.session.commit()
             flash(_("Your password has been changed. Your other sessions and API tokens have ended."), "success")
-            return redirect(HOME.get(current_user().role, "/"))
+            return redirect(home_url(current_user()))
     return render_template("auth/password.html", form=form, reset=None), 400 if form.errors else 200
 
 

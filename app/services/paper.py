@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Agency, PaperEntry, Response, SurveyVersion, User, Wave
@@ -39,6 +39,28 @@ class Outcome:
 
 def double_entry(wave: Wave) -> bool:
     return bool((wave.settings or {}).get("paper_double_entry"))
+
+
+def pending_count(wave: Wave) -> int:
+    """Forms keyed once and waiting for a confirming keying (nothing of them is counted yet)."""
+    return db.session.scalar(select(func.count()).select_from(PaperEntry).where(
+        PaperEntry.wave_id == wave.id, PaperEntry.response_id.is_(None))) or 0
+
+
+def set_double_entry(wave: Wave, on: bool, actor: User | None = None) -> bool:
+    """Switch double entry of the wave's paper forms; audited; flushes. Returns whether it changed.
+
+    Switching it off leaves forms already keyed once pending: their next keying counts, by anyone.
+    """
+    before = double_entry(wave)
+    if before == on:
+        return False
+    wave.settings = {**(wave.settings or {}), "paper_double_entry": on}  # a new dict: JSON is not mutable-tracked
+    db.session.flush()
+    audit.record("wave.paper_double_entry", "wave", wave.slug, user=actor,
+                 before={"paper_double_entry": before},
+                 after={"paper_double_entry": on, "pending_forms": pending_count(wave)})
+    return True
 
 
 def waves_for(agency: Agency) -> list[Wave]:
@@ -89,6 +111,9 @@ def _enter(wave: Wave, agency: Agency, user: User, form_number: str, cleaned: di
         return _count(entry, wave, agency, cleaned, STORED)
     if entry.response_id is not None:
         raise PaperError("form_number", "already counted")
+    if not double_entry(wave):  # keyed once under double entry, since switched off: this keying counts
+        entry.first_answers, entry.first_user_id = cleaned, user.id
+        return _count(entry, wave, agency, cleaned, STORED)
     if entry.first_user_id == user.id:
         return Outcome(SAME_PERSON)
     differences = sorted(code for code in set(entry.first_answers) | set(cleaned)
