@@ -5,7 +5,7 @@ from battery.harness import Server, request
 
 PATHS = ["/", "/healthz", "/login", "/api/v1/openapi.json", "/api/v1/waves/demo/questionnaire",
          "/no-such-page", "/s/unknown-token", "/k/SNV", "/dashboard/", "/admin/", "/results/demo"]
-REQUIRED = ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy")
+REQUIRED = ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy", "Strict-Transport-Security")
 
 
 def run(server: Server) -> dict:
@@ -20,6 +20,6 @@ def run(server: Server) -> dict:
         if "'unsafe-inline'" in csp.split("script-src")[-1].split(";")[0] or "frame-ancestors" not in csp:
             missing.append(f"{path}: CSP allows inline script or lacks frame-ancestors")
         cookie = lower.get("set-cookie", "")
-        if cookie and ("HttpOnly" not in cookie or "SameSite" not in cookie):
-            missing.append(f"{path}: cookie without HttpOnly/SameSite")
+        if cookie and ("HttpOnly" not in cookie or "SameSite" not in cookie or "Secure" not in cookie):
+            missing.append(f"{path}: cookie without HttpOnly/SameSite/Secure")
     return {"figure": "headers", "paths": len(PATHS), "problems": missing, "ok": not missing}
