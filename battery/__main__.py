@@ -33,7 +33,7 @@ class _Figures(list):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m battery")
     parser.add_argument("--short", action="store_true", help="smaller counts (for CI)")
-    parser.add_argument("--only", default="", help="comma-separated: race,crash,tokens,headers,fuzz,proxy,redis,load,backup,xss,selfrating,limits,access,static")
+    parser.add_argument("--only", default="", help="comma-separated: race,crash,tokens,headers,fuzz,proxy,redis,load,backup,xss,selfrating,limits,formula,differencing,access,static")
     parser.add_argument("--no-database", action="store_true", help="skip the scratch database (static only)")
     args = parser.parse_args(argv)
     only = set(filter(None, args.only.split(",")))
@@ -86,6 +86,17 @@ def main(argv: list[str] | None = None) -> int:
             figures.append(limits.bodies(one))
             figures.append(limits.uploads(one))
         figures.append(limits.errors())
+    if want("formula"):
+        from battery import formula
+
+        with harness.Server(workers=2) as one:
+            figures.append(formula.run(one))
+    if want("differencing"):
+        from battery import differencing
+
+        harness.reset_limits()
+        with harness.Server(workers=2) as one:
+            figures.append(differencing.run(one, sample=60 if args.short else 200))
     if want("access"):
         figures.append(access.run())
     if want("static"):
