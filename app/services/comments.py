@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import unicodedata
 
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 from sqlalchemy import and_, func, literal, select, union_all
 
@@ -81,6 +82,32 @@ def browse(wave: Wave, status: str = "pending", page: int = 1, size: int = 50) -
 
 
 def review(wave: Wave, response_id: int, code: str, status: str, actor: User) -> CommentReview:
+    row, before = _decide(wave, response_id, code, status, actor)
+    audit.record("comment.review", "response", response_id, user=actor,
+                 before={"question": code, "status": before}, after={"question": code, "status": status})
+    return row
+
+
+MAX_BULK = 500
+
+
+def review_many(wave: Wave, selected: list[tuple[int, str]], status: str, actor: User) -> int:
+    """Approve or reject several comments at once: all or none (the caller commits once), one audit
+    event with the count and the comments. Raises AdminError naming the problem."""
+    selected = list(dict.fromkeys(selected))
+    if not selected:
+        raise AdminError("selected", _("Select at least one comment."))
+    if len(selected) > MAX_BULK:
+        raise AdminError("selected", _("At most %(num)d comments at once.", num=MAX_BULK))
+    before = [_decide(wave, response_id, code, status, actor)[1] for response_id, code in selected]
+    audit.record("comment.review_bulk", "wave", wave.slug, user=actor,
+                 before={"statuses": sorted(set(before))},
+                 after={"status": status, "count": len(selected),
+                        "comments": [f"{response_id}:{code}" for response_id, code in selected]})
+    return len(selected)
+
+
+def _decide(wave: Wave, response_id: int, code: str, status: str, actor: User) -> tuple[CommentReview, str]:
     if status not in ("approved", "rejected"):
         raise AdminError("status", "choose approve or reject")
     response = db.session.get(Response, response_id) if isinstance(response_id, int) else None
@@ -95,6 +122,4 @@ def review(wave: Wave, response_id: int, code: str, status: str, actor: User) ->
         db.session.add(row)
     row.status, row.reviewed_by, row.reviewed_at = status, actor.id, utcnow()
     db.session.flush()
-    audit.record("comment.review", "response", response_id, user=actor,
-                 before={"question": code, "status": before}, after={"question": code, "status": status})
-    return row
+    return row, before
