@@ -32,7 +32,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["TRUSTED_PROXIES"]), x_proto=0,
                                 x_host=0, x_port=0, x_prefix=0)
 
-    from app import cli, errors, health, i18n, security, transport
+    from app import cli, errors, health, i18n, security, static_files, transport
     from app.extensions import csrf, db, limiter, migrate
 
     db.init_app(app)
@@ -51,6 +51,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     health.init_app(app)
     cli.init_app(app)
+    static_files.init_app(app)  # compressed, content-hashed static URLs
 
     from app.admin import bp as admin_bp
     from app.api import bp as api_bp
