@@ -83,3 +83,14 @@ def plain(value: float, locale: str | None = None) -> str:
     from babel.numbers import format_decimal
 
     return format_decimal(value, format="0.##########", locale=_language(locale))
+
+
+def canonical(text: str, locale: str | None = None) -> str:
+    """A typed number rewritten as the machine form ("3.500" in Vietnamese → "3500", "1,5" → "1.5")
+    for code that reads machine numbers; text that is not a number in the language is returned
+    unchanged, for that code to refuse or read as before."""
+    try:
+        value = parse_decimal_text(text, locale, machine=True)
+    except NumberError:
+        return text
+    return str(int(value)) if value == value.to_integral_value() else format(value.normalize(), "f")

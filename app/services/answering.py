@@ -108,5 +108,10 @@ def page_of(q: Questionnaire, code: str) -> int:
 
 
 def form_value(question: Question, values: list[str]) -> Any:
-    """An HTML form's value(s) for one question as clean_section expects them."""
+    """An HTML form's value(s) for one question as clean_section expects them; a number as typed in
+    the interface language ("3.500" in Vietnamese, "3,500" in English) in machine form."""
+    if question.type == "number" and values and isinstance(values[0], str):
+        from app.numbers import canonical
+
+        return canonical(values[0])
     return values if question.type == "multiple" else (values[0] if values else None)

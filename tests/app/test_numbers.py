@@ -132,3 +132,40 @@ def test_an_invitation_count_typed_with_thousands_is_read(client, login_as, wave
                            data={"agency": "A1", "count": "1,2", "output": "csv"})
     assert response.status_code == 400
     assert "Number of invitations (without dossier codes): enter a whole number" in response.get_data(as_text=True)
+
+
+def _paper_wave_with_a_number_question():
+    wave = factories.wave("cases", agency_list=[factories.agency("C1")], survey="per-case-61")
+    db.session.commit()
+    return wave
+
+
+def test_a_vietnamese_thousand_in_a_number_question_is_not_stored_as_one(client, login_as, app):
+    """Before, "1.000" (one thousand in Vietnamese) in a whole-number question was read as 1.0 and stored as 1."""
+    from app.models import Response
+    from app.services.surveys import questionnaire_of
+
+    wave = _paper_wave_with_a_number_question()
+    answers = factories.satisfied_answers(questionnaire_of(wave.survey_version))
+    login_as("entry", wave.agencies[0])
+    answers["on_time"] = 1  # no apology question revealed
+    data = {"form_number": "N-1", "_page": "0", "_shown": " ".join(answers), **answers}
+    refused = client.post(f"/paper/{wave.slug}?lang=vi", data=dict(data, visits="1.000"))
+    assert refused.status_code == 400 and db.session.query(Response).count() == 0
+    counted = client.post(f"/paper/{wave.slug}?lang=vi", data=dict(data, visits="3"))
+    assert counted.status_code == 303
+    assert db.session.query(Response).one().answers["visits"] == 3
+
+
+def test_number_answers_are_read_in_the_interface_language(app):
+    from app.services.answering import form_value
+    from app.services.surveys import questionnaire_of
+
+    question = questionnaire_of(factories.published("per-case-61")).question("visits")
+    with app.test_request_context("/?lang=vi"):
+        app.preprocess_request()
+        assert form_value(question, ["1.000"]) == "1000" and form_value(question, ["2,5"]) == "2.5"
+    with app.test_request_context("/?lang=en"):
+        app.preprocess_request()
+        assert form_value(question, ["1,000"]) == "1000" and form_value(question, ["2.5"]) == "2.5"
+        assert form_value(question, ["two"]) == "two"  # refused later, as before, by the cleaning
