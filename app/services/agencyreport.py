@@ -15,7 +15,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Agency, Wave
 from app.services import comments as comments_service
-from app.services import dashboard, disclosure, estimates, trends
+from app.services import dashboard, disclosure, trends
 from app.services.surveys import questionnaire_of
 
 COMMENT_LIMIT = 50
@@ -67,9 +67,9 @@ def trend_title() -> str:
 def report(wave: Wave, agency: Agency) -> dict:
     minimum = current_app.config["MIN_GROUP_SIZE"]
     questionnaire = questionnaire_of(wave.survey_version)
-    by_agency = disclosure.protect(wave, estimates.compute(wave, ["agency"]), ["agency"])
+    by_agency = disclosure.protected(wave, ["agency"])
     mine = by_agency[by_agency["agency"] == agency.code].drop(columns=["agency"]).reset_index(drop=True)
-    province = disclosure.protect(wave, estimates.compute(wave, []), [])
+    province = disclosure.protected(wave, [])
     n = int(mine["n"].max()) if len(mine) else 0
     overall = _row(mine, "overall")
     # too few respondents, or hidden so that the province's figures do not give a smaller group away

@@ -90,7 +90,7 @@ def rates(wave: Wave, filters: Filters, by: list[str]) -> pd.DataFrame:
     from app.services import disclosure
 
     dims = [*filters.dims, *by]
-    return _select(disclosure.protect(wave, estimates.compute(wave, dims), dims), filters)
+    return _select(disclosure.protected(wave, dims), filters)
 
 
 def agency_table() -> pd.DataFrame:

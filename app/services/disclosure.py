@@ -243,6 +243,16 @@ def protect(wave: Wave, table: pd.DataFrame, dims: Sequence[str]) -> pd.DataFram
     return protect_table(table, dims, wave_patterns(wave))
 
 
+def protected(wave: Wave, dims: Sequence[str]) -> pd.DataFrame:
+    """``protect(wave, estimates.compute(wave, dims), dims)``, cached per data version: every
+    page and API answer publishes these tables, so they are worked out once."""
+    from app.services import dashboard, estimates
+
+    table = estimates.compute(wave, dims)  # (validates dims; cached itself)
+    key = ("protected", *dashboard.version_key(wave), tuple(dims), current_app.config["MIN_GROUP_SIZE"])
+    return dashboard.cached(key, lambda: protect(wave, table, dims))
+
+
 def hidden_domain(wave: Wave, measure: str, values: dict[str, str]) -> bool:
     """Whether one cell (e.g. a dashboard filter: {"channel": "kiosk"}) is hidden for a measure."""
     found = wave_patterns(wave).get(measure)

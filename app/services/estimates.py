@@ -104,7 +104,7 @@ def estimate_rows(wave: Wave, by: Sequence[str] = (), user: User | None = None) 
     """Rows for the API, with figures for groups below the anonymity threshold suppressed."""
     from app.services import disclosure
 
-    table = disclosure.protect(wave, compute(wave, by), list(by))  # small groups and their complements
+    table = disclosure.protected(wave, list(by))  # small groups and their complements hidden
     if user is not None and user.role == "agency" and "agency" in by:
         table = table[table["agency"] == (user.agency.code if user.agency else None)]
     rows = []

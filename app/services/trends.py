@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.i18n import current_language
 from app.models import Wave
-from app.services import dashboard, disclosure, estimates
+from app.services import dashboard, disclosure
 
 COLUMNS = ["wave", "wave_label", "series", "n", "rate", "se", "ci_lower", "ci_upper", "change", "p_adjusted",
            "arrow"]
@@ -26,7 +26,7 @@ def ordered_waves() -> list[Wave]:
 def _point(wave: Wave, agency: str | None) -> dict | None:
     measure = dashboard.measure_ranked(wave)
     dims = ["agency"] if agency else []
-    table = disclosure.protect(wave, estimates.compute(wave, dims), dims)
+    table = disclosure.protected(wave, dims)
     rows = table[table["measure"] == measure]
     if agency:
         rows = rows[rows["agency"] == agency]
