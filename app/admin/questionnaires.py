@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from app.admin import bp
+from app.admin import bp, confirm
 from app.admin.access import admin_only, current_user
 from app.admin.forms import ConfirmForm, DraftForm, NewDraftForm
 from app.admin.helpers import attach_error
@@ -94,6 +94,8 @@ def questionnaire_edit(version_id: int):
 def questionnaire_publish(version_id: int):
     draft = version_or_404(version_id)
     if ConfirmForm().validate_on_submit():
+        if draft.status == DRAFT and not confirm.confirmed():
+            return confirm.ask_publish(draft)
         try:
             drafts.publish(draft, actor=current_user())
         except AdminError as exc:
@@ -110,6 +112,8 @@ def questionnaire_publish(version_id: int):
 def questionnaire_delete(version_id: int):
     draft = version_or_404(version_id)
     if ConfirmForm().validate_on_submit():
+        if draft.status == DRAFT and not confirm.confirmed():
+            return confirm.ask_delete_draft(draft)
         try:
             drafts.delete_draft(draft, actor=current_user())
         except AdminError as exc:

@@ -1,15 +1,17 @@
-"""Waves: list, create, edit, open, close, and the retention of dossier digests."""
+"""Waves: list, create, edit, open, close (after a confirmation step), and the retention of dossier digests."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
-from app.admin import bp
+from app.admin import bp, confirm
 from app.admin.access import admin_only, admin_or_agency, current_user, scoped_agency_id
 from app.admin.forms import ConfirmForm, WaveForm
 from app.admin.helpers import attach_error
 from app.extensions import db
+from app.i18n import current_language
 from app.models import Wave
 from app.models.wave import CHANNELS, WAVE_CLOSED, WAVE_OPEN
 from app.services import agencies_admin, frames, waves, waves_admin
@@ -46,9 +48,12 @@ def wave_list():
 
 def _save(form: WaveForm, wave: Wave | None):
     try:
+        # "All agencies of block X" boxes add the block's active agencies to those ticked one by one.
+        whole_blocks = waves_admin.agencies_of_blocks(request.form.getlist("all_blocks"))
+        codes = sorted(set(form.agencies.data or []) | set(whole_blocks))
         saved = waves_admin.save(wave, slug=form.slug.data, name_vi=form.name_vi.data, name_en=form.name_en.data or "",
                                  period_start=form.period_start.data, period_end=form.period_end.data,
-                                 survey_version_id=form.survey_version.data, agency_codes=form.agencies.data or [],
+                                 survey_version_id=form.survey_version.data, agency_codes=codes,
                                  channels=form.channels.data or [], purge_dossiers=form.purge_dossiers.data,
                                  actor=current_user())
     except AdminError as exc:
@@ -70,7 +75,7 @@ def wave_new():
     if form.validate_on_submit() and (done := _save(form, None)):
         return done
     status = 400 if form.errors or form.form_errors else 200
-    return render_template("admin/waves/form.html", form=form, wave=None), status
+    return _form_page(form, None), status
 
 
 @bp.route("/waves/<slug>/edit", methods=["GET", "POST"])
@@ -86,7 +91,13 @@ def wave_edit(slug: str):
     if form.validate_on_submit() and (done := _save(form, wave)):
         return done
     status = 400 if form.errors or form.form_errors else 200
-    return render_template("admin/waves/form.html", form=form, wave=wave), status
+    return _form_page(form, wave), status
+
+
+def _form_page(form: WaveForm, wave: Wave | None) -> str:
+    return render_template("admin/waves/form.html", form=form, wave=wave, all_blocks=waves_admin.ALL_BLOCKS,
+                           blocks=waves_admin.blocks_with_active_agencies(),
+                           blocks_ticked=request.form.getlist("all_blocks"))
 
 
 @bp.get("/waves/<slug>")
@@ -108,6 +119,8 @@ def wave_status(slug: str):
     wave = wave_or_404(slug)
     target = request.form.get("status", "")
     if ConfirmForm().validate_on_submit():
+        if target == WAVE_CLOSED and wave.status == WAVE_OPEN and not confirm.confirmed():
+            return _ask_to_close(wave)
         try:
             purged = waves_admin.set_status(wave, target, actor=current_user())
         except AdminError as exc:
@@ -120,6 +133,22 @@ def wave_status(slug: str):
     return redirect(url_for("admin.wave_detail", slug=slug))
 
 
+def _ask_to_close(wave: Wave) -> str:
+    responses, unanswered, digests = waves_admin.closing_figures(wave)
+    purge = (wave.settings or {}).get(waves_admin.PURGE_SETTING, True)
+    lines = [_("Citizens can no longer answer: invitation links, kiosks and paper entry stop accepting answers."),
+             ngettext("%(num)d response has been collected.", "%(num)d responses have been collected.", responses),
+             ngettext("%(num)d invitation not yet answered stops working.",
+                      "%(num)d invitations not yet answered stop working.", unanswered),
+             ngettext("%(num)d dossier digest will be deleted (the retention rule of this wave).",
+                      "%(num)d dossier digests will be deleted (the retention rule of this wave).", digests)
+             if purge else _("Dossier digests are kept until you delete them."),
+             _("You can reopen the wave later.")]
+    return confirm.ask(_("Close the wave %(name)s?", name=wave.name(current_language())), lines,
+                       _("Yes, close the wave"), url_for("admin.wave_detail", slug=wave.slug), danger=True,
+                       hidden={"status": WAVE_CLOSED}, section="waves")
+
+
 @bp.post("/waves/<slug>/purge-dossiers")
 @admin_only
 def wave_purge(slug: str):
@@ -128,6 +157,15 @@ def wave_purge(slug: str):
         if wave.status != WAVE_CLOSED:
             flash(_("Dossier digests can be deleted only once the wave is closed."), "error")
             return redirect(url_for("admin.wave_detail", slug=slug))
+        if not confirm.confirmed():
+            digests = waves_admin.closing_figures(wave)[2]
+            return confirm.ask(_("Delete the dossier digests of %(name)s?", name=wave.name(current_language())),
+                               [ngettext("%(num)d dossier digest will be deleted.",
+                                         "%(num)d dossier digests will be deleted.", digests),
+                                _("This cannot be undone: it will no longer be possible to tell whether a "
+                                  "dossier was invited.")],
+                               _("Yes, delete them"), url_for("admin.wave_detail", slug=slug), danger=True,
+                               section="waves")
         purged = waves_admin.purge_dossier_digests(wave, actor=current_user())
         db.session.commit()
         flash(_("Dossier digests deleted: %(num)d.", num=purged), "success")

@@ -6,7 +6,7 @@ from datetime import date
 from sqlalchemy import func, select, update
 
 from app.extensions import db
-from app.models import Agency, Invitation, Response, SurveyVersion, User, Wave
+from app.models import Agency, Block, Invitation, Response, SurveyVersion, User, Wave
 from app.models.survey import PUBLISHED
 from app.models.wave import CHANNELS, WAVE_CLOSED, WAVE_DRAFT, WAVE_OPEN
 from app.services import audit
@@ -127,3 +127,35 @@ def response_counts(wave: Wave) -> dict[str, tuple[int, int]]:
     for code, excluded, count in rows:
         out.setdefault(code, [0, 0])[1 if excluded else 0] += count
     return {k: (v[0], v[1]) for k, v in out.items()}
+
+
+def closing_figures(wave: Wave) -> tuple[int, int, int]:
+    """What closing stops or deletes: (responses, invitations not yet answered, dossier digests)."""
+    invitations = invitation_counts(wave).values()
+    return (sum(kept + excluded for kept, excluded in response_counts(wave).values()),
+            sum(issued - used for issued, used, _ in invitations), sum(d for _, _, d in invitations))
+
+
+ALL_BLOCKS = "*"
+
+
+def blocks_with_active_agencies() -> list[Block]:
+    return list(db.session.scalars(select(Block).where(Block.id.in_(select(Agency.block_id)
+                                                                    .where(Agency.active)))
+                                   .order_by(Block.position, Block.code)))
+
+
+def agencies_of_blocks(block_codes: list[str]) -> list[str]:
+    """The active agencies of the chosen blocks (ALL_BLOCKS: every active agency), by code.
+
+    An unknown block is refused, naming the field, rather than silently selecting nothing."""
+    wanted = set(block_codes)
+    if not wanted:
+        return []
+    query = select(Agency.code).join(Block, Block.id == Agency.block_id).where(Agency.active)
+    if ALL_BLOCKS not in wanted:
+        known = set(db.session.scalars(select(Block.code).where(Block.code.in_(wanted))))
+        if unknown := sorted(wanted - known):
+            raise AdminError("agencies", f"unknown block: {', '.join(unknown)}")
+        query = query.where(Block.code.in_(wanted))
+    return list(db.session.scalars(query.order_by(Agency.code)))

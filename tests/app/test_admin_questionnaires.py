@@ -39,7 +39,7 @@ def test_an_invalid_edit_is_kept_and_its_problems_are_shown_by_line(client, publ
     assert draft.source == broken and draft.checksum == ""
     page = client.get(f"/admin/questionnaires/{draft.id}/edit").get_data(as_text=True)
     assert f'href="#L{line}"' in page and f'<li id="L{line}" class="bad">' in page
-    assert client.post(f"/admin/questionnaires/{draft.id}/publish").status_code == 302
+    assert client.post(f"/admin/questionnaires/{draft.id}/publish", data={"confirmed": "yes"}).status_code == 302
     db.session.refresh(draft)
     assert draft.status == "draft"
 
@@ -68,7 +68,7 @@ def test_preview_shows_the_questionnaire_in_each_language(client, published):
 
 def test_publishing_makes_the_draft_immutable(client, published):
     draft = new_draft(client, published)
-    assert client.post(f"/admin/questionnaires/{draft.id}/publish").status_code == 302
+    assert client.post(f"/admin/questionnaires/{draft.id}/publish", data={"confirmed": "yes"}).status_code == 302
     db.session.refresh(draft)
     assert draft.status == "published" and draft.published_at is not None
     client.post(f"/admin/questionnaires/{draft.id}/edit", data={"source": "id: x"})

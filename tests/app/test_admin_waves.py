@@ -36,7 +36,7 @@ def test_a_wave_is_created_as_draft_then_opened_and_closed(client, admin):
     client.post("/admin/waves/w-2026/status", data={"status": "open"})
     db.session.refresh(wave)
     assert wave.status == "open"
-    client.post("/admin/waves/w-2026/status", data={"status": "closed"})
+    client.post("/admin/waves/w-2026/status", data={"status": "closed", "confirmed": "yes"})
     db.session.refresh(wave)
     assert wave.status == "closed"
 
@@ -61,7 +61,7 @@ def test_closing_deletes_dossier_digests_when_retention_is_on(client, admin):
     wave = factories.wave()
     invitations.issue(wave, wave.agencies[0], dossiers=["H15.1-0001", "H15.1-0002"])
     db.session.commit()
-    client.post(f"/admin/waves/{wave.slug}/status", data={"status": "closed"})
+    client.post(f"/admin/waves/{wave.slug}/status", data={"status": "closed", "confirmed": "yes"})
     assert db.session.query(Invitation).filter(Invitation.dossier_digest.is_not(None)).count() == 0
     assert db.session.query(Invitation).count() == 2
 
@@ -71,11 +71,11 @@ def test_retention_off_keeps_digests_until_the_manual_purge(client, admin):
     wave.settings = {"purge_dossiers_on_close": False}
     invitations.issue(wave, wave.agencies[0], dossiers=["H15.1-0001"])
     db.session.commit()
-    assert client.post(f"/admin/waves/{wave.slug}/purge-dossiers").status_code == 302
+    assert client.post(f"/admin/waves/{wave.slug}/purge-dossiers", data={"confirmed": "yes"}).status_code == 302
     assert db.session.query(Invitation).filter(Invitation.dossier_digest.is_not(None)).count() == 1  # still open
-    client.post(f"/admin/waves/{wave.slug}/status", data={"status": "closed"})
+    client.post(f"/admin/waves/{wave.slug}/status", data={"status": "closed", "confirmed": "yes"})
     assert db.session.query(Invitation).filter(Invitation.dossier_digest.is_not(None)).count() == 1
-    client.post(f"/admin/waves/{wave.slug}/purge-dossiers")
+    client.post(f"/admin/waves/{wave.slug}/purge-dossiers", data={"confirmed": "yes"})
     assert db.session.query(Invitation).filter(Invitation.dossier_digest.is_not(None)).count() == 0
 
 
@@ -141,3 +141,86 @@ def test_a_kiosk_key_is_shown_once_and_only_its_digest_is_stored(client, admin):
     assert client.get(setup_url.replace("http://localhost", "")).status_code == 303  # a one-time code installs it
     client.post(f"/admin/kiosk-keys/{key.id}/revoke")
     assert kiosk_keys.verify(agency, raw) is None
+
+
+def hidden_fields(html: str, action: str) -> dict[str, str]:
+    """The fields the confirmation page's form would post (what a browser without JavaScript sends)."""
+    import re
+
+    form = re.search(rf'<form method="post" action="{re.escape(action)}"[^>]*>(.*?)</form>', html, re.S)
+    assert form, html[-1500:]
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form.group(1)))
+
+
+def test_closing_a_wave_asks_first_and_says_what_it_stops(client, admin):
+    wave = factories.wave()
+    invitations.issue(wave, wave.agencies[0], dossiers=["H15.1-0001", "H15.1-0002", "H15.1-0003"])
+    db.session.commit()
+    asked = client.post(f"/admin/waves/{wave.slug}/status", data={"status": "closed"})
+    html = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "Đóng đợt khảo sát Đợt w1?" in html
+    assert "3 thư mời chưa được trả lời sẽ không dùng được nữa" in html and "3 mã băm hồ sơ sẽ bị xóa" in html
+    db.session.refresh(wave)
+    assert wave.status == "open"  # nothing happened yet
+    fields = hidden_fields(html, f"/admin/waves/{wave.slug}/status")
+    assert fields.pop("confirmed") == "yes" and fields.pop("status") == "closed" and "csrf_token" in fields
+    assert client.post(f"/admin/waves/{wave.slug}/status",
+                       data={"status": "closed", "confirmed": "yes"}).status_code == 302
+    db.session.refresh(wave)
+    assert wave.status == "closed"
+    assert db.session.query(Invitation).filter(Invitation.dossier_digest.is_not(None)).count() == 0
+
+
+def test_the_close_confirmation_is_in_english_too_and_cancel_goes_back(client, admin):
+    wave = factories.wave()
+    db.session.commit()
+    client.get("/admin/waves?lang=en")
+    html = client.post(f"/admin/waves/{wave.slug}/status", data={"status": "closed"}).get_data(as_text=True)
+    assert "Close the wave Wave w1?" in html and "Yes, close the wave" in html
+    assert f'href="/admin/waves/{wave.slug}">Cancel</a>' in html
+
+
+def test_opening_needs_no_confirmation(client, admin):
+    wave = factories.wave(status="draft")
+    db.session.commit()
+    assert client.post(f"/admin/waves/{wave.slug}/status", data={"status": "open"}).status_code == 302
+    db.session.refresh(wave)
+    assert wave.status == "open"
+
+
+def test_deleting_dossier_digests_asks_first(client, admin):
+    wave = factories.wave()
+    wave.settings = {"purge_dossiers_on_close": False}
+    invitations.issue(wave, wave.agencies[0], dossiers=["H15.1-0001"])
+    wave.status = "closed"
+    db.session.commit()
+    asked = client.post(f"/admin/waves/{wave.slug}/purge-dossiers")
+    assert asked.status_code == 200 and "1 mã băm hồ sơ sẽ bị xóa" in asked.get_data(as_text=True)
+    assert db.session.query(Invitation).filter(Invitation.dossier_digest.is_not(None)).count() == 1
+    client.post(f"/admin/waves/{wave.slug}/purge-dossiers", data={"confirmed": "yes"})
+    assert db.session.query(Invitation).filter(Invitation.dossier_digest.is_not(None)).count() == 0
+
+
+def test_a_whole_block_of_agencies_is_selected_with_one_box(client, admin):
+    factories.agency("S1", block="departments"), factories.agency("S2", block="departments")
+    factories.agency("D1", block="districts")
+    factories.agency("S3", block="departments").active = False
+    version = factories.published()
+    db.session.commit()
+    page = client.get("/admin/waves/new").get_data(as_text=True)
+    assert 'name="all_blocks" value="departments"' in page and 'name="all_blocks" value="*"' in page
+    response = client.post("/admin/waves/new", data=wave_form(version.id, agencies=["D1"], all_blocks=["departments"]))
+    assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
+    wave = db.session.query(Wave).filter_by(slug="w-2026").one()
+    assert [a.code for a in wave.agencies] == ["D1", "S1", "S2"]  # the deactivated S3 is left out
+
+
+def test_all_active_agencies_at_once_and_an_unknown_block_is_refused(client, admin):
+    factories.agency("S1", block="departments"), factories.agency("D1", block="districts")
+    version = factories.published()
+    db.session.commit()
+    refused = client.post("/admin/waves/new", data=wave_form(version.id, agencies=[], all_blocks=["nowhere"]))
+    assert refused.status_code == 400 and "nowhere" in refused.get_data(as_text=True)
+    response = client.post("/admin/waves/new", data=wave_form(version.id, agencies=[], all_blocks=["*"]))
+    assert response.status_code == 302
+    assert [a.code for a in db.session.query(Wave).filter_by(slug="w-2026").one().agencies] == ["D1", "S1"]

@@ -77,7 +77,7 @@ def log_in(page, server, make_user) -> None:
     page.fill("input[name=email]", user.email)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
-    page.wait_for_url(f"{server}/admin/waves")
+    page.wait_for_url(f"{server}/admin/")  # the admin home (app.homes)
     page.goto(f"{server}/admin/waves?lang=en")  # the steps below read the English interface
 
 
@@ -108,6 +108,7 @@ def test_an_administrator_runs_a_wave_from_draft_to_export(app, server, page, ma
     shot(page, "3-preview-en")
     page.click(".preview-bar >> text=Back")
     page.click("text=Publish (then it can no longer change)")
+    page.click("text=Yes, publish")  # the confirmation step
     page.wait_for_load_state()
     assert "is published" in page.locator("main").inner_text()
 
