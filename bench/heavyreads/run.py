@@ -4,7 +4,7 @@ the suite; issue 12, item 13):
     BATTERY_DB=sipas_bench_heavy .venv/bin/python -m bench.heavyreads.run --responses 20000
 
 On a scratch PostgreSQL database seeded with the demo province (`--responses`), gunicorn as the
-README runs it (`--workers`, sync workers) serves three phases of `--submissions` citizens'
+README runs it (`--workers`; sync workers, or gthread ones with `--threads N`) serves three phases of `--submissions` citizens'
 submissions, sent one after another through `POST /api/v1/responses`:
 
 1. quiet: nobody else uses the service;
@@ -87,16 +87,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--responses", type=int, default=20_000)
     parser.add_argument("--submissions", type=int, default=100)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1, help="> 1: gthread workers with this many threads")
     args = parser.parse_args(argv)
     harness.fresh_database(responses=args.responses)
     harness.flask("users", "create", "agency-bench@example.org", "--role", "agency", "--agency", "SNV",
                   "--password-stdin", stdin=PASSWORD + "\n")
     tokens = harness.invitations(3 * args.submissions)
-    out = {"responses": args.responses, "workers": args.workers, "submissions": args.submissions}
+    out = {"responses": args.responses, "workers": args.workers, "threads": args.threads,
+           "submissions": args.submissions}
+    threads = {"GUNICORN_CMD_ARGS": f"--worker-class gthread --threads {args.threads}"} if args.threads > 1 else {}
     settings = [("quiet", {}), ("busy_defaults", {}), ("busy_unlimited", {"RATE_LIMIT_ESTIMATES": "100000/minute"})]
     for number, (name, env) in enumerate(settings):
         harness.reset_limits()
-        with harness.Server(workers=args.workers, WARM_DASHBOARD="0", **env) as server:
+        with harness.Server(workers=args.workers, WARM_DASHBOARD="0", **threads, **env) as server:
             answers = harness.valid_answers(server.port)
             headers = None if name == "quiet" else _bearer(server.port, "agency-bench@example.org")
             batch = tokens[number * args.submissions:(number + 1) * args.submissions]
