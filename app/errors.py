@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 MESSAGES = {
@@ -43,8 +44,12 @@ def handle_http(error: HTTPException):
     if wants_json():
         body, status = api_error(code, f"{text} (reference {reference})" if reference else text)
         return body, status, headers
-    return (render_template("errors/error.html", code=code, title=title, text=text, reference=reference),
-            code, headers)
+    try:
+        page = render_template("errors/error.html", code=code, title=title, text=text, reference=reference)
+    except Exception:  # the layout itself failed (it may need the database): a bare page, still answered
+        current_app.logger.exception("error page failed to render request_id=%s", reference)
+        page = str(escape(f"{code} {title}. {text}" + (f" ({reference})" if reference else "")))
+    return page, code, headers
 
 
 def handle_unexpected(error: Exception):

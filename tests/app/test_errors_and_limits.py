@@ -108,3 +108,14 @@ def test_signed_in_administrators_still_upload_more_than_64_kb(client, login_as)
     response = client.post("/admin/agencies/import", data={"file": (io.BytesIO(big), "a.csv")},
                            content_type="multipart/form-data")
     assert response.status_code == 302
+
+
+def test_an_error_page_whose_layout_fails_still_answers_with_the_request_id(failing_app, caplog):
+    @failing_app.context_processor
+    def broken():
+        raise RuntimeError("layout needs the database")
+
+    with caplog.at_level(logging.ERROR, logger="app"):
+        response = failing_app.test_client().get("/boom")
+    assert response.status_code == 500
+    assert response.headers["X-Request-Id"] in response.get_data(as_text=True)
