@@ -89,6 +89,10 @@ def write_xlsform(q: Questionnaire) -> bytes:
         sheet.append(columns)
         for row in rows:
             sheet.append([row.get(c, "") for c in columns])
+        for line in sheet.iter_rows():  # text is text: a label like "=HYPERLINK(...)" never runs as a formula
+            for cell in line:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -135,3 +135,20 @@ def test_officials_report_and_estimates_have_no_live_formula(client, login_as, w
     response = client.get("/dashboard/w1/estimates.csv")
     assert response.status_code == 200
     assert_csv_inert(response.data)
+
+
+def test_xlsform_download_writes_labels_as_text():
+    import survey_definitions as sd
+    from survey_definitions import shipped
+    from survey_definitions.xlsform import read_xlsform
+    from survey_definitions.xlsform_export import write_xlsform
+
+    path = next(p for p in shipped() if p.name == "per-case-61.v1.yaml")
+    source = path.read_text(encoding="utf-8").replace("vi: Mã số hồ sơ", "vi: \"=HYPERLINK(\\\"http://x\\\")\"", 1)
+    questionnaire, problems = sd.parse(source, path.name)
+    assert problems == []
+    data = write_xlsform(questionnaire)
+    values = assert_xlsx_inert(data)
+    assert "=HYPERLINK(\"http://x\")" in values
+    definition, problems = read_xlsform(data)
+    assert problems == [] and sd.Questionnaire.from_dict(definition).checksum == questionnaire.checksum
