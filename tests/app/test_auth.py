@@ -150,13 +150,20 @@ def test_after_login_the_user_sees_the_failed_attempts_since_last_time(client, m
     assert "2 failed attempts to log in to your account since your last login" in response.get_data(as_text=True)
 
 
-def test_unknown_email_takes_as_long_as_a_wrong_password(client, make_user):
-    """Measured before: 568 ms vs 26 ms. Unknown accounts now cost a password hash too."""
+@pytest.mark.parametrize("way", ["form", "api"])
+def test_unknown_email_takes_as_long_as_a_wrong_password(client, make_user, way):
+    """Measured before: 568 ms vs 26 ms (API 242 vs 6 ms). Unknown accounts now cost a password hash too."""
     user, _ = make_user("admin")
 
     def timed(email: str) -> float:
+        address = f"192.0.2.{len(timings)}"
         started = time.perf_counter()
-        assert from_address(client, f"192.0.2.{len(timings)}", email, "wrong-password").status_code == 401
+        if way == "form":
+            status = from_address(client, address, email, "wrong-password").status_code
+        else:
+            status = client.post("/api/v1/auth/token", json={"email": email, "password": "wrong-password"},
+                                 environ_base={"REMOTE_ADDR": address}).status_code
+        assert status == 401
         return time.perf_counter() - started
 
     timings: list = []

@@ -120,3 +120,15 @@ def test_without_trusted_proxies_x_forwarded_for_is_ignored(client, wave):
     statuses = [client.get(f"/s/{'s' * 30}{i}", headers={"X-Forwarded-For": f"198.51.100.{i}"}).status_code
                 for i in range(5)]
     assert statuses == [303, 303, 303, 429, 429]
+
+
+def test_a_kiosk_uploading_its_queue_is_never_refused_but_forged_keys_are(client, wave):
+    answers = factories.satisfied_answers(questionnaire_of(wave.survey_version))
+    key = kiosk.issue(wave.agencies[0], "desk 1").key
+    db.session.commit()
+    forged = [client.post("/api/v1/responses", json={"agency": "A1", "answers": answers},
+                          headers={"X-Kiosk-Key": f"forged-{i}"}).status_code for i in range(6)]
+    assert forged == [403] * 5 + [429]
+    queued = [client.post("/api/v1/responses", json={"agency": "A1", "answers": answers},
+                          headers={"X-Kiosk-Key": key}).status_code for _ in range(12)]
+    assert queued == [201] * 12 and stored() == 12
