@@ -77,6 +77,6 @@ def account_reset(user_id: int):
         return redirect(url_for("admin.account_edit", user_id=user.id))
     token = accounts.create_reset(user, current_user())
     db.session.commit()
-    link = f"{current_app.config['PUBLIC_BASE_URL']}{url_for('auth.reset_link', token=token)}"
+    link = f"{current_app.config['PUBLIC_BASE_URL']}{url_for('auth.reset_password', token=token)}"
     return render_template("admin/accounts/reset.html", account=user, link=link,
                            hours=current_app.config["PASSWORD_RESET_HOURS"])

@@ -100,18 +100,17 @@ def change_password():
     return render_template("auth/password.html", form=form, reset=None), 400 if form.errors else 200
 
 
-@bp.get("/reset/<path:token>")
-@limit_failures("RATE_LIMIT_TOKEN", status_in(404), "token")
-def reset_link(token: str):
-    """Take the token out of the address bar (history, referrers, logs) before showing the form."""
-    if accounts.find_reset(token) is None:
-        return render_template("auth/reset_unavailable.html"), 404
-    session[RESET_KEY] = token
-    return redirect(url_for("auth.reset_password"), 303)
-
-
 @bp.route("/reset", methods=["GET", "POST"])
+@limit_failures("RATE_LIMIT_TOKEN", status_in(404), "token")  # guessed or stale links count, per address
 def reset_password():
+    """The administrator's link is /reset?token=… (a query parameter the log filter redacts): the
+    token moves into the session and the browser is sent to /reset, out of history and referrers."""
+    token = request.args.get("token")
+    if token is not None:
+        if accounts.find_reset(token) is None:
+            return render_template("auth/reset_unavailable.html"), 404
+        session[RESET_KEY] = token
+        return redirect(url_for("auth.reset_password"), 303)
     row = accounts.find_reset(session.get(RESET_KEY))
     if row is None:
         return render_template("auth/reset_unavailable.html"), 404

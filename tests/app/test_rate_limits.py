@@ -132,3 +132,7 @@ def test_a_kiosk_uploading_its_queue_is_never_refused_but_forged_keys_are(client
     queued = [client.post("/api/v1/responses", json={"agency": "A1", "answers": answers},
                           headers={"X-Kiosk-Key": key}).status_code for _ in range(12)]
     assert queued == [201] * 12 and stored() == 12
+
+
+def test_guessed_password_reset_links_are_limited(client, app):
+    assert [client.get(f"/reset?token={'r' * 32}{i}").status_code for i in range(4)] == [404, 404, 404, 429]
