@@ -101,7 +101,8 @@ def _clean(value):
 
 
 def estimate_rows(wave: Wave, by: Sequence[str] = (), user: User | None = None) -> list[dict]:
-    """Rows for the API, with figures for groups below the anonymity threshold suppressed."""
+    """Rows for the API: figures of groups below the anonymity threshold, and of the groups that
+    would give them away (app.services.disclosure), suppressed."""
     from app.services import disclosure
 
     table = disclosure.protected(wave, list(by))  # small groups and their complements hidden
