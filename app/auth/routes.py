@@ -46,7 +46,10 @@ def login():
                 status = 401
                 flash(_("Wrong email or password."), "error")
         else:
+            language = session.get("lang")  # the language chosen on the login page carries over
             session.clear()
+            if language:
+                session["lang"] = language
             session[SESSION_KEY] = sessions.start(login.user)
             session.permanent = False
             db.session.commit()

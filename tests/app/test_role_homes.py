@@ -131,3 +131,11 @@ def test_a_form_keyed_once_under_double_entry_counts_at_its_next_keying_once_swi
     assert "1 form(s) keyed once are waiting" in result.output
     assert client.post(f"/paper/{wave.slug}", data=data).status_code == 303  # the same person, now single entry
     assert len(db.session.scalars(select(Response)).all()) == 1
+
+
+def test_the_language_chosen_on_the_login_page_carries_over_to_the_home_page(client, make_user, wave):
+    user, password = make_user("entry", wave.agencies[0])
+    client.get("/login?lang=en")
+    client.post("/login", data={"email": user.email, "password": password})
+    assert header_links(page := client.get("/paper").get_data(as_text=True)) == ["/paper"]
+    assert "Paper entry" in page and "Nhập phiếu giấy" not in page
