@@ -67,14 +67,15 @@ def authenticate(email: str, password: str, address: str, channel: str = "web") 
 
     The same for the login form and the API (`channel` only labels the audit record). An unknown
     account costs the same password hash as a known one, so timing does not tell which exist."""
-    email = (email or "").strip().lower()[:254]
+    # NUL cannot be stored in PostgreSQL text and is in no address: record it as U+FFFD instead.
+    email = (email or "").strip().lower()[:254].replace("\x00", "\ufffd")
     address_hash = address_key(address)
     wait = max(_wait(*_failures(LoginAttempt.email == email, LoginAttempt.address_hash == address_hash),
                      FREE_PAIR_FAILURES),
                _wait(*_failures(LoginAttempt.address_hash == address_hash), FREE_ADDRESS_FAILURES))
     if wait:
         raise LoginRefused("throttled", wait)
-    user = users.find_by_email(email) if "\x00" not in email else None
+    user = users.find_by_email(email) if "\ufffd" not in email else None
     ok = users.verify_password(user, password) and user is not None and user.active
     db.session.add(LoginAttempt(email=email, address_hash=address_hash, success=ok))
     db.session.flush()
