@@ -7,6 +7,7 @@ from app.services import form_session, invitations, waves
 from app.throttle import limit_failures, redirected_to
 
 NO_STORE_PREFIXES = ("/s/", "/answer", "/k/", "/paper", "/link")
+LINK_REASONS = ("answered", "expired", "closed")
 
 
 @bp.get("/")
@@ -17,19 +18,22 @@ def home():
 @bp.get("/s/<path:token>")
 @limit_failures("RATE_LIMIT_TOKEN", redirected_to("/link"), "token")  # only unknown/used/expired tokens count
 def invitation(token: str):
-    """Exchange the token for a form session and leave this URL at once (history, referrers, logs)."""
-    found = invitations.find_usable(token)
+    """Exchange the token for a form session and leave this URL at once (history, referrers, logs).
+
+    Opening the link again, on this device or another, continues the unfinished questionnaire
+    where it was left; a used, expired or closed link says which (an unknown one says nothing)."""
+    found, why = invitations.link_state(token)
     if found is None:
-        # Unknown, used and expired tokens all get the same answer.
-        return redirect(url_for(".link_unavailable"), 303)
-    session[SESSION_KEY] = form_session.start("link", found.wave, found.agency, invitation=found)
+        return redirect(url_for(".link_unavailable", why=why if why in LINK_REASONS else None), 303)
+    session[SESSION_KEY] = form_session.resume_or_start(found.wave, found.agency, found)
     db.session.commit()
     return redirect(url_for(".answer"), 303)
 
 
 @bp.get("/link")
 def link_unavailable():
-    return render_template("public/unavailable.html", reason="link"), 404
+    why = request.args.get("why")
+    return render_template("public/unavailable.html", reason=why if why in LINK_REASONS else "link"), 404
 
 
 @bp.after_app_request

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 
 from app.extensions import db
 from app.models import Agency, FormSession, Invitation, KioskKey, Wave
@@ -27,13 +27,41 @@ def start(channel: str, wave: Wave, agency: Agency, *, invitation: Invitation | 
           kiosk_key: KioskKey | None = None) -> str:
     """Open a form session; returns the raw key for the browser's session cookie."""
     now = utcnow()
-    # Housekeeping: sessions idle for longer than IDLE are of no use to anyone.
-    db.session.execute(delete(FormSession).where(FormSession.expires_at < now))
+    _housekeeping(now)
     key = new_token()
     db.session.add(FormSession(key_hash=_hash(key), channel=channel, wave_id=wave.id, agency_id=agency.id,
                                invitation_id=invitation.id if invitation else None,
                                kiosk_key_id=kiosk_key.id if kiosk_key else None,
                                answers={}, page=0, expires_at=now + IDLE))
+    db.session.flush()
+    return key
+
+
+def _housekeeping(now) -> None:
+    """Delete sessions idle for longer than IDLE, except unfinished ones whose invitation can
+    still be answered: the token may come back (another day, another device) to resume them."""
+    resumable = select(Invitation.id).where(Invitation.used_at.is_(None), Invitation.expires_at >= now)
+    db.session.execute(delete(FormSession).where(
+        FormSession.expires_at < now,
+        or_(FormSession.done_at.is_not(None), FormSession.invitation_id.is_(None),
+            FormSession.invitation_id.not_in(resumable))).execution_options(synchronize_session=False))
+
+
+def resume_or_start(wave: Wave, agency: Agency, invitation: Invitation) -> str:
+    """The invitation's unfinished form session under a fresh key, or a new one.
+
+    Only the token leads back to answers in progress: the row keeps no usable key, so a new one
+    is issued here and the old one (on another device, say) stops working at once. The key alone,
+    as before, lapses after IDLE without activity.
+    """
+    row = db.session.scalar(select(FormSession).where(
+        FormSession.invitation_id == invitation.id, FormSession.done_at.is_(None))
+        .order_by(FormSession.id.desc()).limit(1))
+    if row is None:
+        return start("link", wave, agency, invitation=invitation)
+    key = new_token()
+    row.key_hash = _hash(key)
+    row.expires_at = utcnow() + IDLE
     db.session.flush()
     return key
 

@@ -78,6 +78,22 @@ def find_usable(token: str) -> Invitation | None:
     return invitation if invitation is not None and is_usable(invitation) else None
 
 
+def link_state(token: str) -> tuple[Invitation | None, str | None]:
+    """(the invitation, None) if it can still be answered, else (None, why): 'answered',
+    'expired' or 'closed' for a real token, 'unknown' otherwise. Only the holder of a real token
+    learns which; a guessed one learns nothing."""
+    invitation = find_with_context(token)
+    if invitation is None:
+        return None, "unknown"
+    if invitation.used_at is not None:
+        return None, "answered"
+    if invitation.expires_at < utcnow():
+        return None, "expired"
+    if invitation.wave.status != "open":
+        return None, "closed" if invitation.wave.status == "closed" else "unknown"
+    return invitation, None
+
+
 def is_usable(invitation: Invitation) -> bool:
     return (invitation.used_at is None and invitation.expires_at >= utcnow()
             and invitation.wave.status == "open")

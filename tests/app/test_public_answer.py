@@ -56,7 +56,7 @@ def test_the_token_is_exchanged_for_a_session_and_left_behind(client, token):
     assert db.session.scalar(select(func.count(FormSession.id))) == 1
 
 
-def test_unknown_used_and_expired_tokens_get_the_same_neutral_page(client, wave, token, answers):
+def test_a_used_or_expired_link_says_so_and_an_unknown_one_says_nothing(client, wave, token, answers):
     expired = invitations.issue(wave, wave.agencies[0], 1)[0].token
     db.session.execute(Invitation.__table__.update().where(
         Invitation.token_hash == invitations.token_hash(expired)).values(expires_at=utcnow().replace(year=2000)))
@@ -65,9 +65,15 @@ def test_unknown_used_and_expired_tokens_get_the_same_neutral_page(client, wave,
     assert answer_all(client, wave, answers).headers["Location"].endswith("/answer/thanks")
     results = [client.get(f"/s/{t}") for t in ("no-such-token", token, expired)]
     assert {r.status_code for r in results} == {303}
-    assert {r.headers["Location"] for r in results} == {"/link"}
-    neutral = client.get("/link")
-    assert neutral.status_code == 404 and "cannot be used" in client.get("/link?lang=en").get_data(as_text=True)
+    assert [r.headers["Location"] for r in results] == ["/link", "/link?why=answered", "/link?why=expired"]
+    pages = [client.get(r.headers["Location"] + ("&" if "?" in r.headers["Location"] else "?") + "lang=en")
+             for r in results]
+    assert {p.status_code for p in pages} == {404}
+    texts = [p.get_data(as_text=True) for p in pages]
+    assert "cannot be used" in texts[0]
+    assert "already been answered" in texts[1] and "has expired" in texts[2]
+    # A made-up reason is the neutral page.
+    assert "cannot be used" in client.get("/link?why=whatever&lang=en").get_data(as_text=True)
 
 
 def test_a_complete_questionnaire_is_stored_once_with_a_receipt(client, wave, token, answers):
@@ -83,12 +89,15 @@ def test_a_complete_questionnaire_is_stored_once_with_a_receipt(client, wave, to
 
 
 def test_a_second_submission_shows_already_answered_and_changes_nothing(client, wave, token, answers):
-    open_link(client, token)
     other = client.application.test_client()
-    open_link(other, token)  # a second device opened the same link before the first finished
+    open_link(other, token)
+    other_row = db.session.scalars(select(FormSession)).one()
+    open_link(client, token)  # a second device took the same questionnaire over before the first finished
     answer_all(client, wave, answers)
-    last = other.get("/answer")
-    assert last.status_code == 409
+    # The first device's key was replaced; the row it pointed to is the one that was answered.
+    assert other.get("/answer").status_code == 404
+    assert db.session.scalars(select(FormSession)).one().id == other_row.id
+    assert other.get(f"/s/{token}").headers["Location"] == "/link?why=answered"
     assert stored() == 1
     # The same browser sending its last page again: already answered, still one response.
     again = client.post("/answer", data={"_page": "0", "_shown": "", "action": "next"})
