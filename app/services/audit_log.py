@@ -60,14 +60,27 @@ def object_types() -> list[str]:
 
 @dataclass(frozen=True)
 class Change:
-    """One field of an audit event: its value before and after (None = absent)."""
+    """One field of an audit event: its value before and after (None = absent).
+
+    For a list on both sides only the items `added` and `removed` are given (a wave's forty
+    agencies are not repeated to show the one that joined)."""
 
     field: str
     old: str | None
     new: str | None
+    added: str = ""
+    removed: str = ""
+
+    @property
+    def is_list(self) -> bool:
+        return bool(self.added or self.removed)
 
 
 _SHOWN = 240  # a value longer than this is cut on the page; the CSV export keeps it whole
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= _SHOWN else text[:_SHOWN - 1] + "…"
 
 
 def _show(value) -> str:
@@ -78,11 +91,15 @@ def _show(value) -> str:
         text = "—"
     elif isinstance(value, bool):
         text = json.dumps(value)
-    elif isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
+    elif _scalars(value):
         text = ", ".join(str(v) for v in value)
     else:
         text = json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return text if len(text) <= _SHOWN else text[:_SHOWN - 1] + "…"
+    return _cut(text)
+
+
+def _scalars(value) -> bool:
+    return isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value)
 
 
 def _fields(state) -> dict:
@@ -91,7 +108,18 @@ def _fields(state) -> dict:
     return state if isinstance(state, dict) else {"value": state}
 
 
-def changes(before, after) -> list[Change]:
+def _pair(field: str, a, b, missing) -> list[Change]:
+    if isinstance(a, dict) and isinstance(b, dict):  # settings and the like: one line per inner key
+        return changes(a, b, prefix=f"{field}.")
+    if _scalars(a) and _scalars(b):
+        added = [str(v) for v in b if v not in a]
+        removed = [str(v) for v in a if v not in b]
+        if added or removed:
+            return [Change(field, _show(a), _show(b), _cut(", ".join(added)), _cut(", ".join(removed)))]
+    return [Change(field, None if a is missing else _show(a), None if b is missing else _show(b))]
+
+
+def changes(before, after, prefix: str = "") -> list[Change]:
     """The fields that differ between `before` and `after`, one per line, in key order.
 
     A field only in `after` was set (old is None), one only in `before` was removed (new is None);
@@ -99,12 +127,11 @@ def changes(before, after) -> list[Change]:
     """
     old, new = _fields(before), _fields(after)
     missing = object()
-    rows = []
+    rows: list[Change] = []
     for key in sorted(set(old) | set(new), key=str):
         a, b = old.get(key, missing), new.get(key, missing)
-        if a == b:
-            continue
-        rows.append(Change(str(key), None if a is missing else _show(a), None if b is missing else _show(b)))
+        if a != b:
+            rows.extend(_pair(f"{prefix}{key}", a, b, missing))
     return rows
 
 

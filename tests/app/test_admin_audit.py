@@ -75,6 +75,15 @@ def test_long_values_are_cut_on_the_page_but_whole_in_the_export(client, admin):
 
 
 def test_changes_compares_nested_values_and_ignores_equal_ones():
-    rows = audit_log.changes({"m": {"a": 1}, "same": [1, 2]}, {"m": {"a": 2}, "same": [1, 2]})
-    assert [(r.field, r.old, r.new) for r in rows] == [("m", '{"a": 1}', '{"a": 2}')]
+    rows = audit_log.changes({"m": {"a": 1, "b": "x"}, "same": [1, 2]}, {"m": {"a": 2, "b": "x"}, "same": [1, 2]})
+    assert [(r.field, r.old, r.new) for r in rows] == [("m.a", "1", "2")]
     assert audit_log.changes(None, None) == []
+
+
+def test_a_list_shows_the_items_added_and_removed_not_the_whole_list(client, admin):
+    agencies = [f"S{n:02d}" for n in range(40)]
+    audit.record("wave.update", "wave", "w1", actor="a@example.org", before={"agencies": agencies},
+                 after={"agencies": agencies[1:] + ["UBND huyện Điện Biên Đông"]})
+    db.session.commit()
+    cell = changes_cell(client.get("/admin/audit?action=wave").get_data(as_text=True))
+    assert cell.replace(" ;", ";") == "agencies: + UBND huyện Điện Biên Đông; − S00"
