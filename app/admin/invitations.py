@@ -17,7 +17,7 @@ from app.admin.forms import InvitationForm
 from app.admin.helpers import agency_or_404, download, upload_bytes
 from app.admin.waves import wave_or_404
 from app.extensions import configured_limit, db, limiter
-from app.services import invitation_batches, invitations, issuing
+from app.services import invitation_batches, invitations, issuing, qr
 from app.services.csvio import ImportRejected
 
 
@@ -38,7 +38,7 @@ def _deliver(wave, agency, issued, dossiers, output: str):
     if output == "csv":
         return download(invitation_batches.links_csv(issued, dossiers),
                         f"invitations-{wave.slug}-{agency.code}.csv", "text/csv")
-    cards = [(item, invitation_batches.qr_data_uri(item.url)) for item in issued]
+    cards = [(item, invitation_batches.qr_data_uri(item.url), qr.last_valid_day(item.expires_at)) for item in issued]
     html = render_template("admin/invitations/sheet.html", wave=wave, agency=agency, cards=cards)
     return html, 200, {"Cache-Control": "no-store"}
 

@@ -8,7 +8,6 @@ weights; that covariance goes to analysis.ranking.compare, Holm-adjusted across 
 from __future__ import annotations
 
 import pandas as pd
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -65,7 +64,6 @@ def trend_title() -> str:
 
 
 def report(wave: Wave, agency: Agency) -> dict:
-    minimum = current_app.config["MIN_GROUP_SIZE"]
     questionnaire = questionnaire_of(wave.survey_version)
     by_agency = disclosure.protected(wave, ["agency"])
     mine = by_agency[by_agency["agency"] == agency.code].drop(columns=["agency"]).reset_index(drop=True)
@@ -73,11 +71,12 @@ def report(wave: Wave, agency: Agency) -> dict:
     n = int(mine["n"].max()) if len(mine) else 0
     overall = _row(mine, "overall")
     # too few respondents, or hidden so that the province's figures do not give a smaller group away
-    suppressed = n < minimum or bool(overall is not None and overall["suppressed"])
+    small = n == 0 or disclosure.too_small(n)
+    suppressed = small or bool(overall is not None and overall["suppressed"])
     factor_codes = list(questionnaire.factor_items())
     out = {"n": n, "suppressed": suppressed, "overall": None, "factors": mine.iloc[0:0],
            "criteria": mine.iloc[0:0], "comparison": pd.DataFrame(), "strongest": [], "weakest": [],
-           "comments": [], "province_overall": _row(province, "overall"), "small": n < minimum}
+           "comments": [], "rank": None, "province_overall": _row(province, "overall"), "small": small}
     if not suppressed:
         out["overall"] = _row(mine, "overall")
         out["factors"] = mine[mine["measure"].isin(factor_codes)].reset_index(drop=True)
@@ -85,8 +84,10 @@ def report(wave: Wave, agency: Agency) -> dict:
         cmp = comparison(wave, agency, mine, province)
         out["comparison"] = cmp
         items = cmp[cmp["measure"].isin(questionnaire.rated_items)].sort_values("difference")
-        out["weakest"] = items.head(SHOWN).to_dict(orient="records")
-        out["strongest"] = items.tail(SHOWN).iloc[::-1].to_dict(orient="records")
+        # a criterion below the province is never a strength, nor one above it a weakness
+        out["weakest"] = items[items["difference"] < 0].head(SHOWN).to_dict(orient="records")
+        out["strongest"] = items[items["difference"] > 0].tail(SHOWN).iloc[::-1].to_dict(orient="records")
+        out["rank"] = own_rank(wave, agency)
         out["comments"] = comments(wave, agency)
     with_agency = [w for w in trends.ordered_waves() if agency.code in {a.code for a in w.agencies}]
     mine_t = trends.series(with_agency, agency.name_vi if _lang() == "vi" else agency.name_en, agency.code)
@@ -94,6 +95,23 @@ def report(wave: Wave, agency: Agency) -> dict:
     parts = [t for t in (trends.mark_changes(mine_t), trends.mark_changes(province_t)) if len(t)]
     out["trend"] = pd.concat(parts, ignore_index=True) if parts else trends.mark_changes(province_t)
     return out
+
+
+def own_rank(wave: Wave, agency: Agency) -> dict | None:
+    """The agency's row of its block's ranking (rank, interval, tier) and the block's size, or
+    None when it is not ranked (small sample or suppressed): a rank is never shown alone."""
+    for ranking in dashboard.overview(wave, dashboard.Filters())["rankings"]:
+        table = ranking["table"]
+        rows = table[table["agency"] == agency.code]
+        if rows.empty:
+            continue
+        row = rows.iloc[0]
+        if bool(row["flagged"]) or bool(row["suppressed"]) or pd.isna(row["rank"]):
+            return None
+        ranked = int((~table["flagged"].astype(bool) & ~table["suppressed"].astype(bool)).sum())
+        return {"rank": int(row["rank"]), "lower": int(row["rank_lower"]), "upper": int(row["rank_upper"]),
+                "tier": int(row["tier"]), "of": ranked, "block": ranking["block"]}
+    return None
 
 
 def _row(table: pd.DataFrame, measure: str) -> dict | None:

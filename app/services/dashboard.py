@@ -9,7 +9,6 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 import pandas as pd
-from flask import current_app
 from sqlalchemy import select
 
 from app.extensions import db
@@ -107,8 +106,8 @@ def measure_ranked(wave: Wave) -> str:
 def rankings(wave: Wave, filters: Filters) -> list[dict]:
     """Per block: the ranking table with CI, n, rank interval, tier; small groups flagged."""
     from analysis.ranking import rank_table
+    from app.services import disclosure
 
-    minimum = current_app.config["MIN_GROUP_SIZE"]
     measure = measure_ranked(wave)
     table = rates(wave, filters, ["agency"])
     table = table[table["measure"] == measure]
@@ -130,7 +129,7 @@ def rankings(wave: Wave, filters: Filters) -> list[dict]:
             for col in ("rank", "rank_lower", "rank_upper", "tier"):
                 ranked[col] = pd.array([pd.NA] * len(ranked), dtype="Int64")
         ranked = ranked.merge(part, on="agency")
-        ranked["small"] = ranked["n"] < minimum  # suppressed and not small: hidden as a complement
+        ranked["small"] = ranked["n"].map(disclosure.too_small).astype(bool)  # suppressed and not small: hidden as a complement
         out.append({"block": {"code": block.code, "name_vi": block.name_vi, "name_en": block.name_en},
                     "measure": measure, "table": ranked})
     return out
@@ -154,6 +153,7 @@ def overview(wave: Wave, filters: Filters) -> dict:
         overall = _row(whole, "overall")
         return {
             "overall": None if overall is None or overall.get("suppressed") else overall,
+            "overall_suppressed": bool(overall is not None and overall.get("suppressed")),
             "factors": whole[whole["measure"].isin(factor_codes)].reset_index(drop=True),
             "criteria": whole[whole["measure"].isin(questionnaire.rated_items)].reset_index(drop=True),
             "rankings": rankings(wave, filters),

@@ -49,12 +49,14 @@ def names(wave: Wave) -> dict[str, str]:
     """Measure code → its text in the current language (factors, criteria, expectation areas)."""
     lang = current_language()
     questionnaire = questionnaire_of(wave.survey_version)
-    out = {"overall": _("Overall index")}
+    out = {}
     indices = questionnaire.definition.indices
     for factor in indices.factors if indices else []:
         out[factor.code] = getattr(factor.name, lang)
     for question in questionnaire.questions:
         out.setdefault(question.code, getattr(question.text, lang))
+    # the overall index's name, unless a question is coded "overall" (then that is what the row is)
+    out.setdefault("overall", _("Overall index"))
     return out
 
 
@@ -119,8 +121,9 @@ def expectation_chart(wave: Wave, shares: pd.DataFrame) -> Chart:
 
     text = names(wave)
     title = _("Expectations: share answering \u201cvery much\u201d")
+    # shares of respondents choosing each expectation, not satisfaction rates
     fig = charts.expectation_bars(shares, names={m: text.get(m, m)[:60] for m in shares["measure"]},
-                                  labels=labels(), title=title)
+                                  labels={**labels(), "rate": _("Share choosing it (%)")}, title=title)
     rows = _records(shares.sort_values("rate", ascending=False), lambda r: text.get(r["measure"], r["measure"]))
     return Chart("expectations", title, embed(fig), rows)
 

@@ -29,7 +29,7 @@ def wave_page(wave: Wave, filters: dashboard.Filters, *, public: bool = False) -
                    "blocks": [(b.code, _name(vars(b))) for b in dashboard.wave_blocks(wave)],
                    "service_fields": _service_fields(wave),
                    "min_group": current_app.config["MIN_GROUP_SIZE"], "names": dashcharts.names(wave)}
-        if len(data["factors"]):
+        if _any_rate(data["factors"]):  # nothing drawn when every figure is suppressed
             context["charts"]["factors"] = dashcharts.factor_chart(wave, data["factors"])
         context["rankings"] = [
             {"block": r["block"]["code"],
@@ -37,12 +37,16 @@ def wave_page(wave: Wave, filters: dashboard.Filters, *, public: bool = False) -
             for i, r in enumerate(data["rankings"])
         ]
         shares = data["extras"]["expectations"]
-        if shares is not None and len(shares):
+        if shares is not None and _any_rate(shares):
             context["charts"]["expectations"] = dashcharts.expectation_chart(wave, shares)
         return context
 
     key = ("page", *dashboard.version_key(wave), filters, current_language(), public)
     return {"wave": wave, **dashboard.cached(key, build)}
+
+
+def _any_rate(table) -> bool:
+    return bool(len(table)) and bool(table["rate"].notna().any())
 
 
 def _name(item: dict) -> str:

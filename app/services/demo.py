@@ -98,6 +98,12 @@ def _answer(rng, questionnaire: Questionnaire, question, latent: float, so_far: 
     return None
 
 
+def local_today() -> date:
+    from app.services.responses import local_today as today
+
+    return today()
+
+
 def _responses(rng, wave: Wave, agency_list: list[Agency], total: int) -> int:
     questionnaire = questionnaire_of(wave.survey_version)
     factor_of = {item: f for f, items in questionnaire.factor_items().items() for item in items}
@@ -107,7 +113,8 @@ def _responses(rng, wave: Wave, agency_list: list[Agency], total: int) -> int:
     share = np.sqrt(frame_n) / np.sqrt(frame_n).sum()
     floor = max(5, min(30, total // (2 * len(agency_list))))
     sample_n = np.maximum((share * total).round().astype(int), floor)
-    days = (wave.period_end - wave.period_start).days
+    # never after today: a demo seeded in March has no answers dated in December
+    days = max(0, (min(wave.period_end, local_today()) - wave.period_start).days)
     stored = 0
     for agency, big_n, n in zip(agency_list, frame_n, sample_n, strict=True):
         db.session.add(FrameCount(wave_id=wave.id, agency_id=agency.id, transactions=int(big_n)))

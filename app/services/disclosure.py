@@ -36,6 +36,15 @@ FIGURES = ("rate", "se", "ci_lower", "ci_upper", "deff", "n_eff")
 MISSING = ""  # a respondent with no service field: in no published cell of that dimension
 
 
+def too_small(n) -> bool:
+    """The primary rule, the one test every page, report and API applies (through the functions
+    below): a figure about 1 to MIN_GROUP_SIZE − 1 respondents is never published, whether it is
+    an agency's, a filter cell's, or the province's own when a wave has just begun."""
+    if n is None or n != n:
+        return False
+    return 0 < n < current_app.config["MIN_GROUP_SIZE"]
+
+
 def table_key(dims: Sequence[str]) -> tuple[str, ...]:
     """A table's dimensions in canonical order (block dropped when agency is there)."""
     dims = set(dims)
@@ -176,14 +185,12 @@ def protect_table(table: pd.DataFrame, dims: Sequence[str], found: dict[str, Pat
     the figures of suppressed rows blanked. Measures without a pattern are judged by n alone."""
     key = table_key(dims)
     table = table.copy()
-    minimum = current_app.config["MIN_GROUP_SIZE"]
     flags = []
     columns = [*key, "measure", "n"]
     for values in table[columns].itertuples(index=False, name=None):
         *cell, measure, n = values
         pattern = found.get(measure)
-        small = 0 < (n or 0) < minimum if n == n else False
-        flags.append(small or (pattern is not None and key in pattern.lookup
+        flags.append(too_small(n) or (pattern is not None and key in pattern.lookup
                                and pattern.is_hidden(key, tuple(label(v) for v in cell))))
     table["suppressed"] = np.array(flags, dtype=bool) if flags else np.zeros(0, dtype=bool)
     for column in FIGURES:
@@ -251,6 +258,21 @@ def protected(wave: Wave, dims: Sequence[str]) -> pd.DataFrame:
     table = estimates.compute(wave, dims)  # (validates dims; cached itself)
     key = ("protected", *dashboard.version_key(wave), tuple(dims), current_app.config["MIN_GROUP_SIZE"])
     return dashboard.cached(key, lambda: protect(wave, table, dims))
+
+
+def published_row(wave: Wave, measure: str, cell: dict[str, str], row: dict | None) -> dict | None:
+    """One figure computed outside the estimates tables (late results, apology letters, Decision
+    766, an expectation area) as it may be published: the same rule as ``protect``, so its
+    ``suppressed`` flag is set and its figures blanked for a small group or a complement."""
+    if row is None:
+        return None
+    out = dict(row)
+    out["suppressed"] = too_small(out.get("n")) or hidden_domain(wave, measure, cell)
+    if out["suppressed"]:
+        for column in FIGURES:
+            if column in out:
+                out[column] = float("nan")
+    return out
 
 
 def hidden_domain(wave: Wave, measure: str, values: dict[str, str]) -> bool:

@@ -3,9 +3,20 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import segno
+
+
+def last_valid_day(expires_at: datetime, zone: str = "Asia/Ho_Chi_Minh") -> date:
+    """The last local day on which a link still works, as printed on a slip: an expiry instant
+    at local midnight (1/1/2027 00:00) means the link works until the end of 31/12/2026.
+    Naive datetimes are UTC (how the database stores them)."""
+    if expires_at.tzinfo is None:
+        expires_at = expires_at.replace(tzinfo=UTC)
+    return (expires_at.astimezone(ZoneInfo(zone)) - timedelta(microseconds=1)).date()
 
 
 def _code(url: str) -> segno.QRCode:

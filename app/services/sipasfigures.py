@@ -114,17 +114,11 @@ def _published(wave: Wave, out: dict, filters: dashboard.Filters) -> dict:
 
     cell = filters.as_args()
     for name in ("late", "apology", "decision766"):
-        if out[name] is not None and disclosure.hidden_domain(wave, f"extra:{name}", cell):
-            out[name] = None
+        out[name] = disclosure.published_row(wave, f"extra:{name}", cell, out[name])
     shares = out["expectations"]
     if shares is not None and len(shares):
-        hidden = shares["measure"].map(lambda area: disclosure.hidden_domain(wave, area, cell)).astype(bool)
-        shares = shares.copy()
-        shares["suppressed"] = hidden.to_numpy()
-        for column in disclosure.FIGURES:
-            if column in shares.columns:
-                shares.loc[shares["suppressed"], column] = np.nan
-        out["expectations"] = shares
+        rows = [disclosure.published_row(wave, row["measure"], cell, row) for row in shares.to_dict(orient="records")]
+        out["expectations"] = pd.DataFrame(rows, columns=[*shares.columns, "suppressed"])
     return out
 
 
