@@ -24,7 +24,10 @@ def _wave(slug: str):
 @click.option("--output", type=click.Path(), required=True)
 def export(wave_slug: str, fmt: str, output: str) -> None:
     """One row per response: response_id, agency, block, channel, language, submitted_on, weight, answers."""
-    data, warnings = exchange.export_file(_wave(wave_slug), fmt)
+    def progress(done: int, total: int) -> None:  # Excel takes seconds for a large wave: say how far
+        click.echo(f"{fmt}: {done} of {total} rows written ({100 * done // max(total, 1)} %)", err=True)
+
+    data, warnings = exchange.export_file(_wave(wave_slug), fmt, progress)
     with open(output, "wb") as handle:
         handle.write(data)
     for warning in warnings:
