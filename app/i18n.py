@@ -1,7 +1,7 @@
 """Locale selection and Babel formatting helpers exposed to templates."""
 from __future__ import annotations
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_date, format_decimal, format_percent, get_locale, refresh
 
 from app.extensions import babel
@@ -9,12 +9,18 @@ from app.extensions import babel
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    # Command-line diagnostics and API errors for integrations stay English (their scripts and
+    # logs read them); the pages, and the services' messages they show, follow the visitor.
+    if not has_request_context():
+        return "en"
     asked = request.args.get("lang")
     if asked in languages:
         session["lang"] = asked
         return asked
     if session.get("lang") in languages:
         return session["lang"]
+    if request.path.startswith("/api/"):
+        return "en"
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 

@@ -1,7 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
+
+from app.forms_i18n import TranslatedForm as FlaskForm
 
 
 class LoginForm(FlaskForm):
