@@ -98,3 +98,23 @@ def test_excel_report_csv_and_api_agree_and_show_no_rate(client, make_user, tiny
         assert api.status_code == 200, api.get_data(as_text=True)
         rows = api.get_json()["rows"]
         assert rows and all(r["rate"] is None and r["suppressed"] for r in rows)
+
+
+def test_a_filter_cell_of_three_shows_no_late_share_or_index(app, client, login_as):
+    """The same rule inside a larger wave: 3 kiosk answers among 15 (the kiosk cell is small)."""
+    agency = factories.agency("A1")
+    wave = factories.wave("mixed", agency_list=[agency])
+    questionnaire = questionnaire_of(wave.survey_version)
+    base = factories.satisfied_answers(questionnaire)
+    for i in range(15):
+        responses.store(wave, agency, {**base, "late": int(i % 2 == 0)}, channel="kiosk" if i < 3 else "link",
+                        language="vi")
+    wave.data_version += 1
+    db.session.commit()
+    login_as("official")
+    html = client.get("/dashboard/mixed?channel=kiosk").get_data(as_text=True)
+    assert RATE.findall(visible_text(html)) == [] and chart_values(html) == []
+    extras = dashboard.overview(wave, dashboard.Filters(channel="kiosk"))["extras"]
+    assert extras["late"]["suppressed"] and math.isnan(extras["late"]["rate"])
+    whole = client.get("/dashboard/mixed").get_data(as_text=True)  # 15 answers in all: shown
+    assert RATE.findall(visible_text(whole))
