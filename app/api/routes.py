@@ -240,7 +240,7 @@ def create_invitation():
 
 @bp.get("/waves/<slug>/estimates")
 @token_required("admin", "official", "agency")
-@limiter.limit(configured_limit("RATE_LIMIT_ESTIMATES"), key_func=heavy.reader_key)
+@heavy.limit_reads()
 def wave_estimates(slug: str):
     wave = waves.get_wave(slug)
     if wave is None or not wave_visible(g.api_user, wave):

@@ -5,7 +5,6 @@ from flask import Response, render_template
 from app.auth import roles_required
 from app.dashboard import bp
 from app.dashboard.common import STAFF, wave_or_404
-from app.extensions import configured_limit, limiter
 from app.services import dashboard, dashpages, heavy, reports
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -17,7 +16,7 @@ def attachment(body: bytes, filename: str, mimetype: str) -> Response:
 
 @bp.get("/<slug>/report.xlsx")
 @roles_required(*STAFF)
-@limiter.limit(configured_limit("RATE_LIMIT_ESTIMATES"), key_func=heavy.reader_key)
+@heavy.limit_reads()
 def report_xlsx(slug: str):
     wave = wave_or_404(slug)
     return attachment(reports.workbook(wave), f"{wave.slug}-report.xlsx", XLSX)
@@ -25,7 +24,7 @@ def report_xlsx(slug: str):
 
 @bp.get("/<slug>/estimates.csv")
 @roles_required(*STAFF)
-@limiter.limit(configured_limit("RATE_LIMIT_ESTIMATES"), key_func=heavy.reader_key)
+@heavy.limit_reads()
 def estimates_csv(slug: str):
     wave = wave_or_404(slug)
     return attachment(reports.estimates_csv(wave), f"{wave.slug}-estimates.csv", "text/csv; charset=utf-8")
@@ -33,7 +32,7 @@ def estimates_csv(slug: str):
 
 @bp.get("/<slug>/print")
 @roles_required(*STAFF)
-@limiter.limit(configured_limit("RATE_LIMIT_ESTIMATES"), key_func=heavy.reader_key)
+@heavy.limit_reads()
 def print_report(slug: str):
     wave = wave_or_404(slug)
     return render_template("dashboard/print.html", **dashpages.wave_page(wave, dashboard.Filters()))

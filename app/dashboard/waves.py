@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from app.auth import current_user, roles_required
 from app.dashboard import bp
 from app.dashboard.common import STAFF, wave_or_404, wave_visible
-from app.extensions import configured_limit, db, limiter
+from app.extensions import db
 from app.services import dashboard, dashpages, heavy, publication
 
 
@@ -20,7 +20,7 @@ def index():
 
 @bp.get("/<slug>")
 @roles_required("admin", "official", "agency")
-@limiter.limit(configured_limit("RATE_LIMIT_ESTIMATES"), key_func=heavy.reader_key)
+@heavy.limit_reads()
 def wave(slug: str):
     wave = wave_or_404(slug)
     user = current_user()
@@ -44,7 +44,7 @@ def methodology(slug: str):
 
 @bp.get("/trends")
 @roles_required(*STAFF)
-@limiter.limit(configured_limit("RATE_LIMIT_ESTIMATES"), key_func=heavy.reader_key)
+@heavy.limit_reads()
 def trends():
     return render_template("dashboard/trends.html", **dashpages.trends_page())
 

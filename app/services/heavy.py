@@ -99,9 +99,36 @@ def computed(cache: LRU, key: Hashable, build: Callable[[], Any]) -> Any:
     with one_at_a_time():
         value = cache.get(key, _MISSING)
         if value is _MISSING:
+            _mark_computed()
             value = build()
             cache[key] = value
     return value
+
+
+def _mark_computed() -> None:
+    from flask import has_request_context, request
+
+    if has_request_context():  # on the request itself: `g` may outlive it (an enclosing app context)
+        request.environ["sipas.heavy_computed"] = True
+
+
+def computed_in_request(_response=None) -> bool:
+    """Flask-Limiter's `deduct_when`: only a request that computed something cold costs its
+    account part of RATE_LIMIT_ESTIMATES. Reading figures already computed (the same page again,
+    another official's view) is free, so a busy morning of officials is never refused; an account
+    forcing one new breakdown after another is."""
+    from flask import request
+
+    return bool(request.environ.get("sipas.heavy_computed"))
+
+
+def limit_reads():
+    """The decorator every expensive read carries: RATE_LIMIT_ESTIMATES per account, counted on
+    cold computations only."""
+    from app.extensions import configured_limit, limiter
+
+    return limiter.limit(configured_limit("RATE_LIMIT_ESTIMATES"), key_func=reader_key,
+                         deduct_when=computed_in_request)
 
 
 def reader_key() -> str:
