@@ -4,13 +4,16 @@ from __future__ import annotations
 import io
 
 import pandas as pd
+from flask import current_app
+from flask_babel import format_date
 from flask_babel import gettext as _
 from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from app.i18n import current_language
+from app.i18n import current_language, percent
 from app.models import Wave
-from app.services import cells, dashboard, dashcharts, estimates
+from app.services import cells, dashboard, dashcharts, disclosure, estimates
 
 RATE_COLUMNS = ["measure", "n", "rate", "se", "ci_lower", "ci_upper", "deff", "n_eff"]
 
@@ -33,56 +36,130 @@ def _csv_value(value):
     return value
 
 
-def _sheet(book: Workbook, title: str, table: pd.DataFrame) -> None:
+# How the dashboard shows figures: a percentage with one decimal, counts with thousands grouped.
+# Excel writes them in the reader's locale (95,4 % in a Vietnamese Excel).
+PERCENT, COUNT, DECIMAL = "0.0%", "#,##0", "#,##0.0"
+HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
+
+
+def _number(value, digits: int):
+    """A figure rounded as the dashboard shows it (no 0.9188936578815324), None when blank."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    value = value.item() if hasattr(value, "item") else value
+    return round(float(value), digits) if isinstance(value, float) else value
+
+
+def _note(row, minimum: int) -> str:
+    """The dashboard's badge for a hidden or unranked row."""
+    if row.get("suppressed"):
+        if row.get("small", disclosure.too_small(row.get("n"))):
+            return _("fewer than %(n)s respondents: not shown", n=minimum)
+        return _("not shown: it would reveal a smaller group")
+    if row.get("flagged"):
+        return _("small sample: not ranked")
+    return ""
+
+
+def _figures(row, minimum: int) -> list:
+    """Estimate, CI bounds, respondents, effective sample size, note: one row's figures. A
+    suppressed estimate reads "suppressed" where the dashboard says so, its bounds blank."""
+    rate = _number(row.get("rate"), 4)
+    shown = rate is not None and not row.get("suppressed")
+    return [rate if shown else _("suppressed"), _number(row.get("ci_lower"), 4) if shown else None,
+            _number(row.get("ci_upper"), 4) if shown else None, _number(row.get("n"), 0),
+            _number(row.get("n_eff"), 1) if shown else None, _note(row, minimum)]
+
+
+def _figure_headers(estimate: str) -> list[tuple[str, str | None]]:
+    return [(estimate, PERCENT), (_("CI lower bound"), PERCENT), (_("CI upper bound"), PERCENT),
+            (_("Respondents"), COUNT), (_("Effective sample size"), DECIMAL), (_("Note"), None)]
+
+
+def _sheet(book: Workbook, title: str, columns: list[tuple[str, str | None]], rows: list[list]) -> None:
+    """A formatted sheet: bold header frozen above the rows, number formats, widths to fit."""
     sheet = book.create_sheet(title[:31])
-    sheet.append([str(c) for c in table.columns])
-    for record in table.itertuples(index=False):
-        sheet.append([None if isinstance(v, float) and v != v else _plain(v) for v in record])
-    for row in sheet.iter_rows():
-        for cell in row:  # names and labels are text: never a formula (see app.services.cells)
-            if isinstance(cell.value, str):
+    sheet.append([name for name, _fmt in columns])
+    for row in rows:
+        sheet.append(row)
+    for cell in sheet[1]:
+        cell.font, cell.fill = Font(bold=True), HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for index, (name, fmt) in enumerate(columns, start=1):
+        cells_of = [sheet.cell(row=r, column=index) for r in range(2, len(rows) + 2)]
+        for cell in cells_of:
+            if isinstance(cell.value, str):  # names and labels are text: never a formula (app.services.cells)
                 cell.data_type = "s"
                 cell.quotePrefix = cells.is_risky(cell.value)
-    for i, column in enumerate(table.columns, start=1):
-        sheet.column_dimensions[get_column_letter(i)].width = max(10, min(60, len(str(column)) + 4))
+            elif fmt and cell.value is not None:
+                cell.number_format = fmt
+        longest = max([len(str(c.value)) for c in cells_of if c.value is not None] + [min(len(name), 18), 8])
+        sheet.column_dimensions[get_column_letter(index)].width = min(60, longest + 2)
     sheet.freeze_panes = "A2"
 
 
-def _plain(value):
-    if hasattr(value, "item"):
-        return value.item()
-    if value is pd.NA:
-        return None
-    return value
+def _summary(book: Workbook, wave: Wave, data: dict, minimum: int) -> None:
+    lang = current_language()
+    overall = data["overall"] or {"suppressed": data["overall_suppressed"], "n": data["n"]}
+    level = percent(float((wave.settings or {}).get("level", 0.95)), 0)
+    rows = [[_("Wave"), getattr(wave, f"name_{lang}") or wave.name_vi],
+            [_("Period"), f"{format_date(wave.period_start)} – {format_date(wave.period_end)}"],
+            [_("Respondents"), _number(data["n"], 0)],
+            [_("Overall satisfaction index"), _figures(overall, minimum)[0]],
+            [_("CI lower bound"), _figures(overall, minimum)[1]],
+            [_("CI upper bound"), _figures(overall, minimum)[2]],
+            [_("Confidence level"), level],
+            [_("Note"), _("Fewer than %(n)s respondents, or it would reveal such a group: not shown.", n=minimum)]]
+    _sheet(book, _("Summary"), [(_("Figure"), None), (_("Value"), None)], rows)
+    for _label, cell in book[_("Summary")[:31]].iter_rows(min_row=2):
+        if isinstance(cell.value, float):
+            cell.number_format = PERCENT
+        elif isinstance(cell.value, int):
+            cell.number_format = COUNT
+
+
+def _rate_rows(table: pd.DataFrame, names: dict, minimum: int) -> list[list]:
+    return [[row["measure"], names.get(row["measure"], row["measure"]), *_figures(row, minimum)]
+            for row in table.to_dict("records")]
 
 
 def workbook(wave: Wave) -> bytes:
-    """Sheets: indices (overall + factors), criteria, one ranking per block, SIPAS figures."""
+    """The official's report, in the language of the request, with the dashboard's figures: a
+    summary, indices (overall + factors), criteria, one ranking per block, SIPAS figures
+    (timeliness, expectations). Percentages with one decimal, counts grouped, the header frozen,
+    suppressed cells shown as the dashboard shows them."""
     data = dashboard.overview(wave, dashboard.Filters())
     names = dashcharts.names(wave)
+    minimum = current_app.config["MIN_GROUP_SIZE"]
     book = Workbook()
     book.remove(book.active)
-    indices = pd.concat([pd.DataFrame([data["overall"]]) if data["overall"] else pd.DataFrame(),
-                         data["factors"]], ignore_index=True)
-    for table, title in ((indices, _("Indices")), (data["criteria"], _("Criteria"))):
-        table = table.reindex(columns=RATE_COLUMNS).copy()
-        table.insert(1, "name", [names.get(m, m) for m in table["measure"]])
-        _sheet(book, title, table)
+    _summary(book, wave, data, minimum)
+    overall = [data["overall"] or {"measure": "overall", "suppressed": data["overall_suppressed"], "n": data["n"]}]
+    measure = [(_("Code"), None), (_("Name"), None)]
+    indices = pd.concat([pd.DataFrame(overall), data["factors"]], ignore_index=True)
+    _sheet(book, _("Indices"), measure + _figure_headers(_("Satisfied")), _rate_rows(indices, names, minimum))
+    _sheet(book, _("Criteria"), measure + _figure_headers(_("Satisfied")),
+           _rate_rows(data["criteria"], names, minimum))
     name_col = "name_en" if current_language() == "en" else "name_vi"
     for ranking in data["rankings"]:
-        table = ranking["table"][["agency", name_col, "n", "rate", "ci_lower", "ci_upper", "n_eff", "rank",
-                                  "rank_lower", "rank_upper", "tier", "flagged", "suppressed"]]
-        _sheet(book, _("Ranking %(block)s", block=ranking["block"]["code"]), table.rename(columns={name_col: "name"}))
+        rows = []
+        for row in ranking["table"].to_dict("records"):
+            ranked = not row.get("flagged") and _number(row.get("rank"), 0) is not None
+            interval = f"{row['rank_lower']}–{row['rank_upper']}" if ranked else "–"
+            rows.append([_number(row["rank"], 0) if ranked else "–", row["agency"], row.get(name_col) or row["agency"],
+                         *_figures(row, minimum), interval, _number(row["tier"], 0) if ranked else "–"])
+        columns = [(_("Rank"), COUNT), (_("Code"), None), (_("Agency"), None), *_figure_headers(_("Satisfied")),
+                   (_("Rank interval"), None), (_("Tier"), COUNT)]
+        _sheet(book, _("Ranking %(block)s", block=ranking["block"]["code"]), columns, rows)
     extras = data["extras"]
-    rows = [{"figure": label, **extras[key]} for key, label in
-            (("late", _("Late results")), ("apology", _("Apology letters among late results")),
-             ("decision766", _("Decision 766 satisfaction score"))) if extras.get(key)]
-    if rows:
-        _sheet(book, _("Timeliness"), pd.DataFrame(rows).reindex(columns=["figure", *RATE_COLUMNS[1:]]))
+    figures = [[label, *_figures(extras[key], minimum)] for key, label in
+               (("late", _("Late results")), ("apology", _("Apology letters among late results")),
+                ("decision766", _("Decision 766 satisfaction score"))) if extras.get(key)]
+    if figures:
+        _sheet(book, _("Timeliness"), [(_("Figure"), None), *_figure_headers(_("Estimate"))], figures)
     if extras.get("expectations") is not None:
-        table = extras["expectations"].reindex(columns=RATE_COLUMNS).copy()
-        table.insert(1, "name", [names.get(m, m) for m in table["measure"]])
-        _sheet(book, _("Expectations"), table)
+        _sheet(book, _("Expectations"), measure + _figure_headers(_("Share choosing it")),
+               _rate_rows(extras["expectations"], names, minimum))
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
