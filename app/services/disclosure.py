@@ -267,7 +267,9 @@ def published_row(wave: Wave, measure: str, cell: dict[str, str], row: dict | No
     if row is None:
         return None
     out = dict(row)
-    out["suppressed"] = too_small(out.get("n")) or hidden_domain(wave, measure, cell)
+    n = out.get("n")
+    # nobody in the base (e.g. no late result yet): no figure to show either
+    out["suppressed"] = not n or n != n or too_small(n) or hidden_domain(wave, measure, cell)
     if out["suppressed"]:
         for column in FIGURES:
             if column in out:

@@ -63,7 +63,7 @@ def test_every_page_shows_no_rate_for_a_wave_of_three(client, login_as, tiny):
         assert "NaN" not in html, url
         assert chart_values(html) == [], url
     late = client.get("/dashboard/tiny").get_data(as_text=True)
-    assert "Fewer than 10 respondents" in late or "Ít hơn 10 người" in late  # said, not silently blank
+    assert "Dưới 10 người trả lời, hoặc sẽ làm lộ" in late  # said, not silently blank
 
 
 def test_sipas_figures_and_province_total_are_suppressed_like_cells(app, tiny):
@@ -118,3 +118,18 @@ def test_a_filter_cell_of_three_shows_no_late_share_or_index(app, client, login_
     assert extras["late"]["suppressed"] and math.isnan(extras["late"]["rate"])
     whole = client.get("/dashboard/mixed").get_data(as_text=True)  # 15 answers in all: shown
     assert RATE.findall(visible_text(whole))
+
+
+def test_a_figure_with_nobody_in_its_base_is_a_dash_not_nan(app, client, login_as):
+    """No late result yet: the apology card has a base of 0 and says so without 'NaN %'."""
+    agency = factories.agency("A1")
+    wave = factories.wave("ontime", agency_list=[agency])
+    base = factories.satisfied_answers(questionnaire_of(wave.survey_version))
+    for _ in range(3):
+        responses.store(wave, agency, {**base, "late": 0}, channel="link", language="vi")
+    wave.data_version += 1
+    db.session.commit()
+    login_as("official")
+    for url in ("/dashboard/ontime", "/dashboard/ontime/agencies/A1", "/dashboard/ontime/print"):
+        html = client.get(url).get_data(as_text=True)
+        assert "NaN" not in html and RATE.findall(visible_text(html)) == [], url
