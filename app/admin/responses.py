@@ -18,7 +18,7 @@ from app.admin.helpers import attach_error, download, page_arg
 from app.admin.waves import CHANNEL_LABELS, wave_or_404
 from app.extensions import db
 from app.models import Response, Wave
-from app.services import audit, exchange, responses_admin
+from app.services import audit, exchange, exportjobs, responses_admin
 from app.services.admin_errors import AdminError
 
 MIMETYPES = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -86,6 +86,29 @@ def wave_export_file(slug: str, fmt: str):
     audit.record("wave.export", "wave", wave.slug, user=current_user(), after={"format": fmt})
     db.session.commit()
     return download(data, f"{wave.slug}.{fmt}", MIMETYPES[fmt])
+
+
+@bp.post("/waves/<slug>/export/jobs")
+@admin_only
+def wave_export_job_start(slug: str):
+    """Excel for a large wave takes seconds: written by a background job whose progress a
+    self-refreshing page shows (app.services.exportjobs)."""
+    wave = wave_or_404(slug)
+    job = exportjobs.start(wave, "xlsx", current_user().id)
+    audit.record("wave.export", "wave", wave.slug, user=current_user(), after={"format": "xlsx"})
+    db.session.commit()
+    return redirect(url_for("admin.wave_export_job", slug=wave.slug, job=job), 303)
+
+
+@bp.get("/waves/<slug>/export/jobs/<job>")
+@admin_only
+def wave_export_job(slug: str, job: str):
+    wave = wave_or_404(slug)
+    state = exportjobs.status(job, current_user().id) or abort(404)
+    if state["state"] == "done" and request.args.get("download"):
+        data = exportjobs.result(job, state) or abort(404)
+        return download(data, f"{wave.slug}.{state['format']}", MIMETYPES[state["format"]])
+    return render_template("admin/responses/export_job.html", wave=wave, job=job, state=state)
 
 
 @bp.get("/waves/<slug>/codebook.csv")

@@ -43,3 +43,38 @@ def test_progress_callback_counts_rows(app):
     data, _ = exchange.export_file(wave, "xlsx", lambda done, total: seen.append((done, total)))
     assert seen == [(1, 3), (2, 3), (3, 3)]
     assert load_workbook(io.BytesIO(data)).active.max_row == 4
+
+
+def test_admin_excel_download_runs_as_a_job_with_a_progress_page(app, client, login_as):
+    import time
+
+    wave = factories.wave("w1")
+    base = factories.satisfied_answers(questionnaire_of(wave.survey_version))
+    for _ in range(30):
+        responses.store(wave, wave.agencies[0], base, channel="paper", language="vi")
+    db.session.commit()
+    login_as("admin")
+    page = client.get("/admin/waves/w1/export").get_data(as_text=True)
+    assert 'action="/admin/waves/w1/export/jobs"' in page
+    started = client.post("/admin/waves/w1/export/jobs", data={"csrf_token": csrf(page)})
+    assert started.status_code == 303
+    job_url = started.headers["Location"]
+    for _ in range(200):
+        html = client.get(job_url).get_data(as_text=True)
+        if "Download" in html or "Tải" in html:
+            break
+        assert 'http-equiv="refresh"' in html  # refreshes itself while running, no JavaScript
+        time.sleep(0.05)
+    assert "30" in html and 'http-equiv="refresh"' not in html
+    data = client.get(job_url + "?download=1")
+    assert data.status_code == 200 and "attachment" in data.headers["Content-Disposition"]
+    assert load_workbook(io.BytesIO(data.data)).active.max_row == 31
+    login_as("admin")  # another administrator cannot fetch it
+    assert client.get(job_url + "?download=1").status_code == 404
+    assert client.get("/admin/waves/w1/export/jobs/not-a-job").status_code == 404
+
+
+def csrf(html: str) -> str:
+    import re
+
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
