@@ -67,3 +67,20 @@ def test_csv_keeps_one_column_per_question_with_blanks(app):
         exchange.export_bytes(wave, "csv").decode("utf-8")))}
     assert rows[ids[0]]["f1_1"] == "" and rows[ids[1]]["harassment_kinds"] == "1 99"
     assert "harassment_kinds_1" not in rows[ids[0]]
+
+
+def test_number_questions_are_scale_and_keep_system_missing(app, runner, tmp_path):
+    import pyreadstat
+
+    wave = factories.wave("w2", survey="per-case-61")
+    base = factories.satisfied_answers(questionnaire_of(wave.survey_version))
+    responses.store(wave, wave.agencies[0], {**base, "visits": 3}, channel="paper", language="vi")
+    responses.store(wave, wave.agencies[0], {k: v for k, v in base.items() if k != "visits"},
+                    channel="paper", language="vi")
+    db.session.commit()
+    path = tmp_path / "w2.sav"
+    assert runner.invoke(args=["responses", "export", "--wave", "w2", "--format", "sav",
+                               "--output", str(path)]).exit_code == 0
+    frame, meta = pyreadstat.read_sav(str(path), user_missing=True)
+    assert meta.variable_measure["visits"] == "scale" and "visits" not in meta.missing_ranges
+    assert sorted(frame["visits"].fillna(-9).tolist()) == [-9, 3]
