@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pandas as pd
 from flask import current_app
@@ -43,7 +44,8 @@ HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
 
 
 def _number(value, digits: int):
-    """A figure rounded as the dashboard shows it (no 0.9188936578815324), None when blank."""
+    """A figure rounded as the dashboard shows it (0.919, a percent with one decimal, not
+    0.9188936578815324), None when blank."""
     if value is None or value is pd.NA or (isinstance(value, float) and value != value):
         return None
     value = value.item() if hasattr(value, "item") else value
@@ -64,10 +66,10 @@ def _note(row, minimum: int) -> str:
 def _figures(row, minimum: int) -> list:
     """Estimate, CI bounds, respondents, effective sample size, note: one row's figures. A
     suppressed estimate reads "suppressed" where the dashboard says so, its bounds blank."""
-    rate = _number(row.get("rate"), 4)
+    rate = _number(row.get("rate"), 3)
     shown = rate is not None and not row.get("suppressed")
-    return [rate if shown else _("suppressed"), _number(row.get("ci_lower"), 4) if shown else None,
-            _number(row.get("ci_upper"), 4) if shown else None, _number(row.get("n"), 0),
+    return [rate if shown else _("suppressed"), _number(row.get("ci_lower"), 3) if shown else None,
+            _number(row.get("ci_upper"), 3) if shown else None, _number(row.get("n"), 0),
             _number(row.get("n_eff"), 1) if shown else None, _note(row, minimum)]
 
 
@@ -146,11 +148,14 @@ def workbook(wave: Wave) -> bytes:
         for row in ranking["table"].to_dict("records"):
             ranked = not row.get("flagged") and _number(row.get("rank"), 0) is not None
             interval = f"{row['rank_lower']}–{row['rank_upper']}" if ranked else "–"
+            *figures, note = _figures(row, minimum)
             rows.append([_number(row["rank"], 0) if ranked else "–", row["agency"], row.get(name_col) or row["agency"],
-                         *_figures(row, minimum), interval, _number(row["tier"], 0) if ranked else "–"])
-        columns = [(_("Rank"), COUNT), (_("Code"), None), (_("Agency"), None), *_figure_headers(_("Satisfied")),
-                   (_("Rank interval"), None), (_("Tier"), COUNT)]
-        _sheet(book, _("Ranking %(block)s", block=ranking["block"]["code"]), columns, rows)
+                         *figures, interval, _number(row["tier"], 0) if ranked else "–", note])
+        *figure_columns, note_column = _figure_headers(_("Satisfied"))
+        columns = [(_("Rank"), COUNT), (_("Code"), None), (_("Agency"), None), *figure_columns,
+                   (_("Rank interval"), None), (_("Tier"), COUNT), note_column]
+        block = ranking["block"].get(name_col) or ranking["block"]["code"]
+        _sheet(book, _("Ranking %(block)s", block=re.sub(r"[\\/?*\[\]:]", " ", block)), columns, rows)
     extras = data["extras"]
     figures = [[label, *_figures(extras[key], minimum)] for key, label in
                (("late", _("Late results")), ("apology", _("Apology letters among late results")),

@@ -54,6 +54,8 @@ def test_report_in_vietnamese_is_formatted_like_the_dashboard(client, login_as, 
                 if isinstance(value, float):
                     assert round(value, 4) == value, (sheet.title, cells)
     ranking = book[next(n for n in book.sheetnames if n.startswith("Xếp hạng"))]
+    assert [c.value for c in ranking[1]][-3:] == ["Khoảng thứ hạng", "Nhóm", "Ghi chú"]
+    assert rate.value == round(rate.value, 3)  # the percent with one decimal that the dashboard shows
     small = next(r for r in ranking.iter_rows(min_row=2, values_only=True) if r[1] == "A2")
     assert small[3] == "không hiển thị" and small[4] is None  # as the dashboard says it
     assert "dưới 10 người trả lời: không hiển thị" in small
