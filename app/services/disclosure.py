@@ -74,19 +74,16 @@ def tables(others: Sequence[str]) -> list[tuple[str, ...]]:
 class Pattern:
     """The hidden cells of every table for one measure's finest-cell counts."""
 
-    def __init__(self, cells: pd.DataFrame, counts: np.ndarray, minimum: int):
+    def __init__(self, cells: pd.DataFrame, counts: np.ndarray, minimum: int,
+                 structure: dict[tuple, tuple[np.ndarray, pd.DataFrame]] | None = None):
         self.minimum = minimum
-        others = [d for d in OTHERS if d in cells.columns]
+        structure = structure if structure is not None else table_structure(cells)
         self.codes: dict[tuple, np.ndarray] = {}
         self.labels: dict[tuple, pd.DataFrame] = {}
         self.n: dict[tuple, np.ndarray] = {}
         self.hidden: dict[tuple, np.ndarray] = {}
-        for key in tables(others):
-            if key:
-                codes, labels = _factorize(cells, list(key))
-            else:
-                codes, labels = np.zeros(len(cells), dtype=np.int64), pd.DataFrame(index=[0])
-            self.codes[key], self.labels[key] = np.asarray(codes), labels
+        for key, (codes, labels) in structure.items():
+            self.codes[key], self.labels[key] = codes, labels
             self.n[key] = np.bincount(codes, counts, len(labels)).round().astype(np.int64)
             missing = np.zeros(len(labels), dtype=bool)
             if "service_field" in key:
@@ -96,7 +93,7 @@ class Pattern:
         self.margins = [(child, parent, self._up(child, parent)) for child in self.codes
                         for parent in self._parents(child)]
         self._settle()
-        self.lookup = {key: self._index(key) for key in self.codes}
+        self._lookups: dict[tuple, dict[tuple, bool]] = {}  # built when a table is first read
 
     @staticmethod
     def _parents(key: tuple) -> list[tuple]:
@@ -146,7 +143,14 @@ class Pattern:
         return dict(zip(rows, self.hidden[key].tolist(), strict=True))
 
     def is_hidden(self, key: tuple, cell: tuple) -> bool:
-        return self.lookup[key].get(cell, False)
+        if key not in self._lookups:
+            self._lookups[key] = self._index(key)
+        return self._lookups[key].get(cell, False)
+
+    @property
+    def lookup(self) -> dict[tuple, np.ndarray]:
+        """The tables this pattern covers (``key in pattern.lookup``)."""
+        return self.hidden
 
 
 def finest_cells(frame: pd.DataFrame, others: Sequence[str]) -> tuple[pd.DataFrame, np.ndarray]:
@@ -161,6 +165,20 @@ def finest_cells(frame: pd.DataFrame, others: Sequence[str]) -> tuple[pd.DataFra
     return cells, np.asarray(codes)
 
 
+def table_structure(cells: pd.DataFrame) -> dict[tuple, tuple[np.ndarray, pd.DataFrame]]:
+    """For every publishable table, each finest cell's row in it and the table's rows. The same
+    for every measure, so worked out once per wave (grouping is most of the cost)."""
+    others = [d for d in OTHERS if d in cells.columns]
+    out = {}
+    for key in tables(others):
+        if key:
+            codes, labels = _factorize(cells, list(key))
+        else:
+            codes, labels = np.zeros(len(cells), dtype=np.int64), pd.DataFrame(index=[0])
+        out[key] = (np.asarray(codes), labels)
+    return out
+
+
 def _factorize(frame: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
     """Codes of the distinct rows of some columns and those rows, both in order of first appearance."""
     codes = frame.groupby(columns, sort=False, dropna=False).ngroup().to_numpy()
@@ -171,11 +189,12 @@ def patterns(cells: pd.DataFrame, codes: np.ndarray, answered: dict[str, np.ndar
              minimum: int) -> dict[str, Pattern]:
     """One Pattern per measure (measures with the same finest counts share one)."""
     out, shared = {}, {}
+    structure = table_structure(cells)
     for measure, mask in answered.items():
         counts = np.bincount(codes, np.asarray(mask, dtype=float), len(cells))
         digest = counts.tobytes()
         if digest not in shared:
-            shared[digest] = Pattern(cells, counts, minimum)
+            shared[digest] = Pattern(cells, counts, minimum, structure)
         out[measure] = shared[digest]
     return out
 
