@@ -91,7 +91,7 @@ def agency_import():
     if form.validate_on_submit():
         try:
             data = upload_bytes(form.file.data)
-            check_lines(data, MAX_AGENCY_ROWS, "agencies")
+            check_lines(data, MAX_AGENCY_ROWS, _("agencies"))
             created, updated = agencies.import_csv(data, actor=current_user())
         except ImportRejected as exc:
             db.session.rollback()

@@ -78,7 +78,8 @@ def _margins_text(wave) -> str:
 def _typed_errors(wave, errors) -> dict[str, str]:
     """Errors of the typed table by agency code, naming the field instead of a line of a file."""
     codes = {line: agency.code for line, agency in enumerate(wave.agencies, start=1)}
-    return {codes[e.line]: _("Transactions of %(agency)s: %(problem)s", agency=codes[e.line], problem=e.message)
+    return {codes[e.line]: _("Transactions of %(agency)s: %(problem)s",
+                             agency=codes[e.line], problem=e.message)
             for e in errors if e.line in codes and e.column == "transactions"}
 
 
@@ -96,7 +97,7 @@ def wave_margins(slug: str):
             elif form.validate_on_submit():
                 text = request.form.get("margins", "")[:200_000]
                 rows = read_rows(text, required=("variable", "category", "total"))[1]
-                count = frames.set_margins(wave, at_most(rows, MAX_MARGIN_ROWS, "rows of margins"),
+                count = frames.set_margins(wave, at_most(rows, MAX_MARGIN_ROWS, _("rows of margins")),
                                            actor=current_user())
         except ImportRejected as exc:
             db.session.rollback()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy import update as sql_update
 
@@ -42,17 +43,17 @@ def _active_admins() -> int:
 def update(user: User, *, role: str, agency_code: str = "", name: str = "", active: bool = True,
            actor: User | None = None) -> None:
     if role not in ROLES:
-        raise AdminError("role", f"role must be one of {', '.join(ROLES)}")
+        raise AdminError("role", _("role must be one of %(items)s", items=', '.join(ROLES)))
     agency = None
     if role in AGENCY_SCOPED:
         agency = db.session.scalar(select(Agency).where(Agency.code == agency_code)) if agency_code else None
         if agency is None:
-            raise AdminError("agency", "an agency account needs its agency")
+            raise AdminError("agency", _("an agency account needs its agency"))
     losing_admin = user.role == "admin" and user.active and (role != "admin" or not active)
     if losing_admin and actor is not None and actor.id == user.id:
-        raise AdminError("role", "you cannot remove your own administrator rights or deactivate yourself")
+        raise AdminError("role", _("you cannot remove your own administrator rights or deactivate yourself"))
     if losing_admin and _active_admins() <= 1:
-        raise AdminError("role", "the last active administrator must stay an administrator")
+        raise AdminError("role", _("the last active administrator must stay an administrator"))
     before = snapshot(user)
     user.role, user.agency, user.name, user.active = role, agency, name.strip()[:200], active
     db.session.flush()

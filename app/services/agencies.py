@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.extensions import db
@@ -32,27 +33,28 @@ def ensure_block(code: str, name_vi: str | None = None, name_en: str | None = No
 def _check_row(line: int, row: dict, seen: set[str], known: set[str]) -> list[RowError]:
     errors = []
     if "__extra__" in row:
-        return [RowError(line, None, "more values than columns")]
+        return [RowError(line, None, _("more values than columns"))]
     code = row.get("code", "")
     if not code or not set(code) <= CODE_CHARS or len(code) > 40:
-        errors.append(RowError(line, "code", "expected a code of letters, digits, '-', '_' or '.' (≤ 40)"))
+        errors.append(RowError(line, "code", _("expected a code of letters, digits, '-', '_' or '.' (≤ 40)")))
     elif code in seen:
-        errors.append(RowError(line, "code", f"'{code}' appears twice in the file"))
+        errors.append(RowError(line, "code", _("'%(code)s' appears twice in the file", code=code)))
     for col in ("name_vi", "block"):
         if not row.get(col):
-            errors.append(RowError(line, col, "must not be empty"))
+            errors.append(RowError(line, col, _("must not be empty")))
     parent = row.get("parent", "")
     if parent and parent not in known and parent not in seen:
-        errors.append(RowError(line, "parent", f"unknown agency code '{parent}' (list parents first)"))
+        errors.append(RowError(line, "parent", _("unknown agency code '%(parent)s' (list parents first)",
+                                                 parent=parent)))
     level = row.get("level", "")
     if level and not (level.isdigit() and 1 <= int(level) <= 9):
-        errors.append(RowError(line, "level", "expected a whole number from 1 to 9"))
+        errors.append(RowError(line, "level", _("expected a whole number from 1 to 9")))
     return errors
 
 
 def import_csv(data: bytes | str, actor: User | None = None) -> tuple[int, int]:
     """Create or update agencies from CSV; all rows or none. Returns (created, updated)."""
-    _, rows = read_rows(data, required=("code", "name_vi", "block"))
+    _columns, rows = read_rows(data, required=("code", "name_vi", "block"))
     known = set(db.session.scalars(select(Agency.code)))
     parsed, errors, seen = [], [], set()
     for line, row in rows:
@@ -64,7 +66,7 @@ def import_csv(data: bytes | str, actor: User | None = None) -> tuple[int, int]:
     if errors:
         raise ImportRejected(errors)
     if not parsed:
-        raise ImportRejected([RowError(2, None, "the file has no agency rows")])
+        raise ImportRejected([RowError(2, None, _("the file has no agency rows"))])
     created = updated = 0
     for row in parsed:
         agency = by_code(row["code"])

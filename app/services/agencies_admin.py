@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
 from app.extensions import db
@@ -61,21 +62,21 @@ def save(agency: Agency | None, *, code: str, name_vi: str, name_en: str, block:
     """Create (agency=None) or update an agency; raises AdminError naming the field."""
     code = code.strip()
     if not code or not set(code) <= CODE_CHARS or len(code) > 40:
-        raise AdminError("code", "expected a code of letters, digits, '-', '_' or '.' (≤ 40)")
+        raise AdminError("code", _("expected a code of letters, digits, '-', '_' or '.' (≤ 40)"))
     other = by_code(code)
     if other is not None and other is not agency:
-        raise AdminError("code", f"an agency with code '{code}' already exists")
+        raise AdminError("code", _("an agency with code '%(code)s' already exists", code=code))
     if not name_vi.strip():
-        raise AdminError("name_vi", "must not be empty")
+        raise AdminError("name_vi", _("must not be empty"))
     if not block.strip():
-        raise AdminError("block", "must not be empty")
+        raise AdminError("block", _("must not be empty"))
     parent_agency = by_code(parent) if parent else None
     if parent and parent_agency is None:
-        raise AdminError("parent", f"unknown agency code '{parent}'")
+        raise AdminError("parent", _("unknown agency code '%(parent)s'", parent=parent))
     if parent_agency is not None and agency is not None and _is_descendant(parent_agency, agency):
-        raise AdminError("parent", "an agency cannot be its own parent or descendant")
+        raise AdminError("parent", _("an agency cannot be its own parent or descendant"))
     if not 1 <= level <= 9:
-        raise AdminError("level", "expected a whole number from 1 to 9")
+        raise AdminError("level", _("expected a whole number from 1 to 9"))
     before = snapshot(agency) if agency is not None else None
     if agency is None:
         agency = Agency(code=code, name_vi="", name_en="", block=ensure_block(block.strip()))

@@ -1,6 +1,7 @@
 """Integration API keys (one-stop software calling POST /api/v1/invitations): create, revoke, list."""
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.api.auth import create_api_key
@@ -22,9 +23,9 @@ def create(name: str, agency: Agency | None, actor: User | None = None,
     """A new key (administrators only); ``daily_limit`` caps its invitations per UTC day."""
     name = name.strip()
     if not name:
-        raise AdminError("name", "must not be empty")
+        raise AdminError("name", _("must not be empty"))
     if daily_limit is not None and daily_limit < 1:
-        raise AdminError("daily_limit", "must be at least 1")
+        raise AdminError("daily_limit", _("must be at least 1"))
     raw, row = create_api_key(name[:200], agency.id if agency else None)
     row.daily_limit = daily_limit
     db.session.flush()

@@ -109,11 +109,11 @@ def review_many(wave: Wave, selected: list[tuple[int, str]], status: str, actor:
 
 def _decide(wave: Wave, response_id: int, code: str, status: str, actor: User) -> tuple[CommentReview, str]:
     if status not in ("approved", "rejected"):
-        raise AdminError("status", "choose approve or reject")
+        raise AdminError("status", _("choose approve or reject"))
     response = db.session.get(Response, response_id) if isinstance(response_id, int) else None
     if (response is None or response.wave_id != wave.id or code not in text_codes(wave)
             or not isinstance((response.answers or {}).get(code), str)):
-        raise AdminError(None, "no such comment in this wave")
+        raise AdminError(None, _("no such comment in this wave"))
     row = db.session.scalar(select(CommentReview).where(CommentReview.response_id == response_id,
                                                         CommentReview.question_code == code))
     before = row.status if row else "pending"

@@ -6,6 +6,8 @@ import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+
 from app.services.cells import unescape
 
 
@@ -35,15 +37,16 @@ def decode(data: bytes | str) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise ImportRejected([RowError(line, None, "the file is not valid UTF-8 text")]) from exc
+        raise ImportRejected([RowError(line, None, _("the file is not valid UTF-8 text"))]) from exc
 
 
 def _unreadable(reader: csv.DictReader, exc: csv.Error) -> ImportRejected:
     message = str(exc)
     if "field larger than field limit" in message:
-        message = f"a value is longer than {csv.field_size_limit() // 1024} KB"
+        message = _("a value is longer than %(n)s KB", n=csv.field_size_limit() // 1024)
     # line_num counts the lines read completely; the error is in the next one
-    return ImportRejected([RowError(reader.line_num + 1, None, f"unreadable CSV: {message}")])
+    return ImportRejected([RowError(reader.line_num + 1, None, _("unreadable CSV: %(message)s",
+                                                                 message=message))])
 
 
 def read_rows(data: bytes | str, required: Sequence[str]) -> tuple[list[str], Iterator[tuple[int, dict]]]:
@@ -56,7 +59,7 @@ def read_rows(data: bytes | str, required: Sequence[str]) -> tuple[list[str], It
     reader.fieldnames = header
     missing = [c for c in required if c not in header]
     if missing:
-        raise ImportRejected([RowError(1, c, "required column is missing") for c in missing])
+        raise ImportRejected([RowError(1, c, _("required column is missing")) for c in missing])
 
     def rows() -> Iterator[tuple[int, dict]]:
         try:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 import pandas as pd
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.extensions import db
@@ -67,11 +68,11 @@ def parse_filters(wave: Wave, args) -> Filters:
     channel = (args.get("channel") or "").strip()
     field = (args.get("service_field") or "").strip()
     if block and block not in {a.block.code for a in wave.agencies}:
-        raise DashboardError("block", f"unknown block {block!r}")
+        raise DashboardError("block", _("unknown block '%(block)s'", block=block))
     if channel and channel not in (wave.channels or []):
-        raise DashboardError("channel", f"unknown channel {channel!r}")
+        raise DashboardError("channel", _("unknown channel '%(channel)s'", channel=channel))
     if field and (not field.isdigit() or int(field) not in service_fields(wave)):
-        raise DashboardError("service_field", f"unknown service field {field!r}")
+        raise DashboardError("service_field", _("unknown service field '%(field)s'", field=field))
     return Filters(block=block, channel=channel, service_field=field)
 
 

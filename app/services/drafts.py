@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 import survey_definitions
@@ -71,15 +72,15 @@ def _retarget(source: str, slug: str, version: int) -> str:
     out, versions = re.subn(r"^version:[^\n]*$", f"version: {version}", out, count=1, flags=re.M)
     if ids and versions:
         return out
-    questionnaire, _ = survey_definitions.parse(source, "<source>")
+    questionnaire, _unused = survey_definitions.parse(source, "<source>")
     if questionnaire is None:
-        raise AdminError("source", "the source has no top-level id and version to change")
+        raise AdminError("source", _("the source has no top-level id and version to change"))
     return to_yaml(dict(questionnaire.to_dict(), id=slug, version=version))
 
 
 def _store(slug: str, source: str, actor: User | None, origin: str) -> SurveyVersion:
     if not SLUG_RE.match(slug) or len(slug) > 80:
-        raise AdminError("slug", "use lower-case letters, digits and dashes only")
+        raise AdminError("slug", _("use lower-case letters, digits and dashes only"))
     number = next_version(slug)
     draft = SurveyVersion(slug=slug, version=number, status=DRAFT, title_vi=slug, title_en=slug,
                           definition={}, checksum="", source="")
@@ -119,9 +120,9 @@ def new_from_definition(definition: dict, actor: User | None = None, origin: str
 def save_source(draft: SurveyVersion, source: str, actor: User | None = None) -> list[Problem]:
     """Store an edited source (even an invalid one); returns its problems."""
     if draft.status != DRAFT:
-        raise AdminError("source", "a published version never changes: start a new draft from it")
+        raise AdminError("source", _("a published version never changes: start a new draft from it"))
     if len(source) > MAX_SOURCE:
-        raise AdminError("source", f"the source is longer than {MAX_SOURCE} characters")
+        raise AdminError("source", _("the source is longer than %(n)s characters", n=MAX_SOURCE))
     before = draft.checksum
     problems = _apply(draft, source.replace("\r\n", "\n"))
     db.session.flush()
@@ -132,12 +133,13 @@ def save_source(draft: SurveyVersion, source: str, actor: User | None = None) ->
 
 def publish(draft: SurveyVersion, actor: User | None = None) -> SurveyVersion:
     if draft.status != DRAFT:
-        raise AdminError("source", "only a draft can be published")
+        raise AdminError("source", _("only a draft can be published"))
     problems = problems_of(draft)
     if problems:
-        raise AdminError("source", f"the draft has {len(problems)} problem(s): fix them before publishing")
+        raise AdminError("source", _("the draft has %(count)s problem(s): fix them before publishing",
+                                     count=len(problems)))
     try:
-        version, _ = surveys.publish_source(draft.source, filename(draft), actor)
+        version, _unused = surveys.publish_source(draft.source, filename(draft), actor)
     except surveys.PublishRefused as exc:
         raise AdminError("source", str(exc)) from exc
     return version
@@ -145,7 +147,7 @@ def publish(draft: SurveyVersion, actor: User | None = None) -> SurveyVersion:
 
 def delete_draft(draft: SurveyVersion, actor: User | None = None) -> None:
     if draft.status != DRAFT:
-        raise AdminError("source", "only a draft can be deleted")
+        raise AdminError("source", _("only a draft can be deleted"))
     audit.record("survey.delete_draft", "survey_version", draft.id, user=actor,
                  before={"slug": draft.slug, "version": draft.version})
     db.session.delete(draft)

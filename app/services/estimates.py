@@ -5,6 +5,7 @@ import math
 from collections.abc import Sequence
 
 import pandas as pd
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.extensions import db
@@ -28,7 +29,8 @@ def compute(wave: Wave, by: Sequence[str] = ()) -> pd.DataFrame:
     asked = list(dict.fromkeys(by))  # "agency,agency" means "agency"
     unknown = [c for c in asked if c not in DOMAINS]
     if unknown:
-        raise EstimateError("by", f"cannot group by {', '.join(unknown)}; choose from {', '.join(DOMAINS)}")
+        raise EstimateError("by", _("cannot group by %(items)s; choose from %(items2)s",
+                                    items=', '.join(unknown), items2=', '.join(DOMAINS)))
     by = sorted(asked, key=DOMAINS.index)  # "channel,agency" is "agency,channel": one entry, not two
     version = (wave.id, data_version(wave), repr(sorted((wave.settings or {}).items())))
     key = (*version, tuple(by))
@@ -75,7 +77,8 @@ def _compute(wave: Wave, by: list[str], with_total: bool = False) -> list[pd.Dat
             return list(compute_rates_with_total(frame, items, by=by, **options))
         return [compute_rates(frame, items, by=by or None, **options)]
     except ValueError as exc:  # margins that do not fit the data, fpc below the sample, ...
-        raise EstimateError("settings", f"the wave's weighting settings do not fit its data: {exc}") from exc
+        raise EstimateError("settings", _("the wave's weighting settings do not fit its data: %(exc)s",
+                                          exc=exc)) from exc
 
 
 def wave_margins(wave: Wave) -> pd.DataFrame | None:

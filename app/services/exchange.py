@@ -8,8 +8,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from flask import has_request_context
+from flask_babel import gettext as _
 from sqlalchemy import select
 
+from app.answer_messages import message_for
 from app.extensions import db
 from app.models import Response, Wave
 from app.models.wave import CHANNELS
@@ -116,7 +119,8 @@ def xlsx_to_csv(data: bytes) -> str:
     try:
         frame = pd.read_excel(io.BytesIO(data), dtype=str, keep_default_na=False)
     except (ValueError, OSError, KeyError) as exc:
-        raise ImportRejected([RowError(1, None, f"not a readable Excel workbook ({exc})")]) from exc
+        raise ImportRejected([RowError(1, None, _("not a readable Excel workbook (%(exc)s)",
+                                                  exc=exc))]) from exc
     # escaped as our CSV exports are, so that read_rows' unescape gives back each cell as it was
     return cells.escape_frame_text(frame).to_csv(**cells.CSV_OPTIONS)
 
@@ -130,7 +134,7 @@ def _raw_answers(questionnaire: Questionnaire, row: dict[str, str], codes: list[
         question = questionnaire.question(code)
         raw[code] = value.split() if question.type == "multiple" else value
     # A blank under a shown scale that offers "not applicable" is exactly that answer.
-    cleaned, _ = clean_answers(questionnaire, raw, on_hidden="drop")
+    cleaned, _unused = clean_answers(questionnaire, raw, on_hidden="drop")
     scales = questionnaire.scales
     for code in visible_questions(questionnaire, cleaned):
         question = questionnaire.question(code)
@@ -139,23 +143,29 @@ def _raw_answers(questionnaire: Questionnaire, row: dict[str, str], codes: list[
     return raw
 
 
+def _field_message(error) -> str:
+    # On a page, the answer checks' own translated sentence; on the command line, the detailed English one.
+    return message_for(error) if has_request_context() else error.message
+
+
 def _meta(line: int, row: dict[str, str], wave: Wave, scope: dict[str, Any]) -> tuple[dict, list[RowError]]:
     errors = []
     agency = scope.get(row.get("agency", ""))
     if agency is None:
-        errors.append(RowError(line, "agency", f"'{row.get('agency', '')}' is not an agency of wave {wave.slug}"))
+        errors.append(RowError(line, "agency", _("'%(value)s' is not an agency of wave %(slug)s",
+                                                 value=row.get('agency', ''), slug=wave.slug)))
     channel = row.get("channel") or "paper"
     if channel not in CHANNELS:
-        errors.append(RowError(line, "channel", f"expected one of {', '.join(CHANNELS)}"))
+        errors.append(RowError(line, "channel", _("expected one of %(items)s", items=', '.join(CHANNELS))))
     language = row.get("language") or "vi"
     if language not in ("vi", "en"):
-        errors.append(RowError(line, "language", "expected vi or en"))
+        errors.append(RowError(line, "language", _("expected vi or en")))
     submitted = None
     if row.get("submitted_on"):
         try:
             submitted = date.fromisoformat(row["submitted_on"])
         except ValueError:
-            errors.append(RowError(line, "submitted_on", "expected a date as YYYY-MM-DD"))
+            errors.append(RowError(line, "submitted_on", _("expected a date as YYYY-MM-DD")))
     return dict(agency=agency, channel=channel, language=language, submitted_on=submitted), errors
 
 
@@ -165,22 +175,22 @@ def import_csv(wave: Wave, data: bytes | str) -> int:
     codes = exported_codes(questionnaire)
     header, rows = read_rows(data, required=("agency",))
     allowed = set(META) | set(codes)
-    errors = [RowError(1, c, "unknown column (not a question of this questionnaire)")
+    errors = [RowError(1, c, _("unknown column (not a question of this questionnaire)"))
               for c in header if c not in allowed]
     scope = {a.code: a for a in wave.agencies}
     parsed = []
     for line, row in rows:
         if "__extra__" in row:
-            errors.append(RowError(line, None, "more values than columns"))
+            errors.append(RowError(line, None, _("more values than columns")))
             continue
         meta, meta_errors = _meta(line, row, wave, scope)
         cleaned, field_errors = clean_answers(questionnaire, _raw_answers(questionnaire, row, codes))
-        errors += meta_errors + [RowError(line, e.field, e.message) for e in field_errors]
+        errors += meta_errors + [RowError(line, e.field, _field_message(e)) for e in field_errors]
         parsed.append((meta, cleaned))
     if errors:
         raise ImportRejected(errors)
     if not parsed:
-        raise ImportRejected([RowError(2, None, "the file has no response rows")])
+        raise ImportRejected([RowError(2, None, _("the file has no response rows"))])
     for meta, cleaned in parsed:
         responses.store(wave, meta.pop("agency"), cleaned, **meta)
     wave.data_version += 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
 from app import numbers
@@ -46,18 +47,20 @@ def parse_counts(wave: Wave, rows: list[tuple[int, dict]]) -> list[tuple[Agency,
     errors, parsed, seen = [], [], set()
     for line, row in rows:
         if "__extra__" in row:
-            errors.append(RowError(line, None, "more values than columns"))
+            errors.append(RowError(line, None, _("more values than columns")))
             continue
         code, stratum, raw = row.get("agency", ""), row.get("stratum", "")[:80], row.get("transactions", "")
         if code not in scope:
-            errors.append(RowError(line, "agency", f"'{code}' is not an agency of wave {wave.slug}"))
+            errors.append(RowError(line, "agency", _("'%(code)s' is not an agency of wave %(slug)s",
+                                                     code=code, slug=wave.slug)))
         if (code, stratum) in seen:
-            errors.append(RowError(line, "stratum", "this agency and stratum appear twice"))
+            errors.append(RowError(line, "stratum", _("this agency and stratum appear twice")))
         seen.add((code, stratum))
         number = _whole(raw)
         if number is None:
-            message = ("counts cannot be negative" if raw.strip().startswith("-")
-                       else f"expected a whole number of transactions (0 or more), e.g. {numbers.example(3500)}")
+            message = (_("counts cannot be negative") if raw.strip().startswith("-")
+                       else _("expected a whole number of transactions (0 or more), e.g. %(example)s",
+                              example=numbers.example(3500)))
             errors.append(RowError(line, "transactions", message))
         if code in scope and number is not None:
             parsed.append((scope[code], stratum, number))
@@ -80,8 +83,8 @@ def set_frame_counts(wave: Wave, rows: list[tuple[int, dict]], actor: User | Non
 
 
 def import_counts(wave: Wave, data: bytes | str, actor: User | None = None) -> int:
-    _, rows = read_rows(data, required=("agency", "transactions"))
-    return set_frame_counts(wave, at_most(rows, MAX_FRAME_ROWS, "rows of frame counts"), actor)
+    _columns, rows = read_rows(data, required=("agency", "transactions"))
+    return set_frame_counts(wave, at_most(rows, MAX_FRAME_ROWS, _("rows of frame counts")), actor)
 
 
 def margin_rows(wave: Wave) -> list[tuple[str, str, float]]:
@@ -113,26 +116,26 @@ def parse_margins(wave: Wave, rows: list[tuple[int, dict]]) -> list[tuple[str, s
     first_line: dict[str, int] = {}
     for line, row in rows:
         if "__extra__" in row:
-            errors.append(RowError(line, None, "more values than columns"))
+            errors.append(RowError(line, None, _("more values than columns")))
             continue
         variable, category, raw = row.get("variable", ""), row.get("category", ""), row.get("total", "")
         allowed = _categories(wave, variable)
         if allowed is None:
-            errors.append(RowError(line, "variable", f"'{variable}' is not agency, block, channel or a "
-                                   "question with fixed answers"))
+            errors.append(RowError(line, "variable", _("'%(variable)s' is not agency, block, channel or a question with fixed answers",
+                                                       variable=variable)))
         elif category not in allowed:
-            errors.append(RowError(line, "category", f"'{category}' is not a category of {variable} "
-                                   f"(expected one of {', '.join(sorted(allowed)[:12])})"))
+            errors.append(RowError(line, "category", _("'%(category)s' is not a category of %(variable)s (expected one of %(items)s)",
+                                                       category=category, variable=variable, items=', '.join(sorted(allowed)[:12]))))
         if (variable, category) in seen:
-            errors.append(RowError(line, "category", "this variable and category appear twice"))
+            errors.append(RowError(line, "category", _("this variable and category appear twice")))
         seen.add((variable, category))
         try:  # as typed in the interface language; a machine-written 1234.5 too
             total = float(numbers.parse_decimal_text(raw, machine=True))
         except numbers.NumberError:
             total = math.nan
         if not math.isfinite(total) or total < 0:
-            errors.append(RowError(line, "total", "totals cannot be negative" if total < 0
-                                   else "expected a number (0 or more)"))
+            errors.append(RowError(line, "total", _("totals cannot be negative") if total < 0
+                                   else _("expected a number (0 or more)")))
             continue
         totals[variable] += total
         first_line.setdefault(variable, line)
@@ -142,8 +145,8 @@ def parse_margins(wave: Wave, rows: list[tuple[int, dict]]) -> list[tuple[str, s
         for variable, total in totals.items():
             if abs(total - reference) > max(0.5, 1e-6 * reference):
                 errors.append(RowError(first_line[variable], "total",
-                                       f"the totals of {variable} add up to {total:g}, other variables to "
-                                       f"{reference:g}: every variable must describe the same population"))
+                                       _("the totals of %(variable)s add up to %(total)g, other variables to %(reference)g: every variable must describe the same population",
+                                         variable=variable, total=total, reference=reference)))
     if errors:
         raise ImportRejected(errors)
     return parsed
@@ -162,5 +165,5 @@ def set_margins(wave: Wave, rows: list[tuple[int, dict]], actor: User | None = N
 
 
 def import_margins(wave: Wave, data: bytes | str, actor: User | None = None) -> int:
-    _, rows = read_rows(data, required=("variable", "category", "total"))
-    return set_margins(wave, at_most(rows, MAX_MARGIN_ROWS, "rows of margins"), actor)
+    _columns, rows = read_rows(data, required=("variable", "category", "total"))
+    return set_margins(wave, at_most(rows, MAX_MARGIN_ROWS, _("rows of margins")), actor)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 
 import segno
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.extensions import db
@@ -24,20 +25,21 @@ def parse_dossiers(wave: Wave, data: bytes | str, max_rows: int = MAX_ROWS) -> l
     """
     rows_given = sum(1 for line in data.splitlines()[1:] if line.strip())
     if rows_given > max_rows:
-        raise ImportRejected([RowError(1, "dossier", f"at most {max_rows} dossier codes per file (one invitation "
-                                       f"each); the file has {rows_given} rows")])
-    _, rows = read_rows(data, required=("dossier",))
+        raise ImportRejected([RowError(1, "dossier", _("at most %(max_rows)s dossier codes per file (one invitation each); the file has %(rows_given)s rows",
+                                                       max_rows=max_rows, rows_given=rows_given))])
+    _columns, rows = read_rows(data, required=("dossier",))
     errors, codes, first_seen = [], [], {}
     for line, row in rows:
         if "__extra__" in row:
-            errors.append(RowError(line, None, "more values than columns"))
+            errors.append(RowError(line, None, _("more values than columns")))
             continue
         code = row.get("dossier", "").strip().upper()
         if not DOSSIER_CODE_RE.match(code):
-            errors.append(RowError(line, "dossier", "expected a dossier code of 5–40 letters, digits, '.' "
-                                   "or '-' (e.g. H15.50.05.13-261008-0975)"))
+            errors.append(RowError(line, "dossier", _("expected a dossier code of 5–40 letters, digits, '.' "
+                                   "or '-' (e.g. H15.50.05.13-261008-0975)")))
         elif code in first_seen:
-            errors.append(RowError(line, "dossier", f"the same dossier code as line {first_seen[code]}"))
+            errors.append(RowError(line, "dossier", _("the same dossier code as line %(line)s",
+                                                      line=first_seen[code])))
         else:
             first_seen[code] = line
             codes.append(code)
@@ -47,11 +49,12 @@ def parse_dossiers(wave: Wave, data: bytes | str, max_rows: int = MAX_ROWS) -> l
     for digest in taken:
         code = digests[digest]
         errors.append(RowError(first_seen[code], "dossier",
-                               f"{code} already has an invitation in this wave (one per dossier)"))
+                               _("%(code)s already has an invitation in this wave (one per dossier)",
+                                 code=code)))
     if errors:
         raise ImportRejected(sorted(errors, key=lambda e: e.line))
     if not codes:
-        raise ImportRejected([RowError(2, "dossier", "the file has no dossier codes")])
+        raise ImportRejected([RowError(2, "dossier", _("the file has no dossier codes"))])
     return codes
 
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import defer, joinedload
 
@@ -46,19 +47,21 @@ def issue(wave: Wave, agency: Agency, count: int = 1, *, dossiers: list[str] | N
     the command line) and how many.
     """
     if agency not in wave.agencies:
-        raise InvitationError("agency", f"agency {agency.code} is not in the scope of wave {wave.slug}")
+        raise InvitationError("agency", _("agency %(code)s is not in the scope of wave %(slug)s",
+                                          code=agency.code, slug=wave.slug))
     if wave.status == "closed":
-        raise InvitationError("wave", f"wave {wave.slug} is closed")
+        raise InvitationError("wave", _("wave %(slug)s is closed", slug=wave.slug))
     if "link" not in (wave.channels or []):
-        raise InvitationError("wave", f"wave {wave.slug} does not collect answers by link")
+        raise InvitationError("wave", _("wave %(slug)s does not collect answers by link", slug=wave.slug))
     digests = [dossier_digest(d) for d in dossiers] if dossiers else [None] * count
     if dossiers:
         if len(set(digests)) != len(digests):
-            raise InvitationError("dossier", "the same dossier code appears twice")
+            raise InvitationError("dossier", _("the same dossier code appears twice"))
         taken = set(db.session.scalars(select(Invitation.dossier_digest).where(
             Invitation.wave_id == wave.id, Invitation.dossier_digest.in_(digests))))
         if taken:
-            raise InvitationError("dossier", f"{len(taken)} dossier(s) already have an invitation in this wave")
+            raise InvitationError("dossier", _("%(count)s dossier(s) already have an invitation in this wave",
+                                               count=len(taken)))
     expires = utcnow() + timedelta(days=days or current_app.config["INVITATION_DAYS"])
     issued = []
     for digest in digests:

@@ -5,6 +5,7 @@ keyed digest is stored.
 """
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.extensions import db
@@ -28,7 +29,7 @@ def list_keys(agency_id: int | None = None) -> list[KioskKey]:
 def issue(agency: Agency, label: str = "", actor: User | None = None) -> kiosk.IssuedKey:
     """A new key for an agency's desk; the raw key (and its setup link) is returned once, never stored."""
     if not agency.active:
-        raise AdminError("agency", f"agency {agency.code} is deactivated")
+        raise AdminError("agency", _("agency %(code)s is deactivated", code=agency.code))
     return kiosk.issue(agency, label.strip(), actor=actor)
 
 

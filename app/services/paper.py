@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -110,7 +111,7 @@ def _enter(wave: Wave, agency: Agency, user: User, form_number: str, cleaned: di
             return Outcome(PENDING)
         return _count(entry, wave, agency, cleaned, STORED)
     if entry.response_id is not None:
-        raise PaperError("form_number", "already counted")
+        raise PaperError("form_number", _("already counted"))
     if not double_entry(wave):  # keyed once under double entry, since switched off: this keying counts
         entry.first_answers, entry.first_user_id = cleaned, user.id
         return _count(entry, wave, agency, cleaned, STORED)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -66,9 +67,10 @@ def set_excluded(response: Response, excluded: bool, reason: str, actor: User | 
     """Exclude (or restore) a response from every estimate; the reason is kept in the audit log."""
     reason = (reason or "").strip()
     if len(reason) < 3:
-        raise AdminError("reason", "give a reason (at least 3 characters)")
+        raise AdminError("reason", _("give a reason (at least 3 characters)"))
     if response.excluded == excluded:
-        raise AdminError("reason", "the response is already excluded" if excluded else "the response is not excluded")
+        raise AdminError("reason", _("the response is already excluded") if excluded
+                         else _("the response is not excluded"))
     before = {"excluded": response.excluded, "reason": response.exclusion_reason}
     response.excluded = excluded
     response.exclusion_reason = reason[:500] if excluded else None

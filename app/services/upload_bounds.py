@@ -9,6 +9,9 @@ import csv
 import io
 from collections.abc import Iterable
 
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+
 from app.services.csvio import ImportRejected, RowError, decode
 
 MAX_AGENCY_ROWS = 5_000      # a province has a few hundred agencies and units
@@ -22,7 +25,8 @@ def at_most(rows: Iterable[tuple[int, dict]], limit: int, what: str) -> list[tup
     out: list[tuple[int, dict]] = []
     for line, row in rows:
         if len(out) == limit:
-            raise ImportRejected([RowError(line, None, f"at most {limit:,} {what} per file")])
+            raise ImportRejected([RowError(line, None, _("at most %(limit)s %(what)s per file",
+                                                         limit=format_decimal(limit), what=what))])
         out.append((line, row))
     return out
 
@@ -36,6 +40,7 @@ def check_lines(data: bytes | str, limit: int, what: str) -> None:
     try:
         at_most(enumerate(csv.reader(io.StringIO(decode(data), newline="")), start=1), limit + 1, what)
     except ImportRejected:
-        raise ImportRejected([RowError(limit + 2, None, f"at most {limit:,} {what} per file")]) from None
+        raise ImportRejected([RowError(limit + 2, None, _("at most %(limit)s %(what)s per file",
+                                                          limit=format_decimal(limit), what=what))]) from None
     except csv.Error:
         return  # unreadable: the import itself names the line

@@ -5,6 +5,7 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -82,21 +83,21 @@ def create_user(email: str, role: str, password: str, *, agency_code: str | None
                 name: str = "", actor: User | None = None) -> User:
     email = email.strip().lower()
     if not EMAIL.match(email):
-        raise UserError("email", f"'{email}' is not an email address")
+        raise UserError("email", _("'%(email)s' is not an email address", email=email))
     if role not in ROLES:
-        raise UserError("role", f"role must be one of {', '.join(ROLES)}")
+        raise UserError("role", _("role must be one of %(items)s", items=', '.join(ROLES)))
     error = password_problem(password, email)
     if error:
         raise error
     if find_by_email(email):
-        raise UserError("email", f"a user {email} already exists")
+        raise UserError("email", _("a user %(email)s already exists", email=email))
     agency = None
     if role in AGENCY_SCOPED:
         if not agency_code:
-            raise UserError("agency", f"a {role} user needs --agency CODE")
+            raise UserError("agency", _("a %(role)s user needs --agency CODE", role=role))
         agency = db.session.scalar(select(Agency).where(Agency.code == agency_code))
         if agency is None:
-            raise UserError("agency", f"unknown agency code '{agency_code}'")
+            raise UserError("agency", _("unknown agency code '%(agency_code)s'", agency_code=agency_code))
     user = User(email=email, role=role, password_hash=hash_password(password), agency=agency, name=name)
     db.session.add(user)
     db.session.flush()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from app.extensions import db
@@ -42,28 +43,28 @@ def save(wave: Wave | None, *, slug: str, name_vi: str, name_en: str, period_sta
     """Create a wave (draft) or edit one; only a draft's questionnaire and scope may change."""
     other = get_wave(slug)
     if other is not None and other is not wave:
-        raise AdminError("slug", f"a wave '{slug}' already exists")
+        raise AdminError("slug", _("a wave '%(slug)s' already exists", slug=slug))
     if period_end < period_start:
-        raise AdminError("period_end", "the period must end on or after its start")
+        raise AdminError("period_end", _("the period must end on or after its start"))
     version = db.session.get(SurveyVersion, survey_version_id)
     if version is None or version.status != PUBLISHED:
-        raise AdminError("survey_version", "choose a published questionnaire version")
+        raise AdminError("survey_version", _("choose a published questionnaire version"))
     chosen = [c for c in CHANNELS if c in channels]
     if not chosen or len(chosen) != len(set(channels)):
-        raise AdminError("channels", f"choose one or more of {', '.join(CHANNELS)}")
+        raise AdminError("channels", _("choose one or more of %(items)s", items=', '.join(CHANNELS)))
     scope = list(db.session.scalars(select(Agency).where(Agency.code.in_(agency_codes))))
     if not scope or len(scope) != len(set(agency_codes)):
-        raise AdminError("agencies", "choose one or more known agencies")
+        raise AdminError("agencies", _("choose one or more known agencies"))
     if any(not a.active for a in scope) and (wave is None or not set(scope) <= set(wave.agencies)):
-        raise AdminError("agencies", "a deactivated agency cannot be added to a wave")
+        raise AdminError("agencies", _("a deactivated agency cannot be added to a wave"))
     before = snapshot(wave) if wave is not None else None
     if wave is not None and wave.status != WAVE_DRAFT:
         if version.id != wave.survey_version_id:
-            raise AdminError("survey_version", "the questionnaire of an opened wave cannot change")
+            raise AdminError("survey_version", _("the questionnaire of an opened wave cannot change"))
         missing = {a.id for a in wave.agencies} - {a.id for a in scope}
         if missing and db.session.scalar(select(func.count(Response.id)).where(
                 Response.wave_id == wave.id, Response.agency_id.in_(missing))):
-            raise AdminError("agencies", "an agency that already has responses cannot leave the wave")
+            raise AdminError("agencies", _("an agency that already has responses cannot leave the wave"))
     if wave is None:
         wave = Wave(status=WAVE_DRAFT, settings={})
         db.session.add(wave)
@@ -84,7 +85,8 @@ def set_status(wave: Wave, status: str, actor: User | None = None) -> int:
     """Open or close a wave; closing may purge dossier digests. Returns digests purged."""
     allowed = {WAVE_OPEN: (WAVE_DRAFT, WAVE_CLOSED), WAVE_CLOSED: (WAVE_OPEN,)}
     if status not in allowed or wave.status not in allowed[status]:
-        raise AdminError("status", f"a {wave.status} wave cannot become {status}")
+        raise AdminError("status", _("a %(status)s wave cannot become %(status2)s",
+                                     status=wave.status, status2=status))
     before = {"status": wave.status}
     wave.status = status
     db.session.flush()
@@ -98,7 +100,7 @@ def set_status(wave: Wave, status: str, actor: User | None = None) -> int:
 def purge_dossier_digests(wave: Wave, actor: User | None = None) -> int:
     """Retention: forget which dossiers were invited once the wave is closed."""
     if wave.status != WAVE_CLOSED:
-        raise AdminError("status", "dossier digests are deleted only once the wave is closed")
+        raise AdminError("status", _("dossier digests are deleted only once the wave is closed"))
     result = db.session.execute(update(Invitation).where(Invitation.wave_id == wave.id,
                                                          Invitation.dossier_digest.is_not(None))
                                 .values(dossier_digest=None))
@@ -156,6 +158,6 @@ def agencies_of_blocks(block_codes: list[str]) -> list[str]:
     if ALL_BLOCKS not in wanted:
         known = set(db.session.scalars(select(Block.code).where(Block.code.in_(wanted))))
         if unknown := sorted(wanted - known):
-            raise AdminError("agencies", f"unknown block: {', '.join(unknown)}")
+            raise AdminError("agencies", _("unknown block: %(items)s", items=', '.join(unknown)))
         query = query.where(Block.code.in_(wanted))
     return list(db.session.scalars(query.order_by(Agency.code)))

@@ -38,7 +38,7 @@ def test_a_duplicate_code_is_refused_under_the_field(client, login_as):
     login_as("admin")
     response = client.post("/admin/agencies/new", data={"code": "A1", "name_vi": "X", "block": "b", "level": "1"})
     assert response.status_code == 400
-    assert "already exists" in response.get_data(as_text=True)
+    assert "đã có cơ quan mã" in response.get_data(as_text=True)
 
 
 def test_an_agency_cannot_become_its_own_parent(client, login_as):

@@ -53,7 +53,7 @@ def test_dossier_codes_are_stored_as_digests_and_a_second_invitation_is_refused(
                            content_type="multipart/form-data")
     page = response.get_data(as_text=True)
     assert response.status_code == 400 and db.session.query(Invitation).count() == 2
-    assert "<td>3</td><td>dossier</td>" in page and "already has an invitation" in page
+    assert "<td>3</td><td>dossier</td>" in page and "đã có thư mời trong đợt này" in page
     assert "<td>4</td><td>dossier</td>" in page and "<td>5</td><td>dossier</td>" in page
 
 

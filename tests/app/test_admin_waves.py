@@ -54,7 +54,7 @@ def test_the_questionnaire_of_an_opened_wave_cannot_change(client, admin):
     other = factories.published("sipas-2022")
     db.session.commit()
     response = client.post(f"/admin/waves/{wave.slug}/edit", data=wave_form(other.id, slug=wave.slug))
-    assert response.status_code == 400 and "cannot change" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "không thể đổi phiếu" in response.get_data(as_text=True)
 
 
 def test_closing_deletes_dossier_digests_when_retention_is_on(client, admin):
@@ -87,7 +87,7 @@ def test_typed_frame_counts_are_stored_and_negative_ones_refused(client, admin):
     assert [(c.transactions, c.stratum) for c in db.session.query(FrameCount)] == [(1200, "")]
     version = wave.data_version
     response = client.post(f"/admin/waves/{wave.slug}/frame", data={"n_A1": "-5", "n_A2": "10"})
-    assert response.status_code == 400 and "cannot be negative" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "không được âm" in response.get_data(as_text=True)
     db.session.refresh(wave)
     assert db.session.query(FrameCount).one().transactions == 1200 and wave.data_version == version
 
@@ -112,12 +112,12 @@ def test_margins_must_agree_across_variables(client, admin):
     db.session.commit()
     disagree = "variable,category,total\nagency,A1,600\nagency,A2,400\ngender,1,500\ngender,2,400\n"
     response = client.post(f"/admin/waves/{wave.slug}/margins", data={"margins": disagree})
-    assert response.status_code == 400 and "same population" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "cùng một tổng thể" in response.get_data(as_text=True)
     negative = "variable,category,total\nagency,A1,-1\n"
-    assert "cannot be negative" in client.post(f"/admin/waves/{wave.slug}/margins",
+    assert "không được âm" in client.post(f"/admin/waves/{wave.slug}/margins",
                                                data={"margins": negative}).get_data(as_text=True)
     unknown = "variable,category,total\nagency,ZZ,1\n"
-    assert "not a category" in client.post(f"/admin/waves/{wave.slug}/margins",
+    assert "không phải là một nhóm của" in client.post(f"/admin/waves/{wave.slug}/margins",
                                            data={"margins": unknown}).get_data(as_text=True)
     agree = "variable,category,total\nagency,A1,600\nagency,A2,400\ngender,1,500\ngender,2,500\n"
     response = client.post(f"/admin/waves/{wave.slug}/margins", data={"margins": agree})
