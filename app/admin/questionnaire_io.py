@@ -11,6 +11,7 @@ from app.admin.access import admin_only, current_user
 from app.admin.forms import XlsFormImportForm
 from app.admin.helpers import download, upload_bytes
 from app.admin.questionnaires import version_or_404
+from app.admin.xls_messages import localised
 from app.extensions import db
 from app.services import drafts
 from app.services.admin_errors import AdminError
@@ -78,6 +79,7 @@ def questionnaire_import():
     form, problems = XlsFormImportForm(), []
     if form.validate_on_submit():
         definition, problems = read_xlsform(upload_bytes(form.file.data), slug=form.slug.data or None, version=1)
+        problems = localised(problems)
         if definition is not None:
             try:
                 draft = drafts.new_from_definition(definition, actor=current_user())
@@ -91,7 +93,9 @@ def questionnaire_import():
                                "Imported as draft %(label)s, with %(num)d notes on what was ignored.",
                                len(warnings), label=draft.label), "success")
                 for warning in warnings[:10]:
-                    flash(str(warning), "warning")
+                    flash(_("Sheet %(sheet)s, row %(row)s, column %(column)s: %(message)s (ignored)",
+                            sheet=warning.sheet, row=warning.row or "", column=warning.column or "",
+                            message=warning.message), "warning")
                 return redirect(url_for("admin.questionnaire_edit", version_id=draft.id))
     status = 400 if form.errors or form.form_errors or any(p.severity == "error" for p in problems) else 200
     return render_template("admin/questionnaires/import.html", form=form, problems=problems), status

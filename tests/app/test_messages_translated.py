@@ -165,3 +165,50 @@ def test_the_command_line_keeps_english_diagnostics(app):
     db.session.commit()
     with pytest.raises(invitations.InvitationError, match="does not collect answers by link"):
         invitations.issue(wave, wave.agencies[0], 1)
+
+
+def test_xlsform_import_problems_are_vietnamese(client, login_as):
+    from openpyxl import Workbook
+
+    login_as("admin")
+    book = Workbook()
+    survey = book.active
+    survey.title = "survey"
+    survey.append(["type", "name", "label::Vietnamese (vi)", "label::English (en)", "relevant"])
+    survey.append(["geopoint", "where", "Ở đâu", "Where", ""])
+    survey.append(["integer", "n", "Số", "Number", "${n} > 3"])
+    survey.append(["select_one nolist", "q", "Câu hỏi", "Question", ""])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    page = client.post("/admin/questionnaires/import", content_type="multipart/form-data",
+                       data={"file": (io.BytesIO(buffer.getvalue()), "f.xlsx"), "slug": ""})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 400
+    for text in ("không hỗ trợ loại câu hỏi", "không đọc được biểu thức gần", "không có danh sách",
+                 "thiếu form_id"):
+        assert text in html
+    assert_vietnamese(html)
+
+
+def test_every_xlsform_sentence_of_survey_definitions_has_a_pattern():
+    """A new English diagnostic in the XLSForm reader must be added to app/admin/xls_messages.py."""
+    from app.admin.xls_messages import PATTERNS
+
+    sources = [ROOT / "survey_definitions" / name for name in ("xlsform.py", "xlsform_relevant.py")]
+    calls = 0
+    for path in sources:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and _name(node.func) in ("problem", "RelevantError", "XlsProblem"):
+                message = node.args[-1] if _name(node.func) != "problem" else node.args[3]
+                if isinstance(message, (ast.Constant, ast.JoinedStr)):
+                    calls += 1
+                    sample = _sample(message)
+                    assert any(p.fullmatch(sample) for p, _ in PATTERNS), f"{path.name}:{node.lineno}: {sample}"
+    assert calls >= 15
+
+
+def _sample(node) -> str:
+    """The sentence with every placeholder filled by a plausible value."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    return "".join(v.value if isinstance(v, ast.Constant) else "x" for v in node.values)
