@@ -65,3 +65,18 @@ def test_the_english_catalog_holds_no_vietnamese():
     vietnamese = set("ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ")
     leaked = [m.id for m in catalog if m.id and set(str(m.string).lower()) & vietnamese]
     assert not leaked, leaked[:5]
+
+
+def test_wtforms_own_messages_are_in_the_vietnamese_catalog():
+    """Forms read WTForms' built-in messages from this catalog (app/forms_i18n.py); messages built
+    in services are checked on the pages themselves in test_messages_translated.py."""
+    from wtforms.i18n import messages_path
+
+    catalog = read_po((ROOT / "translations/vi/LC_MESSAGES/messages.po").open("rb"), locale="vi")
+    translated = {(m.id if isinstance(m.id, str) else m.id[0]) for m in catalog
+                  if m.id and (m.string if isinstance(m.string, str) else m.string[0])}
+    wtforms = read_po(open(Path(messages_path()) / "wtforms.pot", "rb"))
+    flask_wtf = {"File does not have an approved extension: {extensions}",
+                 "File does not have an approved extension."}
+    wanted = {(m.id if isinstance(m.id, str) else m.id[0]) for m in wtforms if m.id} | flask_wtf
+    assert not sorted(wanted - translated)
