@@ -149,7 +149,7 @@ def test_a_dossier_list_over_the_cap_is_refused_before_parsing(client, wave, log
                            data={"agency": "A1", "output": "csv", "dossiers": (io.BytesIO(body), "d.csv")},
                            content_type="multipart/form-data")
     elapsed = time.perf_counter() - started
-    assert response.status_code == 400 and "at most 1000 dossier codes per file" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "tối đa 1000 mã hồ sơ mỗi tệp" in response.get_data(as_text=True)
     assert elapsed < 3 and count(Invitation) == 0
 
 
