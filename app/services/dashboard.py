@@ -180,8 +180,10 @@ def warm_recent(app, waves: int = 2) -> None:
         try:
             recent = db.session.scalars(select(Wave).where(Wave.status != WAVE_DRAFT)
                                         .order_by(Wave.period_start.desc(), Wave.id.desc()).limit(waves))
+            from app.services import dashpages  # (the pages are built on this module)
+
             for wave in recent:
-                warm(wave)
+                dashpages.warm(wave)
         except Exception:  # the pages compute what is missing when they are asked for it
             app.logger.exception("warming the dashboard failed")
         finally:

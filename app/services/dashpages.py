@@ -45,6 +45,18 @@ def wave_page(wave: Wave, filters: dashboard.Filters, *, public: bool = False) -
     return {"wave": wave, **dashboard.cached(key, build)}
 
 
+def warm(wave: Wave) -> None:
+    """Compute the wave's figures and its unfiltered page in each language (the background
+    refresh and a starting worker run this), so that the first official to see a new version
+    does not build its charts while others queue behind them."""
+    from flask_babel import force_locale
+
+    dashboard.warm(wave)
+    for language in current_app.config["LANGUAGES"]:
+        with force_locale(language):
+            wave_page(wave, dashboard.Filters())
+
+
 def _any_rate(table) -> bool:
     return bool(len(table)) and bool(table["rate"].notna().any())
 

@@ -367,14 +367,14 @@ def _start_refresh(wave_id: int, version: tuple) -> None:
 
 
 def _refresh(app, wave_id: int, version: tuple) -> None:
-    from app.services import dashboard
+    from app.services import dashpages
 
     with app.app_context():
         _pinned.versions = {wave_id: version}
         try:
             wave = db.session.get(Wave, wave_id)
             if wave is not None:
-                dashboard.warm(wave)
+                dashpages.warm(wave)
             ready = app.extensions.setdefault("sipas_ready_versions", {})
             if ready.get(wave_id, version)[0] == version[0]:  # unless an administrator changed it meanwhile
                 ready[wave_id] = version

@@ -10,10 +10,10 @@ import pytest
 
 from app.extensions import db
 from app.models import Response
-from app.services import responses, responses_admin, wavedata
+from app.services import heavy, responses, responses_admin, wavedata
 from app.services.surveys import questionnaire_of
 from tests import factories
-from tests.conftest import ON_POSTGRES
+from tests.conftest import ON_POSTGRES, login
 
 
 @pytest.fixture
@@ -159,6 +159,31 @@ def test_a_starting_worker_computes_the_newest_waves_figures(app, wave):
     dashboard._cache.clear()
     dashboard.warm_recent(app)
     assert any(key[:2] == ("overview", wave.id) for key in dashboard._cache)
+    pages = {key[-2] for key in dashboard._cache if key[0] == "page" and key[1] == wave.id}
+    assert pages == {"vi", "en"}  # the pages themselves, in each language
+
+
+def test_the_first_view_of_a_new_version_computes_nothing(app, wave, client, make_user, monkeypatch):
+    """The background refresh builds the page too: the first official to see new responses does
+    not build charts while the others queue behind that worker (battery `load`, p95)."""
+    from app.services import responses
+
+    user, password = make_user("official")
+    login(client, user.email, password)
+    app.config["RESULTS_REFRESH_SECONDS"] = 0.2
+    assert client.get(f"/dashboard/{wave.slug}").status_code == 200
+    answers = factories.satisfied_answers(questionnaire_of(wave.survey_version))
+    for _ in range(5):
+        responses.store(wave, wave.agencies[0], answers, channel="paper", language="vi")
+    db.session.commit()
+    time.sleep(0.3)
+    client.get(f"/dashboard/{wave.slug}")  # starts the refresh
+    wavedata.wait_for_refresh(wave)
+    computed = []
+    monkeypatch.setattr(heavy, "_mark_computed", lambda: computed.append(1))
+    page = client.get(f"/dashboard/{wave.slug}")
+    assert page.status_code == 200
+    assert computed == []
 
 
 def test_an_export_holds_every_acknowledged_response_at_the_production_refresh_interval(app, wave, runner,
