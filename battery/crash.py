@@ -1,4 +1,4 @@
-"""Item 2: kill -9 a gunicorn worker every 2 s and restart PostgreSQL once during 10,000
+"""Item 2: kill -9 a gunicorn worker every half second and restart PostgreSQL once during 10,000
 submissions; clients retry the same invitation. Every acknowledged submission is stored exactly
 once, retries never duplicate, and the service recovers by itself."""
 from __future__ import annotations
@@ -32,13 +32,16 @@ def run(servers: list[Server], total: int = 10_000) -> dict:
     restarts = [0]
 
     def chaos() -> None:
+        # Submissions are fast now (1,000 in about 3 s with default limits): the chaos starts at
+        # once — a worker killed every half second, PostgreSQL restarted after the first second —
+        # so that even the short run meets both.
         started = time.time()
-        while not stop.wait(2.0):
+        while not stop.wait(0.5):
             pids = servers[kills[0] % len(servers)].worker_pids()
             if pids:
                 os.kill(pids[0], signal.SIGKILL)
                 kills[0] += 1
-            if not restarts[0] and time.time() - started > 3:
+            if not restarts[0] and time.time() - started > 1:
                 _restart_postgres()
                 restarts[0] += 1
 
