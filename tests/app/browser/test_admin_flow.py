@@ -41,19 +41,14 @@ def server(app):
 
 
 @pytest.fixture
-def page():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"no chromium at {CHROMIUM} (make browser-deps installs Debian's)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-        item = context.new_page()
-        item.set_default_timeout(20_000)
-        yield item
-        context.close()
-        browser.close()
+def page(browser):
+    """A desktop page of the session's browser (one Playwright per session: a second
+    sync_playwright beside the shared one fails inside its event loop)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    item = context.new_page()
+    item.set_default_timeout(20_000)
+    yield item
+    context.close()
 
 
 def shot(page, name: str) -> None:

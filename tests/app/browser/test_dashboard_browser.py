@@ -32,15 +32,13 @@ def server(app):
 
 
 @pytest.fixture
-def page(server, make_user):
-    from playwright.sync_api import sync_playwright
-
+def page(server, make_user, browser):
     user, password = make_user("official")
     email = user.email
     db.session.remove()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
         page.errors, page.console_problems = [], []
         page.on("pageerror", lambda e: page.errors.append(str(e)))
         page.on("console", lambda m: page.console_problems.append(m.text) if m.type in ("error", "warning") else None)
@@ -50,7 +48,8 @@ def page(server, make_user):
         page.click("button[type=submit]")
         page.wait_for_load_state()
         yield page
-        browser.close()
+    finally:
+        context.close()
 
 
 def serious_violations(page) -> list:
