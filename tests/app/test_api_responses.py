@@ -12,15 +12,7 @@ from app.models import Invitation, Response
 from app.models.base import utcnow
 from app.services import coded, invitations
 from app.services.surveys import questionnaire_of
-from tests import factories
 from tests.conftest import ON_POSTGRES
-
-
-@pytest.fixture
-def wave(app):
-    item = factories.wave()
-    db.session.commit()
-    return item
 
 
 @pytest.fixture
@@ -28,11 +20,6 @@ def tokens(wave):
     issued = invitations.issue(wave, wave.agencies[0], 3)
     db.session.commit()
     return [i.token for i in issued]
-
-
-@pytest.fixture
-def answers(wave):
-    return factories.satisfied_answers(questionnaire_of(wave.survey_version))
 
 
 def post(client, body, **kwargs):

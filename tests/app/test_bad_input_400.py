@@ -9,23 +9,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Agency, Response
-from app.services import invitations
 from app.services.surveys import questionnaire_of
 from tests import factories
-
-
-@pytest.fixture
-def wave(app):
-    item = factories.wave()
-    db.session.commit()
-    return item
-
-
-@pytest.fixture
-def token(wave):
-    issued = invitations.issue(wave, wave.agencies[0], 1)
-    db.session.commit()
-    return issued[0].token
 
 
 def stored() -> int:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -11,27 +10,7 @@ from app.models import FormSession, Invitation, Response
 from app.models.base import utcnow
 from app.services import invitations
 from app.services.surveys import questionnaire_of
-from tests import factories
 from tests.app.public_helpers import answer_all, page_number, post_page, shown
-
-
-@pytest.fixture
-def wave(app):
-    item = factories.wave()
-    db.session.commit()
-    return item
-
-
-@pytest.fixture
-def token(wave):
-    issued = invitations.issue(wave, wave.agencies[0], 1)
-    db.session.commit()
-    return issued[0].token
-
-
-@pytest.fixture
-def answers(wave):
-    return factories.satisfied_answers(questionnaire_of(wave.survey_version))
 
 
 def stored() -> int:
