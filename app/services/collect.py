@@ -42,5 +42,5 @@ def finish(row: FormSession, language: str) -> Outcome:
         raise AlreadyAnswered()
     response = responses.store(row.wave, row.agency, cleaned, channel=row.channel, language=language,
                                invitation=row.invitation)
-    form_session.finish(row, response.receipt)
+    form_session.record_receipt(row, response.receipt)
     return Outcome(response=response)

@@ -96,7 +96,7 @@ def claim(row: FormSession) -> bool:
     return result.rowcount == 1
 
 
-def finish(row: FormSession, receipt: str) -> None:
+def record_receipt(row: FormSession, receipt: str) -> None:
     db.session.execute(update(FormSession).where(FormSession.id == row.id).values(receipt=receipt))
     db.session.refresh(row)
 

@@ -4,7 +4,8 @@ An administrator issues a key (`flask kiosk issue --agency CODE`). A collection 
 itself (X-Kiosk-Key). A browser tablet is set up through a setup link that carries a one-time setup
 code, valid for KIOSK_SETUP_HOURS: opening it exchanges the code for a device secret of that tablet
 (a long-lived HttpOnly cookie) and redirects to the bare kiosk address, so that neither the key nor
-a working code stays in the browser's history. Only keyed hashes are stored.
+a working code stays in the browser's history. Only keyed hashes are stored. A key is refused for a
+deactivated agency, whoever asks (the admin pages and the command line alike).
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from app.extensions import db
@@ -19,6 +21,7 @@ from app.models import Agency, KioskDevice, KioskKey, User, Wave
 from app.models.base import utcnow
 from app.models.wave import WAVE_OPEN, wave_agency
 from app.services import audit
+from app.services.admin_errors import AdminError
 from app.services.secrets import keyed_digest, new_token
 
 PURPOSE = "kiosk-key"
@@ -43,7 +46,11 @@ def kiosk_url(agency: Agency) -> str:
 
 
 def issue(agency: Agency, label: str = "", actor: User | None = None) -> IssuedKey:
-    """A new key; `key` is for collection apps, `setup_url` sets up one browser tablet."""
+    """A new key; `key` is for collection apps, `setup_url` sets up one browser tablet. The raw key
+    (and its setup link) is returned once, never stored."""
+    if not agency.active:
+        raise AdminError("agency", _("agency %(code)s is deactivated", code=agency.code))
+    label = label.strip()
     key = new_token()
     row = KioskKey(key_hash=_hash(key), agency_id=agency.id, label=label[:200])
     db.session.add(row)
@@ -110,9 +117,26 @@ def adopt_legacy(cookie: str | None, agency: Agency) -> tuple[KioskKey, str] | N
 
 
 def revoke(row: KioskKey, actor: User | None = None) -> None:
+    if row.revoked_at is not None:
+        return
     row.revoked_at = utcnow()
     db.session.flush()
     audit.record("kiosk.revoke", "kiosk_key", row.id, user=actor)
+
+
+def digest(raw_key: str) -> str:
+    return _hash(raw_key)
+
+
+def list_keys(agency_id: int | None = None) -> list[KioskKey]:
+    query = select(KioskKey).join(Agency).order_by(Agency.code, KioskKey.created_at.desc())
+    if agency_id is not None:
+        query = query.where(KioskKey.agency_id == agency_id)
+    return list(db.session.scalars(query))
+
+
+def verify(agency: Agency, raw_key: str) -> KioskKey | None:
+    return find(raw_key, agency)
 
 
 def keys_of(agency: Agency) -> list[KioskKey]:
