@@ -2,7 +2,7 @@
 tokens or kiosk keys (they are redacted from the request line, path and query string)."""
 from gunicorn.glogging import Logger
 
-from app.public.logfilter import redact as _redact
+from app.logfilter import redact as _redact
 
 
 def redact(text: str) -> str:
@@ -33,6 +33,6 @@ def post_worker_init(worker):
     app = worker.wsgi
     if getattr(app, "import_name", None) != "app":  # another WSGI app (the benchmark's baseline)
         return
-    from app.services.dashboard import warm_recent
+    from app.results.overview import warm_recent
 
     threading.Thread(target=warm_recent, args=(app,), name="sipas-warm", daemon=True).start()

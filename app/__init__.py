@@ -25,6 +25,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from app import config
 
+
     config.configure(app, test_config)
     if app.config["TRUSTED_PROXIES"]:
         # The client address every limit, throttle and audit record uses: the one the trusted
@@ -53,17 +54,23 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     static_files.init_app(app)  # compressed, content-hashed static URLs
 
-    from app.admin import bp as admin_bp
-    from app.api import bp as api_bp
-    from app.auth import bp as auth_bp
-    from app.dashboard import bp as dashboard_bp
-    from app.dashboard import results_bp
-    from app.public import bp as public_bp
+    # Each feature's view modules add their routes to the blueprints (app/blueprints.py).
+    from app import blueprints, homes  # noqa: F401
+    from app.accounts import account_views, audit_views, login_views  # noqa: F401
+    from app.api import routes  # noqa: F401
+    from app.collect import answer_views, invitation_views, key_views, kiosk_views, paper_views  # noqa: F401
+    from app.programme import (  # noqa: F401
+        agency_views,
+        frame_views,
+        questionnaire_file_views,
+        questionnaire_views,
+        wave_views,
+    )
+    from app.reports import agency_views as _agency_pages  # noqa: F401
+    from app.reports import download_views, public_views  # noqa: F401
+    from app.reports import wave_views as _wave_pages  # noqa: F401
+    from app.review import comment_views, response_views  # noqa: F401
 
-    app.register_blueprint(public_bp)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(api_bp, url_prefix="/api/v1")
-    app.register_blueprint(admin_bp)
-    app.register_blueprint(dashboard_bp, url_prefix="/dashboard")
-    app.register_blueprint(results_bp)
+    for blueprint in blueprints.ALL:
+        app.register_blueprint(blueprint)
     return app

@@ -7,6 +7,9 @@ from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from app.extensions import db
+from app.security import request_id
+
 MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood. Please check what you sent.")),
     403: (_l("Forbidden"), _l("You do not have permission to open this page.")),
@@ -36,7 +39,6 @@ def handle_http(error: HTTPException):
     headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
     reference = None
     if code == 500:
-        from app.security import request_id
 
         reference = request_id()
         if getattr(error, "original_exception", None) is None:  # abort(500): unexpected exceptions are logged below
@@ -53,8 +55,6 @@ def handle_http(error: HTTPException):
 
 
 def handle_unexpected(error: Exception):
-    from app.extensions import db
-    from app.security import request_id
 
     # The log line carries the id shown to the visitor: one report finds its traceback.
     # app.logger: its filter redacts tokens in the path (app/public/logfilter.py).

@@ -1,4 +1,5 @@
 """Flask extensions, created unbound and bound to the app in the factory."""
+from flask import current_app
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -17,6 +18,5 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 def configured_limit(name: str):
     """A rate limit read from the app's config when the request is handled."""
-    from flask import current_app
 
     return lambda: current_app.config[name]

@@ -7,10 +7,12 @@ from flask import Flask, current_app, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.extensions import db
+
 
 def redis_state() -> str:
     """'ok' or 'down', within the configured short timeout."""
-    import redis
+    import redis  # optional: only deployments with REDIS_URL ask
 
     timeout = float(current_app.config["REDIS_TIMEOUT_SECONDS"])
     try:
@@ -25,7 +27,6 @@ def redis_state() -> str:
 
 
 def healthz():
-    from app.extensions import db
 
     extra = {"redis": redis_state()} if current_app.config.get("REDIS_URL") else {}
     try:

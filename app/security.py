@@ -1,8 +1,11 @@
 """Security headers on every response, a request id for every request, and the body limit."""
 import re
 import secrets
+from urllib.parse import unquote_to_bytes
 
-from flask import Flask, Response, abort, current_app, g, request
+from flask import Flask, Request, Response, abort, current_app, g, request, session
+
+SESSION_KEY = "sid"  # the login session's key in the signed cookie (see app.accounts.logins)
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -39,13 +42,9 @@ def set_headers(response: Response) -> Response:
     return response
 
 
-def _signed_in() -> bool:
+def signed_in() -> bool:
     """A signed session cookie naming a login session (checked without the database: enough to
     decide how much of the body to read; the view itself checks the account)."""
-    from flask import session
-
-    from app.auth import SESSION_KEY
-
     return bool(session.get(SESSION_KEY))
 
 
@@ -59,7 +58,7 @@ def limit_body_size() -> None:
     the limit (its input stream raises 413 past it)."""
     if request.max_content_length == current_app.config["MAX_SUBMISSION_BYTES"]:
         return  # already set (refuse_broken_utf8 calls this first)
-    if request.path.startswith("/admin/") and _signed_in():
+    if request.path.startswith("/admin/") and signed_in():
         return
     request.max_content_length = current_app.config["MAX_SUBMISSION_BYTES"]
     if (request.content_length is None and request.environ.get("wsgi.input_terminated")
@@ -103,6 +102,31 @@ def refuse_nul_in_forms() -> None:
     if any("\x00" in k or "\x00" in v for source in (request.args, request.form)
            for k, values in source.lists() for v in values):
         abort(400)
+
+
+def body_is_utf8(request: Request) -> bool:
+    """Werkzeug keeps undecodable bytes as %XX text, so look at the raw body before anything parses it."""
+    if request.method != "POST" or request.mimetype != "application/x-www-form-urlencoded":
+        return True
+    if (request.content_length or 0) > current_app.config.get("MAX_SUBMISSION_BYTES", 64 * 1024):
+        return True  # too large: refused with 413 by the body limit, never read here
+    for pair in request.get_data(cache=True).split(b"&"):
+        try:
+            unquote_to_bytes(pair.replace(b"+", b" ").decode("ascii")).decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+    return True
+
+
+def refuse_broken_utf8() -> None:
+    """Runs first of all before-request functions (another one reads request.form, which consumes the body).
+
+    It reads the body, so it sets the body limit first: a chunked body is cut off at the limit."""
+    limit_body_size()
+    if not body_is_utf8(request):
+        if not request.path.startswith(("/answer", "/paper")):
+            abort(400)
+        g.form_not_utf8 = True
 
 
 def init_app(app: Flask) -> None:

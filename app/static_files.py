@@ -13,8 +13,10 @@ import hashlib
 import mimetypes
 import os
 
-from flask import Flask, Response, abort, current_app, request, send_file, session
+from flask import Flask, Response, abort, current_app, request, send_file
 from werkzeug.security import safe_join
+
+from app.security import signed_in
 
 YEAR = 365 * 24 * 3600
 TEXT_TYPES = ("text/", "application/javascript", "application/json", "image/svg+xml")
@@ -105,7 +107,7 @@ def compress_public_results(response: Response) -> Response:
     if (request.blueprint != "results" or request.method != "GET" or response.status_code != 200
             or response.mimetype != "text/html" or response.direct_passthrough
             or "Content-Encoding" in response.headers or request.accept_encodings["gzip"] <= 0
-            or _signed_in()):
+            or signed_in()):
         return response
     body = response.get_data()
     if b'name="csrf_token"' in body:
@@ -114,12 +116,6 @@ def compress_public_results(response: Response) -> Response:
     response.headers["Content-Encoding"] = "gzip"
     response.vary.add("Accept-Encoding")
     return response
-
-
-def _signed_in() -> bool:
-    from app.auth import SESSION_KEY
-
-    return bool(session.get(SESSION_KEY))
 
 
 CHARTS_KEY = "sipas.draws_charts"

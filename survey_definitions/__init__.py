@@ -5,7 +5,7 @@ Pure Python (PyYAML + pydantic); never imports Flask, SQLAlchemy or ``app``. See
 
 from .answers import FieldError, clean_answers, clean_section, visible_questions
 from .conditions import evaluate
-from .loader import DefinitionError, Problem, load, parse, shipped
+from .loader import DefinitionError, Problem, from_dict, load, parse, shipped
 from .questionnaire import Questionnaire
 from .questiontypes import NOT_APPLICABLE
 
@@ -18,6 +18,7 @@ __all__ = [
     "clean_answers",
     "clean_section",
     "evaluate",
+    "from_dict",
     "load",
     "parse",
     "shipped",

@@ -79,6 +79,11 @@ def parse(text: str, filename: str) -> tuple[Questionnaire | None, list[Problem]
     return (questionnaire if not problems else None), problems
 
 
+def from_dict(data: dict[str, Any]) -> Questionnaire:
+    """Rebuild from ``Questionnaire.to_dict()`` output (no line numbers); raises ``DefinitionError``."""
+    return parse_data(data, filename="<dict>")
+
+
 def parse_data(data: dict[str, Any], filename: str) -> Questionnaire:
     """Validate already-parsed data (e.g. JSON from the database); raise ``DefinitionError``."""
     questionnaire, problems = _validate(data, filename, None)

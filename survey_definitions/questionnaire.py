@@ -19,7 +19,7 @@ from .schema import Definition, Question, Scale, Section
 
 
 class Questionnaire:
-    """One version of a questionnaire. Build it with ``load``, ``parse`` or ``from_dict``."""
+    """One version of a questionnaire. Build it with ``load``, ``parse`` or ``from_dict`` (in loader.py)."""
 
     def __init__(self, definition: Definition) -> None:
         self.definition = definition
@@ -52,13 +52,6 @@ class Questionnaire:
         format later does not change the checksum of versions already published.
         """
         return self.definition.model_dump(mode="json", exclude_defaults=True)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Questionnaire:
-        """Rebuild from ``to_dict()`` output (no line numbers); raises ``DefinitionError``."""
-        from .loader import parse_data  # the loader imports this module
-
-        return parse_data(data, filename="<dict>")
 
     @cached_property
     def checksum(self) -> str:

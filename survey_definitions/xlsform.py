@@ -16,6 +16,7 @@ from typing import Any
 
 from .loader import DefinitionError, parse_data
 from .workbook_guard import MAX_SECONDS, WorkbookRefused, bounded_rows, check_archive
+from .xlsform_export import dump_yaml
 from .xlsform_relevant import RelevantError, parse_relevant
 
 META_TYPES = {"start", "end", "today", "deviceid", "subscriberid", "simserial", "phonenumber", "username",
@@ -275,7 +276,7 @@ def read_xlsform(data: bytes, *, slug: str | None = None, version: int | None = 
 
     ``slug`` and ``version`` override the settings sheet's ``form_id`` and ``version``.
     """
-    from openpyxl import load_workbook
+    from openpyxl import load_workbook  # slow to import; only workbook uploads need it
 
     reader = _Reader()
     deadline = time.monotonic() + MAX_SECONDS
@@ -359,6 +360,4 @@ def _origin(field: str, origins: dict[tuple, int], lists) -> tuple[str, int | No
 
 def to_yaml(definition: dict) -> str:
     """A definition as a YAML file in the house layout (bilingual texts in flow style)."""
-    from .xlsform_export import dump_yaml
-
     return dump_yaml(definition)

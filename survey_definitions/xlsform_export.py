@@ -71,7 +71,7 @@ def _choice_rows(q: Questionnaire) -> list[dict[str, Any]]:
 
 
 def write_xlsform(q: Questionnaire) -> bytes:
-    from openpyxl import Workbook
+    from openpyxl import Workbook  # slow to import; only workbook downloads need it
 
     d = q.definition
     book = Workbook()

@@ -94,9 +94,9 @@ def app(_schema, app_config):
 
 def _forget_computed_results() -> None:
     """Results are cached per (wave id, data version); emptied tables reuse ids, so forget them."""
-    from app.services import dashboard, estimates, wavedata
+    from app.results import estimates, overview, table
 
-    for cache in (wavedata._frames, estimates._cache, dashboard._cache):
+    for cache in (table._frames, estimates._cache, overview._cache):
         cache.clear()
 
 
@@ -113,7 +113,7 @@ def runner(app):
 @pytest.fixture
 def make_user(app):
     """make_user(role, agency=None) -> (User, password), committed."""
-    from app.services import users
+    from app.accounts import users
 
     counter = iter(range(1, 1000))
 

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from datetime import date
 
+from app import demo
 from app.extensions import db
 from app.models import Agency, Wave
-from app.services import agencies, demo, surveys
+from app.programme import agencies, questionnaires
 
 
 def published(slug: str = "sipas-2017"):
-    versions = surveys.publish_shipped()
+    versions = questionnaires.publish_shipped()
     return next(v for v in versions if v.slug == slug)
 
 

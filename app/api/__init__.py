@@ -1,8 +1,1 @@
-from flask import Blueprint
-
-from app.extensions import csrf
-
-bp = Blueprint("api", __name__)
-csrf.exempt(bp)
-
-from app.api import routes  # noqa: E402,F401
+"""The JSON API v1 (contract in ../shared/DESIGN.md ⚑): routes and its OpenAPI description."""

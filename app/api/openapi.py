@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 description of /api/v1, served at /api/v1/openapi.json."""
 from __future__ import annotations
 
-from app.services.estimates import DOMAINS
+from app.results.estimates import DOMAINS
 
 ERRORS = {"$ref": "#/components/schemas/Errors"}
 

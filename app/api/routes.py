@@ -5,33 +5,27 @@ from flask import g, jsonify, request
 from flask_babel import force_locale
 from sqlalchemy.exc import IntegrityError
 
-from app.answer_messages import message_for
-from app.api import bp
-from app.api.auth import (
+from app.accounts import logins
+from app.accounts.tokens import (
     api_key_from_request,
     issue_token,
     token_from_request,
     token_required,
     user_from_token,
 )
-from app.dashboard.common import STAFF, wave_visible
+from app.api.openapi import spec
+from app.blueprints import api as bp
+from app.collect import api_intake, invitations, store
+from app.collect.issuing import LimitExceeded, claim_daily, integration_key
+from app.collect.page_view import message_for
 from app.errors import api_error
 from app.extensions import configured_limit, db, limiter
 from app.models.wave import WAVE_DRAFT
-from app.services import (
-    agencies,
-    audit,
-    estimates,
-    heavy,
-    intake,
-    invitations,
-    responses,
-    sessions,
-    submissions,
-    waves,
-)
-from app.services.issuing import LimitExceeded, claim_daily, integration_key
-from app.services.surveys import questionnaire_by_checksum, questionnaire_of
+from app.programme import agencies, waves
+from app.programme.questionnaires import questionnaire_by_checksum, questionnaire_of
+from app.reports.lookups import STAFF, wave_visible
+from app.results import estimates, heavy
+from app.shared import audit
 from app.throttle import limit_failures, refused_credential
 from survey_definitions.answers import clean_answers
 
@@ -105,7 +99,6 @@ def errors_response(errors: list[tuple[str | None, str]], status: int = 400):
 
 @bp.get("/openapi.json")
 def openapi():
-    from app.api.openapi import spec
 
     return jsonify(spec())
 
@@ -129,15 +122,15 @@ def submit_response():
     if language not in ("vi", "en"):
         return api_error(400, "language must be 'vi' or 'en'", "language")
     if "X-Kiosk-Key" not in request.headers:
-        stored = intake.try_submit(body, request.get_data(), language)
+        stored = api_intake.try_submit(body, request.get_data(), language)
         if stored is not None:  # (committed already, on its own connection)
             return jsonify(receipt=stored.receipt), 201
     try:
-        target = submissions.resolve(body, request.headers.get("X-Kiosk-Key"))
-    except submissions.Refused as exc:
+        target = api_intake.resolve(body, request.headers.get("X-Kiosk-Key"))
+    except api_intake.Refused as exc:
         db.session.rollback()
         return errors_response(exc.errors, exc.status)
-    except submissions.Replayed as exc:  # a retry of what this invitation stored: its first receipt
+    except api_intake.Replayed as exc:  # a retry of what this invitation stored: its first receipt
         db.session.rollback()
         return jsonify(receipt=exc.stored.receipt), 200
     # From here on the invitation is claimed in this transaction: every refusal rolls it back.
@@ -152,15 +145,15 @@ def submit_response():
         with force_locale(language):
             return errors_response([(e.field, message_for(e)) for e in field_errors])
     try:
-        stored = responses.insert_response(
+        stored = store.insert_response(
             questionnaire, cleaned, wave_id=target.wave_id, survey_version_id=target.survey_version_id,
             agency_id=target.agency_id, channel=target.channel, language=language, stratum=target.stratum,
             invitation_id=target.invitation_id, submission=target.submission, claimed=target.claimed)
         db.session.commit()
-    except responses.SubmissionConflict:
+    except store.SubmissionConflict:
         db.session.rollback()
-        return api_error(409, submissions.SUBMISSION_REUSED, "submission")
-    except (responses.AlreadyAnswered, IntegrityError):
+        return api_error(409, api_intake.SUBMISSION_REUSED, "submission")
+    except (store.AlreadyAnswered, IntegrityError):
         db.session.rollback()
         return api_error(409, "this invitation has already been answered", "invitation")
     # A retried upload of a queued response (same submission id) gets its first receipt back.
@@ -178,8 +171,8 @@ def auth_token():
     if not isinstance(email, str) or not isinstance(password, str):
         return errors_response([("email", "email and password are required strings")])
     try:
-        login = sessions.authenticate(email, password, request.remote_addr or "", channel="api")
-    except sessions.LoginRefused as refused:
+        login = logins.authenticate(email, password, request.remote_addr or "", channel="api")
+    except logins.LoginRefused as refused:
         db.session.commit()  # keep the record of the failed attempt
         if refused.reason == "throttled":
             body, status = api_error(429, f"too many failed attempts: try again in {refused.retry_after} seconds",
@@ -197,7 +190,7 @@ def revoke_token():
     row = token_from_request()
     if row is None:
         return api_error(401, "a valid bearer token is required (POST /api/v1/auth/token)", "Authorization")
-    sessions.end_session(row.session_id)
+    logins.end_session(row.session_id)
     audit.record("auth.logout", "user", row.user_id, user=row.user, after={"channel": "api"})
     db.session.commit()
     return "", 204

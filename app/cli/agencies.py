@@ -5,8 +5,8 @@ from flask.cli import AppGroup
 
 from app.cli.common import fail, read_input
 from app.extensions import db
-from app.services import agencies
-from app.services.csvio import ImportRejected
+from app.programme import agencies
+from app.shared.csvio import ImportRejected
 
 group = AppGroup("agencies", help="Import and export agencies.")
 

@@ -5,8 +5,8 @@ import os
 import click
 from flask.cli import AppGroup
 
+from app import demo
 from app.extensions import db
-from app.services import demo
 
 group = AppGroup("demo", help="Demo data.")
 

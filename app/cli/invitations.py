@@ -8,8 +8,10 @@ import click
 from flask.cli import AppGroup
 
 from app.cli.common import fail
+from app.collect import invitations
 from app.extensions import db
-from app.services import agencies, invitations, qr, waves
+from app.programme import agencies, waves
+from app.shared import qr
 
 group = AppGroup("invitations", help="Issue invitation links.")
 

@@ -4,8 +4,10 @@ import click
 from flask.cli import AppGroup
 
 from app.cli.common import fail
+from app.collect import kiosks
 from app.extensions import db
-from app.services import agencies, kiosk, qr
+from app.programme import agencies
+from app.shared import qr
 
 group = AppGroup("kiosk", help="Kiosk keys for the tablets at agencies' desks.")
 
@@ -19,7 +21,7 @@ def issue(agency_code: str, label: str, qr_file: str | None) -> None:
     agency = agencies.by_code(agency_code)
     if agency is None:
         fail(f"--agency: no agency '{agency_code}'")
-    issued = kiosk.issue(agency, label)  # audited as "system": the command line is the operator's
+    issued = kiosks.issue(agency, label)  # audited as "system": the command line is the operator's
     db.session.commit()
     click.echo(issued.setup_url)
     if qr_file:
@@ -38,10 +40,10 @@ def revoke(agency_code: str, key_id: int | None) -> None:
     agency = agencies.by_code(agency_code)
     if agency is None:
         fail(f"--agency: no agency '{agency_code}'")
-    rows = [r for r in kiosk.keys_of(agency) if r.revoked_at is None and (key_id is None or r.id == key_id)]
+    rows = [r for r in kiosks.keys_of(agency) if r.revoked_at is None and (key_id is None or r.id == key_id)]
     if key_id is not None and not rows:
         fail(f"--id: no active kiosk key {key_id} for {agency.code}")
     for row in rows:
-        kiosk.revoke(row)
+        kiosks.revoke(row)
     db.session.commit()
     click.echo(f"{len(rows)} kiosk key(s) revoked for {agency.code}", err=True)

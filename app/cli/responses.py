@@ -5,8 +5,9 @@ from flask.cli import AppGroup
 
 from app.cli.common import fail, read_input
 from app.extensions import db
-from app.services import exchange, waves
-from app.services.csvio import ImportRejected
+from app.programme import waves
+from app.review import exchange
+from app.shared.csvio import ImportRejected
 
 group = AppGroup("responses", help="Import and export a wave's responses.")
 

@@ -10,7 +10,7 @@ import survey_definitions
 from app.cli.common import fail
 from app.extensions import db
 from app.models import SurveyVersion
-from app.services import surveys
+from app.programme import questionnaires
 
 group = AppGroup("survey", help="Validate and publish questionnaire definition files.")
 
@@ -51,8 +51,8 @@ def publish(files: tuple[Path, ...]) -> None:
         if problems:
             fail(problems)
         try:
-            version, created = surveys.publish_source(path.read_text(encoding="utf-8"), path.name)
-        except surveys.PublishRefused as exc:
+            version, created = questionnaires.publish_source(path.read_text(encoding="utf-8"), path.name)
+        except questionnaires.PublishRefused as exc:
             fail(str(exc))
         state = "published" if created else "already published, unchanged"
         click.echo(f"{version.slug} v{version.version}: {state} (checksum {version.checksum[:12]})")

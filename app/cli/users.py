@@ -5,10 +5,10 @@ import sys
 import click
 from flask.cli import AppGroup
 
+from app.accounts import users
 from app.cli.common import fail
 from app.extensions import db
 from app.models.user import ROLES
-from app.services import users
 
 group = AppGroup("users", help="Manage accounts.")
 

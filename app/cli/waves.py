@@ -5,8 +5,9 @@ import click
 from flask.cli import AppGroup
 
 from app.cli.common import fail
+from app.collect import paper
 from app.extensions import db
-from app.services import paper, waves
+from app.programme import waves
 
 group = AppGroup("waves", help="Settings of survey waves.")
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime
 from typing import Any
 
@@ -12,6 +13,35 @@ from app.models.survey import SurveyVersion
 
 CHANNELS = ("link", "kiosk", "paper", "online")
 WAVE_DRAFT, WAVE_OPEN, WAVE_CLOSED = "draft", "open", "closed"
+
+
+
+@dataclass(frozen=True)
+class WaveSettings:
+    """A wave's settings, typed, with their defaults in one place (stored as JSON in wave.settings)."""
+
+    ci: str = "logit"  # confidence interval method for proportions: logit, wald, ...
+    level: float = 0.95  # confidence level of every interval
+    fpc: bool = False  # finite population correction from the frame's transaction counts
+    rake: bool = True  # calibrate to the wave's population margins when it has some
+    paper_double_entry: bool = False  # a paper form counts when two keyings agree
+    purge_dossiers_on_close: bool = True  # delete invitations' dossier digests when the wave closes
+
+    @classmethod
+    def parse(cls, data: dict[str, Any] | None) -> WaveSettings:
+        data = data or {}
+        values = {f.name: data[f.name] for f in fields(cls) if data.get(f.name) is not None}
+        if "level" in values:
+            values["level"] = float(values["level"])
+        for name in ("fpc", "rake", "paper_double_entry", "purge_dossiers_on_close"):
+            if name in values:
+                values[name] = bool(values[name])
+        return cls(**values)
+
+    def key(self) -> tuple:
+        """What cached figures depend on."""
+        return tuple(sorted(asdict(self).items()))
+
 
 wave_agency = Table(
     "wave_agency",
@@ -51,6 +81,18 @@ class Wave(Base):
     @property
     def is_open(self) -> bool:
         return self.status == WAVE_OPEN
+
+    @property
+    def estimation(self) -> WaveSettings:
+        return WaveSettings.parse(self.settings)
+
+    def change_settings(self, **changes: Any) -> None:
+        # a new dict: changes inside a JSON column are not tracked
+        self.settings = {**(self.settings or {}), **changes}
+
+    def mark_data_changed(self) -> None:
+        """The responses, their weights or their exclusions changed: cached figures are stale."""
+        self.data_version = (self.data_version or 0) + 1
 
 
 class FrameCount(Base):

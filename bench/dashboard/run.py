@@ -27,11 +27,11 @@ from app.extensions import db
 def clear_caches() -> None:
     from flask import current_app
 
-    from app.services import dashboard, estimates, wavedata
+    from app.results import estimates, overview, table
 
-    dashboard._cache.clear()
+    overview._cache.clear()
     estimates._cache.clear()
-    wavedata._frames.clear()
+    table._frames.clear()
     current_app.extensions.pop("sipas_response_counts", None)  # the responses are counted again too
     current_app.extensions.pop("sipas_ready_versions", None)
 
@@ -75,7 +75,7 @@ def collecting(app, client, url: str) -> None:
     """A view right after new responses are counted (the figures so far, while the next version is
     computed in the background), and the first view once that is done."""
     from app.models import Wave
-    from app.services import wavedata
+    from app.results import table
 
     app.config["RESULTS_REFRESH_SECONDS"] = 0.5
     timed(client, url)
@@ -85,7 +85,7 @@ def collecting(app, client, url: str) -> None:
     during = timed(client, url)
     started = time.perf_counter()
     with app.app_context():
-        wavedata.wait_for_refresh(db.session.scalar(select(Wave).where(Wave.slug == "demo")))
+        table.wait_for_refresh(db.session.scalar(select(Wave).where(Wave.slug == "demo")))
     refresh = time.perf_counter() - started + during
     after = timed(client, url)
     print(f"{url} while collecting: view after 100 new responses {during * 1000:.0f} ms (figures so far), "
@@ -110,7 +110,8 @@ def main() -> None:
     with app.app_context():
         from flask_migrate import upgrade
 
-        from app.services import demo, users
+        from app import demo
+        from app.accounts import users
 
         upgrade()
         start = time.perf_counter()

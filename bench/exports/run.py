@@ -17,7 +17,9 @@ import io
 import time
 
 from app import create_app
-from app.services import cells, exchange, waves
+from app.programme import waves
+from app.review import exchange
+from app.shared import cells
 
 
 def xlsx_before(frame) -> bytes:

@@ -41,9 +41,10 @@ def prepare(database: str, tokens: int, rounds: int, folder: Path) -> dict[str, 
     from flask_migrate import upgrade
 
     from app import create_app
+    from app.collect import invitations
     from app.extensions import db
-    from app.services import invitations, surveys
-    from app.services.surveys import questionnaire_of
+    from app.programme import questionnaires
+    from app.programme.questionnaires import questionnaire_of
     from tests import factories
 
     engine = create_engine(database)
@@ -55,7 +56,7 @@ def prepare(database: str, tokens: int, rounds: int, folder: Path) -> dict[str, 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database, "SECRET_KEY": os.environ["SECRET_KEY"]})
     with app.app_context():
         upgrade()
-        surveys.publish_shipped()
+        questionnaires.publish_shipped()
         wave = factories.wave(slug="bench")
         answers = factories.satisfied_answers(questionnaire_of(wave.survey_version))
         issued = invitations.issue(wave, wave.agencies[0], tokens)

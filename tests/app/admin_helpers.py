@@ -1,10 +1,10 @@
 """Shared pieces of the admin request tests."""
 from __future__ import annotations
 
+from app.collect import store
 from app.extensions import db
 from app.models import Response
-from app.services import responses
-from app.services.surveys import questionnaire_of
+from app.programme.questionnaires import questionnaire_of
 from tests import factories
 
 
@@ -14,8 +14,8 @@ def wave_with_responses(count: int = 3, agencies=None):
     wave = factories.wave(agency_list=agencies)
     answers = factories.satisfied_answers(questionnaire_of(wave.survey_version))
     for _ in range(count):
-        responses.store(wave, agencies[0], answers, channel="paper", language="vi")
-    responses.store(wave, agencies[1], answers, channel="kiosk", language="en")
+        store.store(wave, agencies[0], answers, channel="paper", language="vi")
+    store.store(wave, agencies[1], answers, channel="kiosk", language="en")
     db.session.commit()
     return wave
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from app.collect import invitations
 from app.extensions import db
-from app.services import invitations
-from app.services.surveys import questionnaire_of
+from app.programme.questionnaires import questionnaire_of
 from tests import factories
 
 

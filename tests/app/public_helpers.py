@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 
-from app.services import answering
-from app.services.surveys import questionnaire_of
+from app.collect import page_flow
+from app.programme.questionnaires import questionnaire_of
 
 PAGE = re.compile(r'name="_page" value="(\d+)"')
 SHOWN = re.compile(r'name="_shown" value="([^"]*)"')
@@ -42,4 +42,4 @@ def answer_all(client, wave, answers: dict, max_pages: int = 40):
 
 
 def page_count(wave) -> int:
-    return len(answering.pages(questionnaire_of(wave.survey_version)))
+    return len(page_flow.pages(questionnaire_of(wave.survey_version)))

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 
 from app import create_app
+from app.collect import kiosks
 from app.extensions import db
 from app.models import KioskKey, Response
-from app.services import kiosk_keys
 from tests.app.admin_helpers import a_response, wave_with_responses
 from tests.app.test_admin_pages import admin_pages
 from tests.conftest import make_config
@@ -65,7 +65,7 @@ def test_an_agency_account_never_reads_or_changes_another_agencys_data(client, l
     assert "A2 —" not in detail
     assert client.post(f"/admin/waves/{wave.slug}/invitations", data={"agency": "A2", "count": "1", "output": "csv"}).status_code == 403
     assert client.post("/admin/kiosk-keys", data={"agency": "A2"}).status_code == 403
-    other_key = kiosk_keys.issue(wave.agencies[1]).row
+    other_key = kiosks.issue(wave.agencies[1]).row
     db.session.commit()
     assert client.post(f"/admin/kiosk-keys/{other_key.id}/revoke").status_code == 403
     assert db.session.get(KioskKey, other_key.id).revoked_at is None
@@ -89,7 +89,7 @@ def test_a_post_without_a_csrf_token_is_refused(_schema, make_user):
 
     app = create_app(make_config(_schema, WTF_CSRF_ENABLED=True))
     with app.app_context():
-        from app.services import users
+        from app.accounts import users
 
         users.create_user("csrf@example.org", "admin", "Correct-horse-42")
         db.session.commit()

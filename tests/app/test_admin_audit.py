@@ -5,8 +5,9 @@ import re
 
 import pytest
 
+from app.accounts import audit_log
 from app.extensions import db
-from app.services import audit, audit_log
+from app.shared import audit
 
 
 @pytest.fixture

@@ -3,17 +3,17 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from app.collect import store
 from app.extensions import db
 from app.models import AuditEvent, CommentReview
-from app.services import responses
-from app.services.surveys import questionnaire_of
+from app.programme.questionnaires import questionnaire_of
 from tests import factories
 
 
 def _wave_with_comment(text: str = "Cán bộ rất nhiệt tình"):
     wave = factories.wave()
     answers = factories.satisfied_answers(questionnaire_of(wave.survey_version))
-    response = responses.store(wave, wave.agencies[0], dict(answers, comments=text), channel="paper",
+    response = store.store(wave, wave.agencies[0], dict(answers, comments=text), channel="paper",
                                language="vi")
     db.session.commit()
     return wave, response

@@ -6,10 +6,10 @@ import io
 
 import pytest
 
+from app.collect.invitations import dossier_digest
 from app.extensions import db
 from app.models import ApiKey, Invitation
-from app.services.invitations import dossier_digest
-from app.services.secrets import token_hash
+from app.shared.secrets import token_hash
 from tests import factories
 
 

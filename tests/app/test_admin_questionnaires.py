@@ -7,7 +7,7 @@ import pytest
 
 from app.extensions import db
 from app.models import SurveyVersion
-from app.services.surveys import questionnaire_of
+from app.programme.questionnaires import questionnaire_of
 from survey_definitions.xlsform_export import write_xlsform
 from tests import factories
 

@@ -6,7 +6,7 @@ import io
 
 from app.extensions import db
 from app.models import AuditEvent, Response, Wave
-from app.services import estimates
+from app.results import estimates
 from tests.app.admin_helpers import a_response, wave_with_responses
 
 

@@ -5,9 +5,9 @@ import io
 
 import pytest
 
+from app.collect import invitations, kiosks
 from app.extensions import db
 from app.models import FrameCount, Invitation, KioskKey, Margin, Wave
-from app.services import invitations, kiosk_keys
 from tests import factories
 
 
@@ -131,16 +131,16 @@ def test_a_kiosk_key_is_shown_once_and_only_its_digest_is_stored(client, admin):
     page = response.get_data(as_text=True)
     key = db.session.query(KioskKey).one()
     raw = page.split('<code class="secret">')[1].split("</code>")[0]
-    assert key.key_hash == kiosk_keys.digest(raw) and raw not in key.key_hash
+    assert key.key_hash == kiosks.digest(raw) and raw not in key.key_hash
     assert response.headers["Cache-Control"] == "no-store"
     assert raw not in client.get("/admin/kiosk-keys").get_data(as_text=True)
     agency = key.agency
-    assert kiosk_keys.verify(agency, raw) is key
+    assert kiosks.verify(agency, raw) is key
     assert client.get(f"/k/A1?key={raw}").status_code == 403  # the key itself is no setup link
     setup_url = page.split('<code class="secret">')[2].split("</code>")[0].replace("&amp;", "&")
     assert client.get(setup_url.replace("http://localhost", "")).status_code == 303  # a one-time code installs it
     client.post(f"/admin/kiosk-keys/{key.id}/revoke")
-    assert kiosk_keys.verify(agency, raw) is None
+    assert kiosks.verify(agency, raw) is None
 
 
 def hidden_fields(html: str, action: str) -> dict[str, str]:

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from app.api.auth import create_api_key
+from app.accounts.tokens import create_api_key
 from app.extensions import db
 from tests import factories
 
@@ -63,12 +63,12 @@ def test_wrong_password_gets_401_naming_the_field(client, make_user):
 
 
 def test_api_estimates_equal_the_analysis_cli_on_the_exported_csv(client, make_user, tmp_path):
-    from app.services import exchange
+    from app.review import exchange
 
     wave = factories.demo_wave(responses=600)
     export = tmp_path / "wave.csv"
     export.write_bytes(exchange.export_bytes(wave, "csv"))
-    from app.services.surveys import questionnaire_of
+    from app.programme.questionnaires import questionnaire_of
 
     questionnaire = questionnaire_of(wave.survey_version)
     factors = tmp_path / "factors.csv"

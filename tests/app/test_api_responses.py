@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from app.collect import coded, invitations
 from app.extensions import db
 from app.models import Invitation, Response
 from app.models.base import utcnow
-from app.services import coded, invitations
-from app.services.surveys import questionnaire_of
+from app.programme.questionnaires import questionnaire_of
 from tests.conftest import ON_POSTGRES
 
 

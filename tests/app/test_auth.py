@@ -9,7 +9,7 @@ import pytest
 from flask import Blueprint
 from sqlalchemy import func, select, update
 
-from app.auth import roles_required
+from app.accounts.access import roles_required
 from app.extensions import db
 from app.models import LoginAttempt, UserSession
 from tests.conftest import login

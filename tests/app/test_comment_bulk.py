@@ -7,10 +7,10 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from app.collect import store
 from app.extensions import db
 from app.models import AuditEvent, CommentReview
-from app.services import responses
-from app.services.surveys import questionnaire_of
+from app.programme.questionnaires import questionnaire_of
 from tests import factories
 
 
@@ -18,7 +18,7 @@ from tests import factories
 def stored(app):
     wave = factories.wave()
     answers = factories.satisfied_answers(questionnaire_of(wave.survey_version))
-    rows = [responses.store(wave, wave.agencies[0], dict(answers, comments=f"Góp ý số {i}"), channel="paper",
+    rows = [store.store(wave, wave.agencies[0], dict(answers, comments=f"Góp ý số {i}"), channel="paper",
                             language="vi") for i in range(4)]
     db.session.commit()
     return wave, rows
@@ -67,7 +67,7 @@ def test_one_bad_comment_in_the_selection_changes_nothing(client, login_as, stor
     wave, rows = stored
     other = factories.wave("w2", agency_list=[wave.agencies[0]])
     answers = factories.satisfied_answers(questionnaire_of(other.survey_version))
-    foreign = responses.store(other, other.agencies[0], dict(answers, comments="khác"), channel="paper", language="vi")
+    foreign = store.store(other, other.agencies[0], dict(answers, comments="khác"), channel="paper", language="vi")
     db.session.commit()
     login_as("admin")
     for selected in ([f"{rows[0].id}:comments", f"{foreign.id}:comments"], [f"{rows[0].id}:comments", "x:y"],

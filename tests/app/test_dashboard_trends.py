@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from app.collect import store
 from app.extensions import db
-from app.services import estimates, responses, trends
-from app.services.surveys import questionnaire_of
+from app.programme.questionnaires import questionnaire_of
+from app.results import estimates, trends
 from tests import factories
 
 
@@ -32,7 +33,7 @@ def two_waves(app):
     for wave, points in ((first, {"UP": 2, "SAME": 4}), (second, {"UP": 4, "SAME": 4})):
         for agency in (better, steady):
             for _ in range(40):
-                responses.store(wave, agency, _answers(questionnaire, points[agency.code], rng),
+                store.store(wave, agency, _answers(questionnaire, points[agency.code], rng),
                                 channel="paper", language="vi")
     db.session.commit()
     return first, second

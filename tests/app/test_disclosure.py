@@ -17,10 +17,12 @@ import pandas as pd
 import pytest
 from scipy.optimize import linprog
 
+from app.collect import store
 from app.extensions import db
-from app.services import agencyreport, dashboard, disclosure, estimates, responses
-from app.services.surveys import questionnaire_of
-from app.services.wavedata import wave_frame
+from app.programme.questionnaires import questionnaire_of
+from app.reports import agency_report
+from app.results import disclosure, estimates, overview
+from app.results.table import wave_frame
 from tests import factories
 
 MEASURES = ("f1_1", "f2_1")
@@ -40,7 +42,7 @@ def seed_small_groups(responses_count: int = 360, seed: int = 12) -> object:
         answers["service_field"] = int(rng.choice(fields[:4], p=[0.5, 0.3, 0.15, 0.05]))
         for code in MEASURES:
             answers[code] = int(rng.integers(1, 6))
-        responses.store(wave, agencies[rng.choice(6, p=share)], answers,
+        store.store(wave, agencies[rng.choice(6, p=share)], answers,
                         channel=str(rng.choice(["link", "kiosk", "paper", "online"], p=[0.5, 0.25, 0.2, 0.05])),
                         language=str(rng.choice(["vi", "en"], p=[0.85, 0.15])))
     wave.data_version += 1
@@ -63,12 +65,12 @@ def published_rows(wave) -> list[dict]:
         for by in combinations(estimates.DOMAINS, size):
             take({}, pd.DataFrame(estimates.estimate_rows(wave, list(by))))
     choices = {"block": ["", "departments", "districts"], "channel": ["", "link", "kiosk", "paper", "online"],
-               "service_field": ["", *map(str, dashboard.service_fields(wave))]}
+               "service_field": ["", *map(str, overview.service_fields(wave))]}
     for block in choices["block"]:  # the dashboard (and the Excel report, the public page: no filter)
         for channel in choices["channel"]:
             for field in choices["service_field"]:
-                filters = dashboard.Filters(block=block, channel=channel, service_field=field)
-                data = dashboard.overview(wave, filters)
+                filters = overview.Filters(block=block, channel=channel, service_field=field)
+                data = overview.overview(wave, filters)
                 cell = {k: v for k, v in filters.as_args().items()}
                 take(cell, data["criteria"])
                 measure_rows = [r["table"].assign(measure=r["measure"]) for r in data["rankings"]]
@@ -78,7 +80,7 @@ def published_rows(wave) -> list[dict]:
 
     with current_app.test_request_context("/"):
         for agency in wave.agencies:  # each agency's page
-            report = agencyreport.report(wave, agency)
+            report = agency_report.report(wave, agency)
             take({"agency": agency.code}, report["criteria"])
     return rows
 
@@ -158,7 +160,7 @@ def test_an_agency_hidden_only_as_a_complement_says_why(app, client, login_as):
     answers = factories.satisfied_answers(questionnaire)
     for agency, count in zip(departments, (4, 30, 60), strict=True):
         for _ in range(count):
-            responses.store(wave, agency, answers, channel="paper", language="vi")
+            store.store(wave, agency, answers, channel="paper", language="vi")
     db.session.commit()
     rows = {r["agency"]: r for r in estimates.estimate_rows(wave, ["agency"]) if r["measure"] == "overall"}
     assert rows["D0"]["suppressed"] and rows["D0"]["rate"] is None  # 4 respondents

@@ -8,9 +8,9 @@ from sqlalchemy import select
 from analysis.rates import compute_rates
 from app.extensions import db
 from app.models import Agency, Margin
-from app.services import estimates
-from app.services.surveys import questionnaire_of
-from app.services.wavedata import wave_frame
+from app.programme.questionnaires import questionnaire_of
+from app.results import estimates
+from app.results.table import wave_frame
 from tests import factories
 
 

@@ -8,10 +8,11 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from app.collect import store
 from app.extensions import db
 from app.models import Response
-from app.services import cells, responses
-from app.services.surveys import questionnaire_of
+from app.programme.questionnaires import questionnaire_of
+from app.shared import cells
 from tests import factories
 from tests.conftest import login
 
@@ -51,7 +52,7 @@ def wave_with_payloads(app):
     answers = factories.satisfied_answers(questionnaire)
     for i in range(24):
         comment = {"comments": PAYLOADS[i % len(PAYLOADS)]}
-        responses.store(wave, agency if i % 2 else other, {**answers, **comment}, channel="paper", language="vi")
+        store.store(wave, agency if i % 2 else other, {**answers, **comment}, channel="paper", language="vi")
     db.session.commit()
     return wave
 
@@ -66,7 +67,7 @@ def test_escape_is_reversible_and_leaves_numbers_alone():
 def test_negative_numbers_stay_numbers_in_csv_and_xlsx():
     import pandas as pd
 
-    from app.services.exchange import xlsx_bytes
+    from app.review.exchange import xlsx_bytes
 
     frame = pd.DataFrame({"delta": [-3.5, 2.0], "count": pd.array([-2, None], dtype="Int64"), "text": ["-x", "ok"]})
     found = csv_cells(cells.escape_frame_text(frame).to_csv(index=False))
@@ -151,4 +152,4 @@ def test_xlsform_download_writes_labels_as_text():
     values = assert_xlsx_inert(data)
     assert "=HYPERLINK(\"http://x\")" in values
     definition, problems = read_xlsform(data)
-    assert problems == [] and sd.Questionnaire.from_dict(definition).checksum == questionnaire.checksum
+    assert problems == [] and sd.from_dict(definition).checksum == questionnaire.checksum

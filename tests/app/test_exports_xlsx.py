@@ -6,9 +6,10 @@ import io
 
 from openpyxl import load_workbook
 
+from app.collect import store
 from app.extensions import db
-from app.services import exchange, responses
-from app.services.surveys import questionnaire_of
+from app.programme.questionnaires import questionnaire_of
+from app.review import exchange
 from tests import factories
 
 
@@ -17,7 +18,7 @@ def test_cli_xlsx_export_reports_progress_and_keeps_types(app, runner, tmp_path)
     wave = factories.wave("w1", agency_list=[agency])
     base = factories.satisfied_answers(questionnaire_of(wave.survey_version))
     for i in range(40):
-        responses.store(wave, agency, {**base, "f1_2": 1 + i % 5}, channel="paper", language="vi")
+        store.store(wave, agency, {**base, "f1_2": 1 + i % 5}, channel="paper", language="vi")
     db.session.commit()
     path = tmp_path / "w1.xlsx"
     result = runner.invoke(args=["responses", "export", "--wave", "w1", "--format", "xlsx", "--output", str(path)])
@@ -37,7 +38,7 @@ def test_progress_callback_counts_rows(app):
     wave = factories.wave("w1")
     base = factories.satisfied_answers(questionnaire_of(wave.survey_version))
     for _ in range(3):
-        responses.store(wave, wave.agencies[0], base, channel="paper", language="vi")
+        store.store(wave, wave.agencies[0], base, channel="paper", language="vi")
     db.session.commit()
     seen = []
     data, _ = exchange.export_file(wave, "xlsx", lambda done, total: seen.append((done, total)))
@@ -51,7 +52,7 @@ def test_admin_excel_download_runs_as_a_job_with_a_progress_page(app, client, lo
     wave = factories.wave("w1")
     base = factories.satisfied_answers(questionnaire_of(wave.survey_version))
     for _ in range(30):
-        responses.store(wave, wave.agencies[0], base, channel="paper", language="vi")
+        store.store(wave, wave.agencies[0], base, channel="paper", language="vi")
     db.session.commit()
     login_as("admin")
     page = client.get("/admin/waves/w1/export").get_data(as_text=True)

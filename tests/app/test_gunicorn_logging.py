@@ -26,7 +26,7 @@ def test_percent_encoded_tokens_and_keys_are_redacted():
 
 
 def test_the_flask_log_filter_decodes_too():
-    from app.public.logfilter import redact
+    from app.logfilter import redact
 
     cleaned = redact('127.0.0.1 - "GET /%73/AbCdEf0123456789xyz?lang=en HTTP/1.1" 303 -')
     assert "AbCdEf" not in cleaned and "/s/[redacted]" in cleaned

@@ -8,8 +8,8 @@ import time
 import pytest
 
 from app.extensions import db
-from app.services import estimates, heavy
-from app.services.surveys import questionnaire_of
+from app.programme.questionnaires import questionnaire_of
+from app.results import estimates, heavy
 from tests import factories
 from tests.conftest import login
 
@@ -85,7 +85,7 @@ def test_the_same_breakdown_in_another_order_is_one_cache_entry(app, wave):
 def test_a_submission_never_waits_for_a_computation(client, wave):
     """A computation holds the worker's computation slot (and no database lock); a citizen's
     submission needs neither and is stored while the slot is held."""
-    from app.services import invitations
+    from app.collect import invitations
 
     agency = wave.agencies[0]
     issued = invitations.issue(wave, agency, 1)[0]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from app.accounts import tokens
 from app.extensions import db
 from app.models import AuditEvent, Invitation
-from app.services import api_keys
 from tests import factories
 
 
@@ -19,7 +19,7 @@ def wave(app):
 
 
 def new_key(name: str, agency=None) -> str:
-    raw, _row = api_keys.create(name, agency)
+    raw, _row = tokens.create(name, agency)
     db.session.commit()
     return raw
 

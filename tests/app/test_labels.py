@@ -10,9 +10,13 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from app import demo
+from app.collect import store
 from app.extensions import db
 from app.models import Response
-from app.services import dashcharts, demo, qr, responses, surveys
+from app.programme import questionnaires
+from app.reports import charts
+from app.shared import qr
 from tests import factories
 
 ONE_QUESTION_CODED_OVERALL = """
@@ -72,16 +76,16 @@ def test_expectations_are_labelled_as_shares_not_satisfaction(client, login_as, 
 
 
 def test_a_question_coded_overall_is_named_by_its_text_in_the_report(app, client, login_as):
-    version, _ = surveys.publish_source(ONE_QUESTION_CODED_OVERALL, "overall-item.v1.yaml")
+    version, _ = questionnaires.publish_source(ONE_QUESTION_CODED_OVERALL, "overall-item.v1.yaml")
     agency = factories.agency("A1")
     wave = factories.wave("ov", agency_list=[agency], survey="sipas-2017")
     wave.survey_version = version
     for value in [2] * 8 + [1] * 4:
-        responses.store(wave, agency, {"overall": value}, channel="link", language="vi")
+        store.store(wave, agency, {"overall": value}, channel="link", language="vi")
     wave.data_version += 1
     db.session.commit()
     with app.test_request_context("/?lang=en"):
-        assert dashcharts.names(wave)["overall"] == "Satisfaction with the one-stop desk staff"
+        assert charts.names(wave)["overall"] == "Satisfaction with the one-stop desk staff"
     login_as("official")
     book = load_workbook(io.BytesIO(client.get("/dashboard/ov/report.xlsx").data))
     text = [str(v) for sheet in book for row in sheet.iter_rows(values_only=True) for v in row if v]
@@ -118,4 +122,4 @@ def test_demo_answers_are_never_dated_after_today(app):
     demo.seed(responses=300, password="Demo-password-1")
     db.session.commit()
     latest = db.session.scalar(select(func.max(Response.submitted_on)))
-    assert latest <= responses.local_today()
+    assert latest <= store.local_today()

@@ -20,7 +20,7 @@ from tests import factories
 ROOT = Path(__file__).resolve().parents[2]
 WRAPPERS = {"_", "_l", "gettext", "lazy_gettext", "ngettext", "lazy_ngettext"}
 # Error classes whose text reaches a page (their first argument is the field when there are two).
-SHOWN_ERRORS = {"AdminError", "UserError", "InvitationError", "PaperError", "PublishError", "BadForm", "RowError",
+SHOWN_ERRORS = {"Refusal", "UserError", "InvitationError", "PaperError", "PublishError", "BadForm", "RowError",
                 "DashboardError", "EstimateError",
                 "ValidationError", "StopValidation"}
 # Variables that hold a message on its way to one of them.
@@ -158,7 +158,7 @@ def test_account_errors_are_vietnamese(client, login_as):
 
 
 def test_the_command_line_keeps_english_diagnostics(app):
-    from app.services import invitations
+    from app.collect import invitations
 
     wave = factories.wave(agency_list=[factories.agency("A1")])
     wave.channels = ["kiosk"]
@@ -192,7 +192,7 @@ def test_xlsform_import_problems_are_vietnamese(client, login_as):
 
 def test_every_xlsform_sentence_of_survey_definitions_has_a_pattern():
     """A new English diagnostic in the XLSForm reader must be added to app/admin/xls_messages.py."""
-    from app.admin.xls_messages import PATTERNS
+    from app.programme.xls_messages import PATTERNS
 
     sources = [ROOT / "survey_definitions" / name for name in ("xlsform.py", "xlsform_relevant.py")]
     calls = 0

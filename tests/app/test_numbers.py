@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from app import numbers
 from app.extensions import db
 from app.models import ApiKey, FrameCount, Margin
+from app.shared import numbers
 from tests import factories
 
 
@@ -143,7 +143,7 @@ def _paper_wave_with_a_number_question():
 def test_a_vietnamese_thousand_in_a_number_question_is_not_stored_as_one(client, login_as, app):
     """Before, "1.000" (one thousand in Vietnamese) in a whole-number question was read as 1.0 and stored as 1."""
     from app.models import Response
-    from app.services.surveys import questionnaire_of
+    from app.programme.questionnaires import questionnaire_of
 
     wave = _paper_wave_with_a_number_question()
     answers = factories.satisfied_answers(questionnaire_of(wave.survey_version))
@@ -158,8 +158,8 @@ def test_a_vietnamese_thousand_in_a_number_question_is_not_stored_as_one(client,
 
 
 def test_number_answers_are_read_in_the_interface_language(app):
-    from app.services.answering import form_value
-    from app.services.surveys import questionnaire_of
+    from app.collect.page_flow import form_value
+    from app.programme.questionnaires import questionnaire_of
 
     question = questionnaire_of(factories.published("per-case-61")).question("visits")
     with app.test_request_context("/?lang=vi"):

@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from app.accounts import passwords, users
 from app.extensions import db
+from app.logfilter import redact
 from app.models.user import PasswordReset
-from app.public.logfilter import redact
-from app.services import accounts, passwords, users
 from tests.conftest import login
 
 GOOD = "Correct-horse-42"
@@ -88,7 +88,7 @@ def test_api_tokens_end_at_api_logout_and_at_deactivation(client, make_user):
     assert client.delete("/api/v1/auth/token", headers=first).status_code == 204
     assert estimates(client, first) == 401 and estimates(client, second) == 404
     admin, _ = make_user("admin")
-    accounts.update(user, role="official", active=False, actor=admin)
+    users.update(user, role="official", active=False, actor=admin)
     db.session.commit()
     assert estimates(client, second) == 401
 
@@ -132,10 +132,10 @@ def test_a_reset_link_refuses_weak_passwords_and_expires(client, make_user):
 def test_a_new_reset_link_cancels_the_earlier_one(client, make_user):
     admin, admin_password = make_user("admin")
     user, _ = make_user("official")
-    first = accounts.create_reset(user, admin)
-    second = accounts.create_reset(user, admin)
+    first = users.create_reset(user, admin)
+    second = users.create_reset(user, admin)
     db.session.commit()
-    assert accounts.find_reset(first) is None and accounts.find_reset(second) is not None
+    assert users.find_reset(first) is None and users.find_reset(second) is not None
 
 
 def test_the_command_line_refuses_a_common_password_in_english(runner):

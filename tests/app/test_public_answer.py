@@ -5,11 +5,11 @@ import re
 
 from sqlalchemy import func, select
 
+from app.collect import invitations
 from app.extensions import db
 from app.models import FormSession, Invitation, Response
 from app.models.base import utcnow
-from app.services import invitations
-from app.services.surveys import questionnaire_of
+from app.programme.questionnaires import questionnaire_of
 from tests.app.public_helpers import answer_all, page_number, post_page, shown
 
 

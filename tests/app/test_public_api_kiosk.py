@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from app.collect import invitations, kiosks
 from app.extensions import db
 from app.models import Response
-from app.services import invitations, kiosk
-from app.services.surveys import questionnaire_of
+from app.programme.questionnaires import questionnaire_of
 from tests import factories
 
 
@@ -26,7 +26,7 @@ def answers(wave):
 
 @pytest.fixture
 def key(wave):
-    issued = kiosk.issue(wave.agencies[0])
+    issued = kiosks.issue(wave.agencies[0])
     db.session.commit()
     return issued.key
 
@@ -117,8 +117,8 @@ def _kiosk_post(client, key, answers, submission, agency="A1"):
 
 
 def test_the_same_submission_id_from_another_kiosk_is_another_response(client, wave, answers, key):
-    other_key = kiosk.issue(wave.agencies[1]).key
-    same_agency_key = kiosk.issue(wave.agencies[0]).key
+    other_key = kiosks.issue(wave.agencies[1]).key
+    same_agency_key = kiosks.issue(wave.agencies[0]).key
     db.session.commit()
     first = _kiosk_post(client, key, answers, "queue-item-1")
     second = _kiosk_post(client, other_key, dict(answers, f1_1=1), "queue-item-1", agency="A2")

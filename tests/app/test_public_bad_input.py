@@ -4,10 +4,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from app.collect import invitations
 from app.extensions import db
+from app.logfilter import redact
 from app.models import Response
-from app.public.logfilter import redact
-from app.services import invitations
 from tests import factories
 from tests.app.public_helpers import page_number, shown
 

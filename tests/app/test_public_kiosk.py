@@ -6,11 +6,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from app.collect import kiosks
 from app.extensions import db
 from app.models import FormSession, KioskDevice, KioskKey, Response
 from app.models.base import utcnow
-from app.services import kiosk
-from app.services.surveys import questionnaire_of
+from app.programme.questionnaires import questionnaire_of
 from tests import factories
 from tests.app.public_helpers import answer_all, post_page
 
@@ -25,7 +25,7 @@ def wave(app):
 @pytest.fixture
 def key(wave):
     """The one-time setup code of a new key's setup link (what the tablet opens)."""
-    issued = kiosk.issue(wave.agencies[0], "desk 1")
+    issued = kiosks.issue(wave.agencies[0], "desk 1")
     db.session.commit()
     return setup_code(issued.setup_url)
 
@@ -55,7 +55,7 @@ def test_only_a_hash_of_the_key_is_stored(wave, key):
 
 
 def test_the_setup_link_holds_a_one_time_code_not_the_key(client, wave):
-    issued = kiosk.issue(wave.agencies[0], "desk 2")
+    issued = kiosks.issue(wave.agencies[0], "desk 2")
     db.session.commit()
     assert issued.key not in issued.setup_url
     code = setup_code(issued.setup_url)
@@ -82,13 +82,13 @@ def test_an_expired_setup_code_is_refused(client, wave, key):
 
 
 def test_a_tablet_with_the_raw_key_in_its_cookie_gets_a_device_secret(client, wave):
-    issued = kiosk.issue(wave.agencies[0])
+    issued = kiosks.issue(wave.agencies[0])
     db.session.commit()
-    client.set_cookie(kiosk.COOKIE, issued.key)  # set up before device secrets existed
+    client.set_cookie(kiosks.COOKIE, issued.key)  # set up before device secrets existed
     response = client.get("/k/A1")
     assert response.status_code == 200
     secret = response.headers["Set-Cookie"].split(";")[0].split("=", 1)[1]
-    assert secret != issued.key and kiosk.device_key(secret, wave.agencies[0]) is not None
+    assert secret != issued.key and kiosks.device_key(secret, wave.agencies[0]) is not None
 
 
 def test_a_device_without_the_key_cannot_collect_answers(client, wave):
@@ -134,7 +134,7 @@ def test_start_over_deletes_the_answers_in_progress(client, wave, key, answers):
 def test_a_revoked_key_stops_the_device_at_once(client, wave, key, answers):
     set_up(client, key)
     client.post("/k/A1/start")
-    kiosk.revoke(db.session.scalars(select(KioskKey)).one())
+    kiosks.revoke(db.session.scalars(select(KioskKey)).one())
     db.session.commit()
     assert client.get("/answer").status_code == 403
     assert client.get("/k/A1").status_code == 403
@@ -157,5 +157,5 @@ def test_kiosk_cli_issues_a_setup_link_and_revokes(runner, wave, tmp_path):
 def test_kiosk_starts_with_a_valid_key_are_never_refused_but_bad_keys_are(client, wave, key, app_config):
     set_up(client, key)
     assert [client.post("/k/A1/start").status_code for _ in range(5)] == [303] * 5
-    client.delete_cookie(kiosk.COOKIE)
+    client.delete_cookie(kiosks.COOKIE)
     assert [client.post("/k/A1/start").status_code for _ in range(5)] == [403] * 3 + [429] * 2

@@ -8,7 +8,7 @@ import pytest
 import segno  # noqa: F401  (the library the service uses)
 
 from app.extensions import db
-from app.services import qr
+from app.shared import qr
 from tests import factories
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from app.collect import invitations, kiosks
 from app.extensions import db
 from app.models import Response
-from app.services import invitations, kiosk
-from app.services.surveys import questionnaire_of
+from app.programme.questionnaires import questionnaire_of
 from tests import factories
 from tests.app.public_helpers import answer_all
 
@@ -90,7 +90,7 @@ def test_answer_posts_in_an_invitation_session_are_never_refused(client, wave):
 
 
 def test_bad_kiosk_keys_are_limited_but_a_valid_key_is_not(client, wave):
-    code = kiosk.issue(wave.agencies[0], "desk 1").setup_url.split("?key=")[1]  # the one-time setup code
+    code = kiosks.issue(wave.agencies[0], "desk 1").setup_url.split("?key=")[1]  # the one-time setup code
     db.session.commit()
     bad = [client.get(f"/k/A1?key=wrong-key-{i}").status_code for i in range(4)]
     assert bad == [403, 403, 403, 429]
@@ -124,7 +124,7 @@ def test_without_trusted_proxies_x_forwarded_for_is_ignored(client, wave):
 
 def test_a_kiosk_uploading_its_queue_is_never_refused_but_forged_keys_are(client, wave):
     answers = factories.satisfied_answers(questionnaire_of(wave.survey_version))
-    key = kiosk.issue(wave.agencies[0], "desk 1").key
+    key = kiosks.issue(wave.agencies[0], "desk 1").key
     db.session.commit()
     forged = [client.post("/api/v1/responses", json={"agency": "A1", "answers": answers},
                           headers={"X-Kiosk-Key": f"forged-{i}"}).status_code for i in range(6)]

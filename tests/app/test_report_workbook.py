@@ -7,9 +7,9 @@ import io
 import pytest
 from openpyxl import load_workbook
 
+from app.collect import store
 from app.extensions import db
-from app.services import responses
-from app.services.surveys import questionnaire_of
+from app.programme.questionnaires import questionnaire_of
 from tests import factories
 
 
@@ -19,10 +19,10 @@ def report_wave(app):
     wave = factories.wave("w1", agency_list=[big, small])
     base = factories.satisfied_answers(questionnaire_of(wave.survey_version))
     for i in range(37):  # rates such as 0.8918918918918919 (33/37)
-        responses.store(wave, big, {**base, "f1_1": 5 if i % 9 else 2, "late": 1 if i % 5 == 0 else 0},
+        store.store(wave, big, {**base, "f1_1": 5 if i % 9 else 2, "late": 1 if i % 5 == 0 else 0},
                         channel="paper", language="vi")
     for _ in range(3):  # under the minimum group size: not shown
-        responses.store(wave, small, base, channel="paper", language="vi")
+        store.store(wave, small, base, channel="paper", language="vi")
     wave.data_version += 1
     db.session.commit()
     return wave

@@ -5,10 +5,10 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from app.collect import form_sessions, invitations
 from app.extensions import db
 from app.models import FormSession, Invitation, Response
 from app.models.base import utcnow
-from app.services import form_session, invitations
 from tests.app.public_helpers import answer_all, page_number, post_page, shown
 
 
@@ -79,7 +79,7 @@ def test_an_expired_invitation_says_expired_and_its_answers_in_progress_are_dele
     db.session.execute(FormSession.__table__.update().values(expires_at=utcnow() - timedelta(days=1)))
     db.session.commit()
     assert app.test_client().get(f"/s/{token}").headers["Location"] == "/link?why=expired"
-    form_session._housekeeping(utcnow())
+    form_sessions._housekeeping(utcnow())
     db.session.commit()
     assert db.session.scalar(select(func.count(FormSession.id))) == 0
 

@@ -6,10 +6,12 @@ import csv
 import io
 from datetime import date
 
+from app.collect import store
 from app.extensions import db
 from app.models import Wave
-from app.services import responses, responses_admin, surveys
-from app.services.surveys import questionnaire_of
+from app.programme import questionnaires
+from app.programme.questionnaires import questionnaire_of
+from app.review import cleaning
 from survey_definitions import shipped
 from tests import factories
 
@@ -22,7 +24,7 @@ def long_label_wave() -> Wave:
     source = path.read_text(encoding="utf-8").replace("id: per-case-61", "id: long-labels", 1)
     source = source.replace("vi: Ông/Bà có nhận được kết quả đúng hẹn không?", f"vi: {LONG_TEXT.strip()}", 1)
     source = source.replace("{vi: Rất hài lòng, en: Very satisfied}", f"{{vi: {LONG_LABEL.strip()}, en: Very satisfied}}", 1)
-    version, _ = surveys.publish_source(source, "long-labels.v1.yaml")
+    version, _ = questionnaires.publish_source(source, "long-labels.v1.yaml")
     wave = Wave(slug="long", name_vi="Đợt dài", name_en="Long wave", survey_version=version,
                 period_start=date(2026, 1, 1), period_end=date(2026, 12, 31), status="open",
                 channels=["paper"], settings={})
@@ -31,7 +33,7 @@ def long_label_wave() -> Wave:
     db.session.flush()
     answers = factories.satisfied_answers(questionnaire_of(version))
     for _ in range(3):
-        responses.store(wave, wave.agencies[0], answers, channel="paper", language="vi")
+        store.store(wave, wave.agencies[0], answers, channel="paper", language="vi")
     db.session.commit()
     return wave
 
@@ -52,7 +54,7 @@ def test_long_spss_labels_are_cut_whole_characters_and_reported(app, runner, tmp
     value = next(v for m in meta.variable_value_labels.values() for k, v in m.items() if k == 3.0)
     assert LONG_LABEL.startswith(value) and len(value.encode("utf-8")) <= 120
     assert any("on_time" in note for note in meta.notes)  # the file says so too
-    codebook = {row["column"]: row for row in csv.DictReader(io.StringIO(responses_admin.codebook_csv(wave, "vi")))}
+    codebook = {row["column"]: row for row in csv.DictReader(io.StringIO(cleaning.codebook_csv(wave, "vi")))}
     assert "SPSS keeps 256" in codebook["on_time"]["spss_note"]
     assert codebook["visits"]["spss_note"] == ""
 

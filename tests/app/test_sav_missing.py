@@ -5,10 +5,11 @@ from __future__ import annotations
 import csv
 import io
 
+from app.collect import store
 from app.extensions import db
-from app.services import exchange, responses
-from app.services.savfile import NOT_APPLICABLE_CODE, NOT_SHOWN_CODE
-from app.services.surveys import questionnaire_of
+from app.programme.questionnaires import questionnaire_of
+from app.review import exchange
+from app.review.savfile import NOT_APPLICABLE_CODE, NOT_SHOWN_CODE
 from tests import factories
 
 
@@ -18,10 +19,10 @@ def three_responses():
     questionnaire = questionnaire_of(wave.survey_version)
     base = factories.satisfied_answers(questionnaire)
     stored = [
-        responses.store(wave, agency, {**base, "f1_1": "na"}, channel="paper", language="vi"),
-        responses.store(wave, agency, {**base, "harassed": 1, "harassment_kinds": [1, 99]},
+        store.store(wave, agency, {**base, "f1_1": "na"}, channel="paper", language="vi"),
+        store.store(wave, agency, {**base, "harassed": 1, "harassment_kinds": [1, 99]},
                         channel="paper", language="vi"),
-        responses.store(wave, agency, {**base, "f1_2": 2}, channel="paper", language="vi"),
+        store.store(wave, agency, {**base, "f1_2": 2}, channel="paper", language="vi"),
     ]
     db.session.commit()
     return wave, [r.id for r in stored]
@@ -74,8 +75,8 @@ def test_number_questions_are_scale_and_keep_system_missing(app, runner, tmp_pat
 
     wave = factories.wave("w2", survey="per-case-61")
     base = factories.satisfied_answers(questionnaire_of(wave.survey_version))
-    responses.store(wave, wave.agencies[0], {**base, "visits": 3}, channel="paper", language="vi")
-    responses.store(wave, wave.agencies[0], {k: v for k, v in base.items() if k != "visits"},
+    store.store(wave, wave.agencies[0], {**base, "visits": 3}, channel="paper", language="vi")
+    store.store(wave, wave.agencies[0], {k: v for k, v in base.items() if k != "visits"},
                     channel="paper", language="vi")
     db.session.commit()
     path = tmp_path / "w2.sav"

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import ApiKey, AuditEvent, Invitation, KioskKey, Response
-from app.services.surveys import questionnaire_of
+from app.programme.questionnaires import questionnaire_of
 from tests import factories
 
 
@@ -98,7 +98,7 @@ def test_an_administrator_keys_paper_forms_for_a_chosen_agency(client, wave, ans
 
 
 def test_an_agency_or_entry_account_needs_its_agency(app, wave, make_user):
-    from app.services.users import UserError
+    from app.accounts.users import UserError
 
     for role in ("agency", "entry"):
         with pytest.raises(UserError) as refused:
@@ -154,12 +154,12 @@ def test_a_dossier_list_over_the_cap_is_refused_before_parsing(client, wave, log
 
 
 def test_a_sheet_that_cannot_be_built_leaves_no_invitation_behind(client, wave, login_as, monkeypatch):
-    from app.services import invitation_batches
+    from app.collect import invitations
 
     def broken(url):
         raise MemoryError("the sheet could not be built")
 
-    monkeypatch.setattr(invitation_batches, "qr_data_uri", broken)
+    monkeypatch.setattr(invitations, "qr_data_uri", broken)
     login_as("admin")
     response = client.post(f"/admin/waves/{wave.slug}/invitations",
                            data={"agency": "A1", "count": "3", "output": "sheet"})

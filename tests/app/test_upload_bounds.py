@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Agency, FrameCount
-from app.services import upload_bounds
+from app.shared import upload_bounds
 from tests import factories
 
 

@@ -11,9 +11,10 @@ import re
 import pytest
 from openpyxl import load_workbook
 
+from app.collect import store
 from app.extensions import db
-from app.services import dashboard, responses
-from app.services.surveys import questionnaire_of
+from app.programme.questionnaires import questionnaire_of
+from app.results import overview
 from tests import factories
 
 PAGES = ("/dashboard/tiny", "/dashboard/tiny/agencies/A1", "/results/tiny", "/dashboard/tiny/print")
@@ -32,7 +33,7 @@ def tiny(app, request):
     base = factories.satisfied_answers(questionnaire)
     for late, apology in ((1, 1), (1, 0), (0, None)):
         given = {**base, "late": late, "on_time": 1 - late, "apology": apology}
-        responses.store(wave, agency, {k: v for k, v in given.items() if k in codes and v is not None},
+        store.store(wave, agency, {k: v for k, v in given.items() if k in codes and v is not None},
                         channel="link", language="vi")
     wave.data_version += 1
     wave.results_public = True
@@ -67,7 +68,7 @@ def test_every_page_shows_no_rate_for_a_wave_of_three(client, login_as, tiny):
 
 
 def test_sipas_figures_and_province_total_are_suppressed_like_cells(app, tiny):
-    data = dashboard.overview(tiny, dashboard.Filters())
+    data = overview.overview(tiny, overview.Filters())
     assert data["overall"] is None and data["overall_suppressed"]
     for name in ("late", "apology", "decision766"):
         row = data["extras"][name]
@@ -107,14 +108,14 @@ def test_a_filter_cell_of_three_shows_no_late_share_or_index(app, client, login_
     questionnaire = questionnaire_of(wave.survey_version)
     base = factories.satisfied_answers(questionnaire)
     for i in range(15):
-        responses.store(wave, agency, {**base, "late": int(i % 2 == 0)}, channel="kiosk" if i < 3 else "link",
+        store.store(wave, agency, {**base, "late": int(i % 2 == 0)}, channel="kiosk" if i < 3 else "link",
                         language="vi")
     wave.data_version += 1
     db.session.commit()
     login_as("official")
     html = client.get("/dashboard/mixed?channel=kiosk").get_data(as_text=True)
     assert RATE.findall(visible_text(html)) == [] and chart_values(html) == []
-    extras = dashboard.overview(wave, dashboard.Filters(channel="kiosk"))["extras"]
+    extras = overview.overview(wave, overview.Filters(channel="kiosk"))["extras"]
     assert extras["late"]["suppressed"] and math.isnan(extras["late"]["rate"])
     whole = client.get("/dashboard/mixed").get_data(as_text=True)  # 15 answers in all: shown
     assert RATE.findall(visible_text(whole))
@@ -126,7 +127,7 @@ def test_a_figure_with_nobody_in_its_base_is_a_dash_not_nan(app, client, login_a
     wave = factories.wave("ontime", agency_list=[agency])
     base = factories.satisfied_answers(questionnaire_of(wave.survey_version))
     for _ in range(3):
-        responses.store(wave, agency, {**base, "late": 0}, channel="link", language="vi")
+        store.store(wave, agency, {**base, "late": 0}, channel="link", language="vi")
     wave.data_version += 1
     db.session.commit()
     login_as("official")

@@ -8,10 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from app.collect import store
 from app.extensions import db
 from app.models import Response
-from app.services import heavy, responses, responses_admin, wavedata
-from app.services.surveys import questionnaire_of
+from app.programme.questionnaires import questionnaire_of
+from app.results import heavy, table
+from app.review import cleaning
 from tests import factories
 from tests.conftest import ON_POSTGRES, login
 
@@ -21,7 +23,7 @@ def wave(app):
     item = factories.demo_wave(responses=150)
     rows = db.session.query(Response).filter_by(wave_id=item.id).order_by(Response.id).limit(3).all()
     rows[0].stratum = "urban"
-    responses_admin.set_excluded(rows[1], True, "test entry, not a citizen")
+    cleaning.set_excluded(rows[1], True, "test entry, not a citizen")
     item.data_version += 1
     db.session.commit()
     return item
@@ -29,10 +31,10 @@ def wave(app):
 
 def test_closed_answers_in_the_table_equal_the_documents(wave):
     questionnaire = questionnaire_of(wave.survey_version)
-    table = wavedata.wave_frame(wave, questionnaire.coded_questions, include_excluded=True)
+    frame = table.wave_frame(wave, questionnaire.coded_questions, include_excluded=True)
     documents = {r.id: r.answers for r in db.session.query(Response).filter_by(wave_id=wave.id)}
-    assert len(table) == len(documents)
-    for row in table.itertuples(index=False):
+    assert len(frame) == len(documents)
+    for row in frame.itertuples(index=False):
         answers = documents[row.response_id]
         for code in questionnaire.coded_questions:
             value, stored = getattr(row, code), answers.get(code)
@@ -43,8 +45,8 @@ def test_closed_answers_in_the_table_equal_the_documents(wave):
 
 
 def test_excluded_responses_are_left_out_unless_asked_for(wave):
-    kept = wavedata.wave_frame(wave)
-    everything = wavedata.wave_frame(wave, include_excluded=True)
+    kept = table.wave_frame(wave)
+    everything = table.wave_frame(wave, include_excluded=True)
     assert len(everything) == len(kept) + 1
     excluded = everything[everything["excluded"]]
     assert excluded["exclusion_reason"].tolist() == ["test entry, not a citizen"]
@@ -53,9 +55,9 @@ def test_excluded_responses_are_left_out_unless_asked_for(wave):
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="the columnar read is PostgreSQL's (string_agg)")
 def test_the_columnar_read_equals_the_row_by_row_read(wave, monkeypatch):
-    columnar, values = wavedata._responses(wave, include_excluded=True)
+    columnar, values = table._responses(wave, include_excluded=True)
     monkeypatch.setattr(type(db.engine.dialect), "name", "postgresql-off", raising=False)
-    rows, row_values = wavedata._responses(wave, include_excluded=True)
+    rows, row_values = table._responses(wave, include_excluded=True)
     pd.testing.assert_frame_equal(columnar.reset_index(drop=True), rows.reset_index(drop=True), check_dtype=False)
     np.testing.assert_array_equal(values[1:], row_values[1:])  # (row 0 is left for the weight)
 
@@ -65,7 +67,7 @@ def test_a_coded_string_of_another_length_falls_back_to_the_row_read(wave):
     row = db.session.query(Response).filter_by(wave_id=wave.id).order_by(Response.id.desc()).first()
     row.coded = row.coded[:-1]  # not written by the app (versions are immutable), but read all the same
     db.session.commit()
-    frame, values = wavedata._responses(wave, include_excluded=False)
+    frame, values = table._responses(wave, include_excluded=False)
     closed = questionnaire_of(wave.survey_version).coded_questions
     kept = db.session.query(Response).filter_by(wave_id=wave.id, excluded=False).count()
     assert len(frame) == kept and values.shape == (1 + len(closed), kept)
@@ -79,24 +81,24 @@ def test_a_channel_the_columnar_read_does_not_know_falls_back_to_the_row_read(wa
     row = db.session.query(Response).filter_by(wave_id=wave.id).order_by(Response.id).first()
     row.channel = "sms"  # not a channel of this version: as if written by a newer one
     db.session.commit()
-    frame, _ = wavedata._responses(wave, include_excluded=True)
+    frame, _ = table._responses(wave, include_excluded=True)
     assert frame.loc[frame["response_id"] == row.id, "channel"].tolist() == ["sms"]
-    assert set(frame["channel"]) - {"sms"} <= set(wavedata.KNOWN["channels"])
+    assert set(frame["channel"]) - {"sms"} <= set(table.KNOWN["channels"])
 
 
 def test_new_responses_reach_the_figures_at_most_the_refresh_interval_late(app, wave):
-    from app.services import wavedata as wd
+    from app.results import table as wd
 
     app.config["RESULTS_REFRESH_SECONDS"] = 3600
     before = wd.data_version(wave)
     agency = wave.agencies[0]
-    from app.services import responses
+    from app.collect import store
 
     answers = factories.satisfied_answers(questionnaire_of(wave.survey_version))
-    responses.store(wave, agency, answers, channel="paper", language="vi")
+    store.store(wave, agency, answers, channel="paper", language="vi")
     db.session.commit()
     assert wd.data_version(wave) == before  # within the interval: the cached figures stand
-    responses_admin.set_excluded(db.session.query(Response).filter_by(wave_id=wave.id).first(), True, "duplicate")
+    cleaning.set_excluded(db.session.query(Response).filter_by(wave_id=wave.id).first(), True, "duplicate")
     db.session.commit()
     assert wd.data_version(wave)[0] == before[0] + 1  # an administrator's change counts at once
     app.config["RESULTS_REFRESH_SECONDS"] = 0
@@ -126,7 +128,7 @@ def test_design_weights_are_frame_count_over_sample_size_per_stratum(app):
         in_h = sum(1 for a, s in frame.itertuples(index=False)
                    if ((a, s) if (a, s or "") in counts and s else (a, "")) == h)
         expected.append(counts[h] / in_h if h in counts else 1.0)
-    weights = wavedata.design_weights(SimpleNamespace(id=wave.id), frame)
+    weights = table.design_weights(SimpleNamespace(id=wave.id), frame)
     np.testing.assert_allclose(weights, expected)
     assert weights[frame["agency"].to_numpy() == "A1"].sum() == pytest.approx(600 + 1000)  # urban apart
 
@@ -134,39 +136,40 @@ def test_design_weights_are_frame_count_over_sample_size_per_stratum(app):
 def test_while_a_wave_collects_pages_show_the_last_computed_figures_until_the_next_are_ready(app, wave):
     """New responses: the figures computed so far are served at once and the next version is
     computed in the background; an administrator's change is never served stale."""
-    from app.services import dashboard, responses
+    from app.collect import store
+    from app.results import overview
 
     app.config["RESULTS_REFRESH_SECONDS"] = 0.2
-    first = dashboard.overview(wave, dashboard.Filters())["n"]
+    first = overview.overview(wave, overview.Filters())["n"]
     answers = factories.satisfied_answers(questionnaire_of(wave.survey_version))
     for _ in range(5):
-        responses.store(wave, wave.agencies[0], answers, channel="paper", language="vi")
+        store.store(wave, wave.agencies[0], answers, channel="paper", language="vi")
     db.session.commit()
     time.sleep(0.3)  # the responses are counted again
-    assert dashboard.overview(wave, dashboard.Filters())["n"] == first  # at once, the figures so far
-    wavedata.wait_for_refresh(wave)
-    assert dashboard.overview(wave, dashboard.Filters())["n"] == first + 5  # then the new ones
+    assert overview.overview(wave, overview.Filters())["n"] == first  # at once, the figures so far
+    table.wait_for_refresh(wave)
+    assert overview.overview(wave, overview.Filters())["n"] == first + 5  # then the new ones
     newest = db.session.query(Response).filter_by(wave_id=wave.id).order_by(Response.id.desc()).first()
-    responses_admin.set_excluded(newest, True, "duplicate")
+    cleaning.set_excluded(newest, True, "duplicate")
     db.session.commit()
-    assert dashboard.overview(wave, dashboard.Filters())["n"] == first + 4  # recomputed before it is shown
+    assert overview.overview(wave, overview.Filters())["n"] == first + 4  # recomputed before it is shown
 
 
 def test_a_starting_worker_computes_the_newest_waves_figures(app, wave):
     """gunicorn.conf.py's post_worker_init runs warm_recent in a thread; here it runs inline."""
-    from app.services import dashboard
+    from app.results import overview
 
-    dashboard._cache.clear()
-    dashboard.warm_recent(app)
-    assert any(key[:2] == ("overview", wave.id) for key in dashboard._cache)
-    pages = {key[-2] for key in dashboard._cache if key[0] == "page" and key[1] == wave.id}
+    overview._cache.clear()
+    overview.warm_recent(app)
+    assert any(key[:2] == ("overview", wave.id) for key in overview._cache)
+    pages = {key[-2] for key in overview._cache if key[0] == "page" and key[1] == wave.id}
     assert pages == {"vi", "en"}  # the pages themselves, in each language
 
 
 def test_the_first_view_of_a_new_version_computes_nothing(app, wave, client, make_user, monkeypatch):
     """The background refresh builds the page too: the first official to see new responses does
     not build charts while the others queue behind that worker (battery `load`, p95)."""
-    from app.services import responses
+    from app.collect import store
 
     user, password = make_user("official")
     login(client, user.email, password)
@@ -174,11 +177,11 @@ def test_the_first_view_of_a_new_version_computes_nothing(app, wave, client, mak
     assert client.get(f"/dashboard/{wave.slug}").status_code == 200
     answers = factories.satisfied_answers(questionnaire_of(wave.survey_version))
     for _ in range(5):
-        responses.store(wave, wave.agencies[0], answers, channel="paper", language="vi")
+        store.store(wave, wave.agencies[0], answers, channel="paper", language="vi")
     db.session.commit()
     time.sleep(0.3)
     client.get(f"/dashboard/{wave.slug}")  # starts the refresh
-    wavedata.wait_for_refresh(wave)
+    table.wait_for_refresh(wave)
     computed = []
     monkeypatch.setattr(heavy, "_mark_computed", lambda: computed.append(1))
     page = client.get(f"/dashboard/{wave.slug}")
@@ -190,13 +193,14 @@ def test_an_export_holds_every_acknowledged_response_at_the_production_refresh_i
                                                                                         tmp_path):
     import csv
 
-    from app.services import dashboard, exchange
+    from app.results import overview
+    from app.review import exchange
 
     app.config["RESULTS_REFRESH_SECONDS"] = 10.0  # the production default
-    dashboard.overview(wave, dashboard.Filters())  # what an official's page view leaves cached
+    overview.overview(wave, overview.Filters())  # what an official's page view leaves cached
     exchange.export_frame(wave)
     questionnaire = questionnaire_of(wave.survey_version)
-    receipts = [responses.store(wave, wave.agencies[0], factories.satisfied_answers(questionnaire),
+    receipts = [store.store(wave, wave.agencies[0], factories.satisfied_answers(questionnaire),
                                 channel="paper", language="vi").id for _ in range(30)]
     db.session.commit()
     total = db.session.query(Response).filter_by(wave_id=wave.id, excluded=False).count()

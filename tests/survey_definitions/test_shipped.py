@@ -128,7 +128,7 @@ def test_checksum_changes_with_content():
 @pytest.mark.parametrize("name", sorted(SHIPPED))
 def test_to_dict_round_trips_through_json(name):
     q = sd.load(SHIPPED[name])
-    again = sd.Questionnaire.from_dict(json.loads(json.dumps(q.to_dict())))
+    again = sd.from_dict(json.loads(json.dumps(q.to_dict())))
     assert again.checksum == q.checksum
     assert again.to_api() == q.to_api()
 
@@ -137,7 +137,7 @@ def test_from_dict_rejects_an_invalid_definition():
     data = by_id("per-case-61").to_dict()
     data["indices"]["factors"][0]["items"].append("nope")
     with pytest.raises(sd.DefinitionError) as info:
-        sd.Questionnaire.from_dict(data)
+        sd.from_dict(data)
     assert "indices.factors[0].items[2]: unknown question 'nope'" in str(info.value)
     assert info.value.problems[0].line is None
 

@@ -41,7 +41,7 @@ def test_shipped_questionnaires_round_trip_through_xlsform_with_the_same_checksu
     questionnaire = sd.load(path)
     definition, problems = read_xlsform(write_xlsform(questionnaire))
     assert problems == []
-    assert sd.Questionnaire.from_dict(definition).checksum == questionnaire.checksum
+    assert sd.from_dict(definition).checksum == questionnaire.checksum
     again, problems = sd.parse(to_yaml(definition), path.name)
     assert problems == [] and again.checksum == questionnaire.checksum
 
@@ -53,7 +53,7 @@ def test_a_five_point_select_one_becomes_a_scale_with_4_and_5_satisfied():
                      ["end_group", "", "", "", ""]], SATISFACTION)
     definition, problems = read_xlsform(data)
     assert problems == []
-    questionnaire = sd.Questionnaire.from_dict(definition)
+    questionnaire = sd.from_dict(definition)
     question = questionnaire.question("q1")
     assert question.type == "scale" and question.required and question.text.en == "Satisfied?"
     assert questionnaire.satisfied_values("q1") == [4, 5]
@@ -70,7 +70,7 @@ def test_relevant_becomes_show_if_and_a_group_factor_becomes_an_index():
                     SATISFACTION + [["yes_no", 1, "Có", "Yes"], ["yes_no", 0, "Không", "No"]])
     definition, problems = read_xlsform(data)
     assert problems == [], [str(p) for p in problems]
-    questionnaire = sd.Questionnaire.from_dict(definition)
+    questionnaire = sd.from_dict(definition)
     assert questionnaire.question("late").type == "yes_no"
     assert questionnaire.question("q1").show_if == {"question": "late", "in": [0, 1]}
     assert questionnaire.question("why").show_if == {"all": [{"not": {"question": "late", "equals": 0}},

@@ -5,7 +5,7 @@ import pytest
 
 from app.extensions import db
 from app.models import Wave
-from app.services import audit
+from app.shared import audit
 from tests import factories
 
 pytestmark = pytest.mark.browser

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from app.collect import invitations, kiosks
 from app.extensions import db
 from app.models import Response
-from app.services import invitations, kiosk
 from tests import factories
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -115,7 +115,7 @@ def test_english_at_320_px_and_the_other_citizen_pages_pass_axe(live_server, wav
     for url in pages:
         page.goto(url)
         assert axe_violations(page) == [], url
-    setup_url = kiosk.issue(wave.agencies[0]).setup_url
+    setup_url = kiosks.issue(wave.agencies[0]).setup_url
     db.session.commit()
     page.goto(setup_url.replace("http://localhost", live_server.url))
     assert page.url == f"{live_server.url}/k/A1"

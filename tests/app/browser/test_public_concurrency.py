@@ -18,10 +18,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
+from app.collect import invitations
 from app.extensions import db
 from app.models import Invitation, Response
-from app.services import invitations
-from app.services.surveys import questionnaire_of
+from app.programme.questionnaires import questionnaire_of
 from tests import factories
 
 INVITATIONS, CONCURRENT = 20, 16

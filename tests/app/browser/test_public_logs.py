@@ -5,8 +5,8 @@ import logging
 import urllib.error
 import urllib.request
 
+from app.collect import invitations
 from app.extensions import db
-from app.services import invitations
 from tests import factories
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from app.collect import store
 from app.extensions import db
 from app.models import CommentReview
-from app.services import responses
-from app.services.surveys import questionnaire_of
+from app.programme.questionnaires import questionnaire_of
 from tests import factories
 
 
@@ -40,7 +40,7 @@ def test_desk_staff_land_on_paper_entry_without_javascript(live_server, mobile_p
 def _comments(count: int):
     wave = factories.wave(agency_list=[factories.agency("A1")])
     answers = factories.satisfied_answers(questionnaire_of(wave.survey_version))
-    rows = [responses.store(wave, wave.agencies[0], dict(answers, comments=f"Góp ý {i}"), channel="paper",
+    rows = [store.store(wave, wave.agencies[0], dict(answers, comments=f"Góp ý {i}"), channel="paper",
                             language="vi") for i in range(count)]
     db.session.commit()
     return wave, rows

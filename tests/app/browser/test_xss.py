@@ -11,10 +11,12 @@ import itertools
 import pytest
 import yaml
 
+from app.accounts import users
+from app.collect import invitations, store
 from app.extensions import db
 from app.models import Agency, CommentReview, Wave
-from app.services import invitations, responses, surveys, users
-from app.services.surveys import questionnaire_of
+from app.programme import questionnaires
+from app.programme.questionnaires import questionnaire_of
 from tests import factories
 
 pytestmark = pytest.mark.browser
@@ -38,7 +40,7 @@ def _questionnaire_with(payloads: list[str]):
     for question, payload in zip(questions, itertools.cycle(payloads), strict=False):
         question["text"] = {"vi": payload, "en": payload}
     definition["title"] = {"vi": payloads[0], "en": payloads[1]}
-    version, _ = surveys.publish_source(yaml.safe_dump(definition, allow_unicode=True), "xss-check.v1.yaml")
+    version, _ = questionnaires.publish_source(yaml.safe_dump(definition, allow_unicode=True), "xss-check.v1.yaml")
     return version
 
 
@@ -49,7 +51,7 @@ def _seed():
     answers = factories.satisfied_answers(questionnaire_of(wave.survey_version))
     for agency, payload in zip(agencies[:6], PAYLOADS, strict=False):
         for _ in range(12):
-            stored = responses.store(wave, agency, dict(answers, comments=payload), channel="paper", language="vi")
+            stored = store.store(wave, agency, dict(answers, comments=payload), channel="paper", language="vi")
             db.session.add(CommentReview(response_id=stored.id, question_code="comments", status="approved"))
     for i, payload in enumerate(PAYLOADS[:10]):
         users.create_user(f"xss{i}@example.org", "official", "Correct-horse-42", name=payload)

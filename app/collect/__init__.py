@@ -1,0 +1,1 @@
+"""A citizen's answer, from any channel (link, kiosk, paper, API), stored exactly once."""

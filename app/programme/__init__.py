@@ -1,0 +1,1 @@
+"""What is surveyed, where and when: agencies, questionnaires, waves and their sampling frames."""

@@ -1,0 +1,112 @@
+"""Agencies: list and search, create, edit, deactivate, import and export CSV."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from app.accounts.access import admin_only, current_user
+from app.blueprints import admin as bp
+from app.extensions import db
+from app.programme import agencies
+from app.programme.forms import AgencyForm
+from app.shared.csvio import ImportRejected
+from app.shared.forms import ConfirmForm, UploadForm
+from app.shared.refusal import Refusal
+from app.shared.upload_bounds import MAX_AGENCY_ROWS, check_lines
+from app.shared.web import agency_or_404, attach_error, download, page_arg, upload_bytes
+
+
+def _parent_choices(form: AgencyForm, exclude: str | None = None) -> None:
+    form.parent.choices = [("", _("(none)"))] + [
+        (a.code, f"{a.code} — {a.name_vi}") for a in agencies.active_agencies() if a.code != exclude]
+
+
+@bp.get("/agencies")
+@admin_only
+def agency_list():
+    q = request.args.get("q", "").strip()[:100]
+    include_inactive = request.args.get("inactive") == "1"
+    page = agencies.search(q, include_inactive=include_inactive, page=page_arg())
+    return render_template("admin/agencies/list.html", page=page, q=q, include_inactive=include_inactive,
+                           confirm=ConfirmForm())
+
+
+def _save(form: AgencyForm, agency=None):
+    try:
+        saved = agencies.save(agency, code=form.code.data, name_vi=form.name_vi.data,
+                                    name_en=form.name_en.data or "", block=form.block.data,
+                                    parent=form.parent.data or "", level=form.level.data,
+                                    actor=current_user())
+    except Refusal as exc:
+        db.session.rollback()
+        attach_error(form, exc)
+        return None
+    db.session.commit()
+    flash(_("Agency %(code)s saved.", code=saved.code), "success")
+    return redirect(url_for("admin.agency_list", q=saved.code))
+
+
+@bp.route("/agencies/new", methods=["GET", "POST"])
+@admin_only
+def agency_new():
+    form = AgencyForm()
+    _parent_choices(form)
+    if form.validate_on_submit() and (done := _save(form)):
+        return done
+    return render_template("admin/agencies/form.html", form=form, agency=None,
+                           blocks=agencies.blocks()), 400 if form.errors or form.form_errors else 200
+
+
+@bp.route("/agencies/<code>/edit", methods=["GET", "POST"])
+@admin_only
+def agency_edit(code: str):
+    agency = agency_or_404(code)
+    form = AgencyForm(obj=agency) if request.method == "GET" else AgencyForm()
+    if request.method == "GET":
+        form.block.data = agency.block.code
+        form.parent.data = agency.parent.code if agency.parent else ""
+    _parent_choices(form, exclude=agency.code)
+    if form.validate_on_submit() and (done := _save(form, agency)):
+        return done
+    return render_template("admin/agencies/form.html", form=form, agency=agency, confirm=ConfirmForm(),
+                           blocks=agencies.blocks()), 400 if form.errors or form.form_errors else 200
+
+
+@bp.post("/agencies/<code>/active")
+@admin_only
+def agency_set_active(code: str):
+    agency = agency_or_404(code)
+    if ConfirmForm().validate_on_submit():
+        active = request.form.get("active") == "1"
+        agencies.set_active(agency, active, actor=current_user())
+        db.session.commit()
+        flash(_("Agency %(code)s reactivated.", code=code) if active
+              else _("Agency %(code)s deactivated.", code=code), "success")
+    return redirect(url_for("admin.agency_edit", code=code))
+
+
+@bp.route("/agencies/import", methods=["GET", "POST"])
+@admin_only
+def agency_import():
+    form, errors = UploadForm(), []
+    if form.validate_on_submit():
+        try:
+            data = upload_bytes(form.file.data)
+            check_lines(data, MAX_AGENCY_ROWS, _("agencies"))
+            created, updated = agencies.import_csv(data, actor=current_user())
+        except ImportRejected as exc:
+            db.session.rollback()
+            errors = exc.errors
+        else:
+            db.session.commit()
+            flash(_("Imported: %(created)d created, %(updated)d updated.", created=created, updated=updated),
+                  "success")
+            return redirect(url_for("admin.agency_list"))
+    status = 400 if errors or form.errors else 200
+    return render_template("admin/agencies/import.html", form=form, errors=errors), status
+
+
+@bp.get("/agencies/export.csv")
+@admin_only
+def agency_export():
+    return download(agencies.export_csv(), "agencies.csv", "text/csv")

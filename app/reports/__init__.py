@@ -1,0 +1,1 @@
+"""What officials and the public read: dashboard and agency pages, charts, methodology, downloads."""

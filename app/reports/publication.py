@@ -1,0 +1,74 @@
+"""A wave's methodology, read from what the estimates actually use; publishing results."""
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import FrameCount, Margin, Response, User, Wave
+from app.models.wave import WAVE_CLOSED
+from app.programme.questionnaires import questionnaire_of
+from app.results import overview
+from app.shared import audit
+
+CI_METHODS = {"logit": "logit (svyciprop, method = \"logit\")", "kg": "Korn–Graubard",
+              "wilson": "Wilson", "wald": "Wald"}
+
+
+class PublishError(ValueError):
+    pass
+
+
+def methodology(wave: Wave) -> dict:
+    settings = wave.estimation
+    questionnaire = questionnaire_of(wave.survey_version)
+    counts = db.session.execute(select(Response.channel, Response.excluded, func.count(Response.id))
+                                .where(Response.wave_id == wave.id)
+                                .group_by(Response.channel, Response.excluded)).all()
+    by_channel: dict[str, int] = {}
+    for channel, excluded, count in counts:
+        if not excluded:
+            by_channel[channel] = by_channel.get(channel, 0) + count
+    frame = db.session.execute(select(func.count(FrameCount.id), func.sum(FrameCount.transactions))
+                               .where(FrameCount.wave_id == wave.id)).one()
+    margins = db.session.scalar(select(func.count(Margin.id)).where(Margin.wave_id == wave.id)) or 0
+    data = overview.frame(wave)
+    weights = data["weight"].dropna()
+    n_eff = float(weights.sum() ** 2 / (weights ** 2).sum()) if len(weights) else 0.0
+    return {
+        "responses": sum(by_channel.values()),
+        "excluded": sum(c for _ch, ex, c in counts if ex),
+        "by_channel": sorted(by_channel.items()),
+        "agencies": len(wave.agencies),
+        "agencies_answered": int(data["agency"].nunique()) if len(data) else 0,
+        "frame_counts": frame[0] or 0,
+        "frame_total": int(frame[1] or 0),
+        "margins": margins,
+        "raked": bool(margins) and settings.rake,
+        "fpc": settings.fpc,
+        "weights_min": float(weights.min()) if len(weights) else None,
+        "weights_max": float(weights.max()) if len(weights) else None,
+        "n_eff": n_eff,
+        "ci": CI_METHODS.get(settings.ci, settings.ci),
+        "level": settings.level,
+        "rule": questionnaire.rule or "pooled",
+        "factors": {code: len(items) for code, items in questionnaire.factor_items().items()},
+        "items": len(questionnaire.rated_items),
+        "satisfied": sorted({v for c in questionnaire.rated_items for v in questionnaire.satisfied_values(c)}),
+        "min_group": current_app.config["MIN_GROUP_SIZE"],
+        "rank_min_n_eff": overview.RANK_MIN_N_EFF,
+        "rank_simulations": overview.RANK_SIMULATIONS,
+        "survey": wave.survey_version.label,
+    }
+
+
+def set_public(wave: Wave, public: bool, user: User | None) -> None:
+    """Publish (closed waves only) or withdraw a wave's results page; audited."""
+    if public and wave.status != WAVE_CLOSED:
+        raise PublishError(_("Only a closed wave can be published."))
+    before = wave.results_public
+    wave.results_public = public
+    db.session.flush()
+    audit.record("wave.results_public", "wave", wave.id, user=user,
+                 before={"results_public": before}, after={"results_public": public})

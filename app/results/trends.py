@@ -1,0 +1,76 @@
+"""Indices across waves with their intervals; a change is marked only when it is significant.
+
+Waves are independent samples, so consecutive estimates are compared with cov = 0
+(analysis.ranking.compare), Holm-adjusted across the changes of one table.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+
+from app.extensions import db
+from app.i18n import current_language
+from app.models import Wave
+from app.results import disclosure, overview
+
+COLUMNS = ["wave", "wave_label", "series", "n", "rate", "se", "ci_lower", "ci_upper", "change", "p_adjusted",
+           "arrow"]
+
+
+def ordered_waves() -> list[Wave]:
+    return list(db.session.scalars(select(Wave).order_by(Wave.period_start, Wave.id)))
+
+
+def _point(wave: Wave, agency: str | None) -> dict | None:
+    measure = overview.measure_ranked(wave)
+    dims = ["agency"] if agency else []
+    table = disclosure.protected(wave, dims)
+    rows = table[table["measure"] == measure]
+    if agency:
+        rows = rows[rows["agency"] == agency]
+    if rows.empty or rows.iloc[0]["suppressed"] or not rows.iloc[0]["n"]:  # (protect applied the rule)
+        return None
+    row = rows.iloc[0]
+    return {"n": int(row["n"]), "rate": row["rate"], "se": row["se"], "ci_lower": row["ci_lower"],
+            "ci_upper": row["ci_upper"]}
+
+
+def series(waves: list[Wave], name: str, agency: str | None = None) -> pd.DataFrame:
+    """One row per wave where the series has a usable estimate (small groups left out)."""
+    lang = current_language()
+    rows = []
+    for wave in waves:
+        if agency and agency not in {a.code for a in wave.agencies}:
+            continue
+        point = _point(wave, agency)
+        if point is not None:
+            rows.append({"wave": wave.slug, "wave_label": wave.name(lang), "series": name, **point})
+    return pd.DataFrame(rows, columns=COLUMNS[:8])
+
+
+def mark_changes(table: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Adds change (vs the series' previous wave), Holm-adjusted p and an arrow if significant."""
+    from analysis.ranking import compare
+
+    table = table.reset_index(drop=True).copy()
+    table["change"], table["p_adjusted"], table["arrow"] = np.nan, np.nan, ""
+    previous = table.groupby("series", sort=False).shift(1)
+    pairs = previous["rate"].notna()
+    if pairs.any():
+        result = compare(table.loc[pairs, "rate"], table.loc[pairs, "se"], previous.loc[pairs, "rate"],
+                         previous.loc[pairs, "se"], level=level, adjust="holm")
+        table.loc[pairs, "change"] = result["difference"].to_numpy()
+        table.loc[pairs, "p_adjusted"] = result["p_adjusted"].to_numpy()
+        significant = pairs & (table["p_adjusted"] < 1 - level)
+        table.loc[significant, "arrow"] = np.where(table.loc[significant, "change"] > 0, "up", "down")
+    return table
+
+
+def province_and_agencies(waves: list[Wave], agencies: list[tuple[str, str]], province_label: str) -> dict:
+    """{'province': table, 'agencies': table}: every agency's index per wave, with changes."""
+    province = mark_changes(series(waves, province_label))
+    parts = [series(waves, label, code).assign(agency=code) for code, label in agencies]
+    parts = [p for p in parts if len(p)]
+    table = mark_changes(pd.concat(parts, ignore_index=True)) if parts else pd.DataFrame(columns=COLUMNS)
+    return {"province": province, "agencies": table}

@@ -1,0 +1,1 @@
+"""Stored answers as administrators handle them: exclusions, comment moderation, export and import."""

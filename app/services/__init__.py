@@ -1,1 +1,0 @@
-"""Use cases as plain functions. They flush; the request or CLI command commits once."""
