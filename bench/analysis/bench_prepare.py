@@ -3,7 +3,7 @@
     PYTHONPATH=. .venv/bin/python bench/analysis/bench_prepare.py [--n 1000000] [--repeat 1]
         [--profile CASE] [--save results.pkl] [--compare other.pkl]
 
-The frame looks like ``app.services.dashboard.frame``: object-dtype string columns (agency ~41
+The frame looks like the respondent table of ``app.results``: object-dtype string columns (agency ~41
 codes, block, channel, language, stratum mostly "", stratum_key = agency + "|" + stratum,
 _domain "in"/"out"), float weights, 22 rated items f1_1..f5_4 (1..5, NaN), late / apology /
 exp_* floats.  Every case is one call as the app makes it (estimates.compute and
