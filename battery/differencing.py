@@ -15,7 +15,7 @@ also reports a stronger attacker, who knows 0 ≤ S_f ≤ n_f and that counts ar
 (determined = one whole number in the interval); cells pinned only by those bounds because a group
 of at least MIN_GROUP_SIZE answered alike (what a published 0 % or 100 % says anyway) are counted
 apart, and so are complementary cells (≥ MIN_GROUP_SIZE respondents, hidden to protect others).
-Complementary suppression is decided margin by margin (app/services/disclosure.py), which the
+Complementary suppression is decided margin by margin (app/results/disclosure.py), which the
 stronger attacker can occasionally defeat: that number is reported, not hidden."""
 from __future__ import annotations
 

@@ -93,7 +93,7 @@ def _sheet(book: Workbook, title: str, columns: list[tuple[str, str | None]], ro
     for index, (name, fmt) in enumerate(columns, start=1):
         cells_of = [sheet.cell(row=r, column=index) for r in range(2, len(rows) + 2)]
         for cell in cells_of:
-            if isinstance(cell.value, str):  # names and labels are text: never a formula (app.services.cells)
+            if isinstance(cell.value, str):  # names and labels are text: never a formula (app.shared.cells)
                 cell.data_type = "s"
                 cell.quotePrefix = cells.is_risky(cell.value)
             elif fmt and cell.value is not None:

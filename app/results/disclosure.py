@@ -192,10 +192,10 @@ def table_structure(cells: pd.DataFrame) -> dict[tuple, tuple[np.ndarray, pd.Dat
     return out
 
 
-def _factorize(frame: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
+def _factorize(data: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
     """Codes of the distinct rows of some columns and those rows, both in order of first appearance."""
-    codes = frame.groupby(columns, sort=False, dropna=False).ngroup().to_numpy()
-    return codes, frame[columns].drop_duplicates().reset_index(drop=True)
+    codes = data.groupby(columns, sort=False, dropna=False).ngroup().to_numpy()
+    return codes, data[columns].drop_duplicates().reset_index(drop=True)
 
 
 def patterns(cells: pd.DataFrame, codes: np.ndarray, answered: dict[str, np.ndarray],

@@ -47,8 +47,11 @@ class Snapshot:
         the estimation settings."""
         return (self.wave.id, self.version, self.wave.estimation.key())
 
-    def key_of(self, name: str, *extra: Hashable) -> tuple:
-        return (name, *self.key, *extra)
+    def key_of(self, name: str, *extra: Hashable, settings: bool = True) -> tuple:
+        """``(name, *key, *extra)``; without ``settings`` for what the estimation settings do not
+        change (the respondent table read from the database), so that changing them does not
+        read a million responses again."""
+        return (name, *(self.key if settings else self.key[:2]), *extra)
 
     def cached(self, name: str, build: Callable[[], Any], *extra: Hashable, store: heavy.LRU = FIGURES) -> Any:
         """Memoise ``build()`` for this snapshot (built under the worker's computation slot)."""
@@ -57,7 +60,7 @@ class Snapshot:
     def table(self, codes: Sequence[str] | None = None, *, include_excluded: bool = False) -> pd.DataFrame:
         """One row per response (app.results.table), read once per snapshot and shared by every
         estimate, filter and page of the wave; a question asked for the first time is read then."""
-        key = self.key_of("table", include_excluded)
+        key = self.key_of("table", include_excluded, settings=False)
         full = TABLES.get(key)
         if full is None:
             full = table.load(self.wave, include_excluded)
