@@ -33,6 +33,6 @@ def post_worker_init(worker):
     app = worker.wsgi
     if getattr(app, "import_name", None) != "app":  # another WSGI app (the benchmark's baseline)
         return
-    from app.results.overview import warm_recent
+    from app.reports.refresh import warm_recent
 
     threading.Thread(target=warm_recent, args=(app,), name="sipas-warm", daemon=True).start()

@@ -94,10 +94,9 @@ def app(_schema, app_config):
 
 def _forget_computed_results() -> None:
     """Results are cached per (wave id, data version); emptied tables reuse ids, so forget them."""
-    from app.results import estimates, overview, table
+    from app.results import snapshot
 
-    for cache in (table._frames, estimates._cache, overview._cache):
-        cache.clear()
+    snapshot.forget_all()
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from app.programme.questionnaires import questionnaire_by_checksum, questionnair
 from app.reports.lookups import STAFF, wave_visible
 from app.results import estimates, heavy
 from app.shared import audit
+from app.shared.refusal import Refusal
 from app.throttle import limit_failures, refused_credential
 from survey_definitions.answers import clean_answers
 
@@ -243,6 +244,6 @@ def wave_estimates(slug: str):
         by = ["agency", *(c for c in by if c != "agency")]
     try:
         rows = estimates.estimate_rows(wave, by=by, user=g.api_user)
-    except estimates.EstimateError as exc:
+    except Refusal as exc:
         return api_error(400, str(exc), exc.field)
     return jsonify(wave=wave.slug, by=by, rows=rows)

@@ -15,29 +15,31 @@ from app.extensions import db
 from app.i18n import current_language
 from app.models import Agency, Wave
 from app.programme.questionnaires import questionnaire_of
-from app.results import disclosure, overview, trends
+from app.results import disclosure, estimates, overview, respondents, snapshot, trends
+from app.results.filters import Filters
+from app.results.snapshot import Snapshot
 from app.review import comments as comments_service
 
 COMMENT_LIMIT = 50
 SHOWN = 3  # strongest and weakest criteria listed
 
 
-def weight_share(wave: Wave, agency: Agency) -> float:
-    data = overview.frame(wave)
+def weight_share(snap: Snapshot, agency: Agency) -> float:
+    data = respondents.dashboard_table(snap)
     total = data["weight"].sum()
     return float(data.loc[data["agency"] == agency.code, "weight"].sum() / total) if total else 0.0
 
 
-def comparison(wave: Wave, agency: Agency, mine: pd.DataFrame, province: pd.DataFrame) -> pd.DataFrame:
+def comparison(snap: Snapshot, agency: Agency, mine: pd.DataFrame, province: pd.DataFrame) -> pd.DataFrame:
     """Per measure: agency and province rates, difference, its CI, Holm p, significant flag."""
     from analysis.ranking import compare  # scipy: slow to import, only figures need it
 
-    level = wave.estimation.level
+    level = snap.wave.estimation.level
     both = mine.merge(province, on="measure", suffixes=("", "_province"))
     both = both[both["rate"].notna() & both["se"].notna()].reset_index(drop=True)
     if both.empty:
         return both
-    share = weight_share(wave, agency)
+    share = weight_share(snap, agency)
     result = compare(both["rate"], both["se"], both["rate_province"], both["se_province"],
                      cov=share * both["se"] ** 2, level=level, adjust="holm")
     both["difference"] = result["difference"]
@@ -64,11 +66,12 @@ def trend_title() -> str:
     return _("Index across waves with confidence intervals")
 
 
-def report(wave: Wave, agency: Agency) -> dict:
+def report(snap: Snapshot, agency: Agency) -> dict:
+    wave = snap.wave
     questionnaire = questionnaire_of(wave.survey_version)
-    by_agency = disclosure.protected(wave, ["agency"])
+    by_agency = estimates.protected(snap, ["agency"])
     mine = by_agency[by_agency["agency"] == agency.code].drop(columns=["agency"]).reset_index(drop=True)
-    province = disclosure.protected(wave, [])
+    province = estimates.protected(snap, [])
     n = int(mine["n"].max()) if len(mine) else 0
     overall = _row(mine, "overall")
     # too few respondents, or hidden so that the province's figures do not give a smaller group away
@@ -82,26 +85,29 @@ def report(wave: Wave, agency: Agency) -> dict:
         out["overall"] = _row(mine, "overall")
         out["factors"] = mine[mine["measure"].isin(factor_codes)].reset_index(drop=True)
         out["criteria"] = mine[mine["measure"].isin(questionnaire.rated_items)].reset_index(drop=True)
-        cmp = comparison(wave, agency, mine, province)
+        cmp = comparison(snap, agency, mine, province)
         out["comparison"] = cmp
         items = cmp[cmp["measure"].isin(questionnaire.rated_items)].sort_values("difference")
         # a criterion below the province is never a strength, nor one above it a weakness
         out["weakest"] = items[items["difference"] < 0].head(SHOWN).to_dict(orient="records")
         out["strongest"] = items[items["difference"] > 0].tail(SHOWN).iloc[::-1].to_dict(orient="records")
-        out["rank"] = own_rank(wave, agency)
+        out["rank"] = own_rank(snap, agency)
         out["comments"] = comments(wave, agency)
-    with_agency = [w for w in trends.ordered_waves() if agency.code in {a.code for a in w.agencies}]
-    mine_t = trends.series(with_agency, agency.name_vi if _lang() == "vi" else agency.name_en, agency.code)
+    # the other waves as their pages show them, this one as asked for
+    with_agency = [snap if w.id == wave.id else snapshot.current(w) for w in trends.ordered_waves()
+                   if agency.code in {a.code for a in w.agencies}]
+    mine_t = trends.series(with_agency, agency.name_vi if current_language() == "vi" else agency.name_en,
+                           agency.code)
     province_t = trends.series(with_agency, _("Province"))
     parts = [t for t in (trends.mark_changes(mine_t), trends.mark_changes(province_t)) if len(t)]
     out["trend"] = pd.concat(parts, ignore_index=True) if parts else trends.mark_changes(province_t)
     return out
 
 
-def own_rank(wave: Wave, agency: Agency) -> dict | None:
+def own_rank(snap: Snapshot, agency: Agency) -> dict | None:
     """The agency's row of its block's ranking (rank, interval, tier) and the block's size, or
     None when it is not ranked (small sample or suppressed): a rank is never shown alone."""
-    for ranking in overview.overview(wave, overview.Filters())["rankings"]:
+    for ranking in overview.overview(snap, Filters())["rankings"]:
         table = ranking["table"]
         rows = table[table["agency"] == agency.code]
         if rows.empty:
@@ -119,7 +125,3 @@ def _row(table: pd.DataFrame, measure: str) -> dict | None:
     rows = table[table["measure"] == measure]
     return rows.iloc[0].to_dict() if len(rows) else None
 
-
-def _lang() -> str:
-
-    return current_language()

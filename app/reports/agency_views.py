@@ -4,7 +4,7 @@ from flask import render_template
 
 from app.accounts.access import roles_required
 from app.blueprints import dashboard as bp
-from app.reports import pages
+from app.reports import pages, refresh
 from app.reports.lookups import agency_or_404, wave_or_404
 from app.results import heavy
 
@@ -14,4 +14,4 @@ from app.results import heavy
 @heavy.limit_reads()
 def agency(slug: str, code: str):
     wave = wave_or_404(slug)
-    return render_template("dashboard/agency.html", **pages.agency_page(wave, agency_or_404(wave, code)))
+    return render_template("dashboard/agency.html", **pages.agency_page(refresh.current(wave), agency_or_404(wave, code)))

@@ -4,9 +4,10 @@ from flask import Response, render_template
 
 from app.accounts.access import roles_required
 from app.blueprints import dashboard as bp
-from app.reports import downloads, pages
+from app.reports import downloads, pages, refresh
 from app.reports.lookups import STAFF, wave_or_404
-from app.results import heavy, overview
+from app.results import heavy
+from app.results.filters import Filters
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -20,7 +21,7 @@ def attachment(body: bytes, filename: str, mimetype: str) -> Response:
 @heavy.limit_reads()
 def report_xlsx(slug: str):
     wave = wave_or_404(slug)
-    return attachment(downloads.workbook(wave), f"{wave.slug}-report.xlsx", XLSX)
+    return attachment(downloads.workbook(refresh.current(wave)), f"{wave.slug}-report.xlsx", XLSX)
 
 
 @bp.get("/<slug>/estimates.csv")
@@ -28,7 +29,7 @@ def report_xlsx(slug: str):
 @heavy.limit_reads()
 def estimates_csv(slug: str):
     wave = wave_or_404(slug)
-    return attachment(downloads.estimates_csv(wave), f"{wave.slug}-estimates.csv", "text/csv; charset=utf-8")
+    return attachment(downloads.estimates_csv(refresh.current(wave)), f"{wave.slug}-estimates.csv", "text/csv; charset=utf-8")
 
 
 @bp.get("/<slug>/print")
@@ -36,4 +37,4 @@ def estimates_csv(slug: str):
 @heavy.limit_reads()
 def print_report(slug: str):
     wave = wave_or_404(slug)
-    return render_template("dashboard/print.html", **pages.wave_page(wave, overview.Filters()))
+    return render_template("dashboard/print.html", **pages.wave_page(refresh.current(wave), Filters()))

@@ -5,7 +5,6 @@ import io
 import re
 
 import pandas as pd
-from flask import current_app
 from flask_babel import format_date
 from flask_babel import gettext as _
 from openpyxl import Workbook
@@ -16,14 +15,16 @@ from app.i18n import current_language, percent
 from app.models import Wave
 from app.reports import charts
 from app.results import disclosure, estimates, overview
+from app.results.filters import Filters
+from app.results.snapshot import Snapshot
 from app.shared import cells
 
 RATE_COLUMNS = ["measure", "n", "rate", "se", "ci_lower", "ci_upper", "deff", "n_eff"]
 
 
-def estimates_csv(wave: Wave, by: tuple[str, ...] = ("agency",)) -> bytes:
+def estimates_csv(snap: Snapshot, by: tuple[str, ...] = ("agency",)) -> bytes:
     """The rates CSV of `python -m analysis rates` (by columns first), small groups blanked."""
-    rows = estimates.estimate_rows(wave, by=list(by))
+    rows = estimates.estimate_rows(snap, by=list(by))
     out = io.StringIO()
     writer = cells.writer(out, lineterminator="\n")
     columns = [*by, *RATE_COLUMNS, "suppressed"]
@@ -55,9 +56,9 @@ def _number(value, digits: int):
 
 
 def _note(row, minimum: int) -> str:
-    """The dashboard's badge for a hidden or unranked row."""
+    """The dashboard's badge for a hidden or unranked row (from the flags app.results.disclosure set)."""
     if row.get("suppressed"):
-        if row.get("small", disclosure.too_small(row.get("n"))):
+        if row.get("small"):
             return _("fewer than %(n)s respondents: not shown", n=minimum)
         return _("not shown: it would reveal a smaller group")
     if row.get("flagged"):
@@ -92,7 +93,7 @@ def _sheet(book: Workbook, title: str, columns: list[tuple[str, str | None]], ro
     for index, (name, fmt) in enumerate(columns, start=1):
         cells_of = [sheet.cell(row=r, column=index) for r in range(2, len(rows) + 2)]
         for cell in cells_of:
-            if isinstance(cell.value, str):  # names and labels are text: never a formula (app.services.cells)
+            if isinstance(cell.value, str):  # names and labels are text: never a formula (app.shared.cells)
                 cell.data_type = "s"
                 cell.quotePrefix = cells.is_risky(cell.value)
             elif fmt and cell.value is not None:
@@ -104,7 +105,7 @@ def _sheet(book: Workbook, title: str, columns: list[tuple[str, str | None]], ro
 
 def _summary(book: Workbook, wave: Wave, data: dict, minimum: int) -> None:
     lang = current_language()
-    overall = data["overall"] or {"suppressed": data["overall_suppressed"], "n": data["n"]}
+    overall = data["summary"]
     level = percent(wave.estimation.level, 0)
     rows = [[_("Wave"), getattr(wave, f"name_{lang}") or wave.name_vi],
             [_("Period"), f"{format_date(wave.period_start)} – {format_date(wave.period_end)}"],
@@ -127,18 +128,19 @@ def _rate_rows(table: pd.DataFrame, names: dict, minimum: int) -> list[list]:
             for row in table.to_dict("records")]
 
 
-def workbook(wave: Wave) -> bytes:
+def workbook(snap: Snapshot) -> bytes:
     """The official's report, in the language of the request, with the dashboard's figures: a
     summary, indices (overall + factors), criteria, one ranking per block, SIPAS figures
     (timeliness, expectations). Percentages with one decimal, counts grouped, the header frozen,
     suppressed cells shown as the dashboard shows them."""
-    data = overview.overview(wave, overview.Filters())
+    wave = snap.wave
+    data = overview.overview(snap, Filters())
     names = charts.names(wave)
-    minimum = current_app.config["MIN_GROUP_SIZE"]
+    minimum = disclosure.minimum()
     book = Workbook()
     book.remove(book.active)
     _summary(book, wave, data, minimum)
-    overall = [data["overall"] or {"measure": "overall", "suppressed": data["overall_suppressed"], "n": data["n"]}]
+    overall = [data["summary"]]
     measure = [(_("Code"), None), (_("Name"), None)]
     indices = pd.concat([pd.DataFrame(overall), data["factors"]], ignore_index=True)
     _sheet(book, _("Indices"), measure + _figure_headers(_("Satisfied")), _rate_rows(indices, names, minimum))

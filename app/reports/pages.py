@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.extensions import db
@@ -9,7 +11,9 @@ from app.i18n import current_language
 from app.models import Agency, User, Wave
 from app.programme.questionnaires import questionnaire_of
 from app.reports import agency_report, charts
-from app.results import overview
+from app.results import disclosure, overview, snapshot, trends
+from app.results.filters import Filters, service_fields
+from app.results.snapshot import Snapshot
 
 
 def waves_for(user: User | None) -> list[Wave]:
@@ -21,15 +25,17 @@ def public_waves() -> list[Wave]:
     return [w for w in waves_for(None) if w.results_public]
 
 
-def wave_page(wave: Wave, filters: overview.Filters, *, public: bool = False) -> dict:
+def wave_page(snap: Snapshot, filters: Filters, *, public: bool = False) -> dict:
     """Context for the wave dashboard (and, with ``public``, the published results page)."""
+    wave = snap.wave
+
     def build() -> dict:
-        data = overview.overview(wave, filters)
+        data = overview.overview(snap, filters)
         context = {"filters": filters, "data": data, "charts": {},
                    "per_case": questionnaire_of(wave.survey_version).definition.kind == "per_case",
                    "blocks": [(b.code, _name(vars(b))) for b in overview.wave_blocks(wave)],
                    "service_fields": _service_fields(wave),
-                   "min_group": current_app.config["MIN_GROUP_SIZE"], "names": charts.names(wave)}
+                   "min_group": disclosure.minimum(), "names": charts.names(wave)}
         if _any_rate(data["factors"]):  # nothing drawn when every figure is suppressed
             context["charts"]["factors"] = charts.factor_chart(wave, data["factors"])
         context["rankings"] = [
@@ -42,20 +48,17 @@ def wave_page(wave: Wave, filters: overview.Filters, *, public: bool = False) ->
             context["charts"]["expectations"] = charts.expectation_chart(wave, shares)
         return context
 
-    key = ("page", *overview.version_key(wave), filters, current_language(), public)
-    return {"wave": wave, **overview.cached(key, build)}
+    return {"wave": wave, **snap.cached("page", build, filters, current_language(), public)}
 
 
-def warm(wave: Wave) -> None:
+def warm(snap: Snapshot) -> None:
     """Compute the wave's figures and its unfiltered page in each language (the background
-    refresh and a starting worker run this), so that the first official to see a new version
-    does not build its charts while others queue behind them."""
-    from flask_babel import force_locale
-
-    overview.warm(wave)
+    refresh and a starting worker run this, app.reports.refresh), so that the first official to
+    see a new version does not build its charts while others queue behind them."""
+    overview.overview(snap, Filters())
     for language in current_app.config["LANGUAGES"]:
         with force_locale(language):
-            wave_page(wave, overview.Filters())
+            wave_page(snap, Filters())
 
 
 def _any_rate(table) -> bool:
@@ -68,47 +71,44 @@ def _name(item: dict) -> str:
 
 def _service_fields(wave: Wave) -> list[tuple[int, str]]:
     questionnaire = questionnaire_of(wave.survey_version)
-    if not overview.service_fields(wave):
+    if not service_fields(wave):
         return []
     lang = current_language()
     return [(c.value, getattr(c.label, lang)) for c in questionnaire.question("service_field").options or []]
 
 
-def agency_page(wave: Wave, agency: Agency) -> dict:
+def agency_page(snap: Snapshot, agency: Agency) -> dict:
+    wave = snap.wave
+
     def build() -> dict:
-        report = agency_report.report(wave, agency)
+        report = agency_report.report(snap, agency)
         context = {"report": report, "charts": {},
-                   "min_group": current_app.config["MIN_GROUP_SIZE"], "names": charts.names(wave)}
+                   "min_group": disclosure.minimum(), "names": charts.names(wave)}
         if not report["suppressed"] and len(report["factors"]):
             context["charts"]["factors"] = charts.factor_chart(wave, report["factors"], "agency-factors")
         if not report["suppressed"] and len(report["criteria"]):
             context["charts"]["criteria"] = charts.criteria_chart(wave, report["criteria"], "agency-criteria")
         if len(report["trend"]) > 1:
             context["charts"]["trend"] = charts.trend_chart(report["trend"], "agency-trend",
-                                                                agency_report.trend_title())
+                                                            agency_report.trend_title())
         return context
 
-    key = ("agency", *overview.version_key(wave), agency.id, current_language())
-    return {"wave": wave, "agency": agency, **overview.cached(key, build)}
+    return {"wave": wave, "agency": agency, **snap.cached("agency", build, agency.id, current_language())}
 
 
 def trends_page() -> dict:
     """The province's and every agency's index across all waves, changes marked if significant."""
-    from flask_babel import gettext as _
-
-    from app.results import trends
-
     waves = trends.ordered_waves()
+    snapshots = [snapshot.current(w) for w in waves]
     lang = current_language()
     agency_list = sorted({a.code: a.name(lang) for w in waves for a in w.agencies}.items())
-    key = ("trends", tuple((w.id, overview.version_key(w)) for w in waves), lang)
 
     def build() -> dict:
-        tables = trends.province_and_agencies(waves, agency_list, _("Province"))
+        tables = trends.province_and_agencies(snapshots, agency_list, _("Province"))
         chart = None
         if len(tables["province"]):
             chart = charts.trend_chart(tables["province"], "province-trend",
-                                           _("Provincial index across waves with confidence intervals"))
+                                       _("Provincial index across waves with confidence intervals"))
         return {"tables": tables, "chart": chart, "wave_labels": [w.name(lang) for w in waves]}
 
-    return overview.cached(key, build)
+    return snapshot.cached_over(snapshots, "trends", build, lang)

@@ -5,8 +5,8 @@ from flask import abort, render_template
 
 from app.blueprints import results as results_bp
 from app.programme import waves
-from app.reports import pages
-from app.results import overview
+from app.reports import pages, refresh
+from app.results.filters import Filters
 
 
 @results_bp.get("/results/")
@@ -20,4 +20,4 @@ def results(slug: str):
     if wave is None or not wave.results_public:
         abort(404)
     return render_template("dashboard/public.html", public=True,
-                           **pages.wave_page(wave, overview.Filters(), public=True))
+                           **pages.wave_page(refresh.current(wave), Filters(), public=True))

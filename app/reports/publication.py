@@ -1,7 +1,6 @@
 """A wave's methodology, read from what the estimates actually use; publishing results."""
 from __future__ import annotations
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -9,18 +8,17 @@ from app.extensions import db
 from app.models import FrameCount, Margin, Response, User, Wave
 from app.models.wave import WAVE_CLOSED
 from app.programme.questionnaires import questionnaire_of
-from app.results import overview
+from app.results import disclosure, overview, respondents
+from app.results.snapshot import Snapshot
 from app.shared import audit
+from app.shared.refusal import Refusal
 
 CI_METHODS = {"logit": "logit (svyciprop, method = \"logit\")", "kg": "Korn–Graubard",
               "wilson": "Wilson", "wald": "Wald"}
 
 
-class PublishError(ValueError):
-    pass
-
-
-def methodology(wave: Wave) -> dict:
+def methodology(snap: Snapshot) -> dict:
+    wave = snap.wave
     settings = wave.estimation
     questionnaire = questionnaire_of(wave.survey_version)
     counts = db.session.execute(select(Response.channel, Response.excluded, func.count(Response.id))
@@ -33,7 +31,7 @@ def methodology(wave: Wave) -> dict:
     frame = db.session.execute(select(func.count(FrameCount.id), func.sum(FrameCount.transactions))
                                .where(FrameCount.wave_id == wave.id)).one()
     margins = db.session.scalar(select(func.count(Margin.id)).where(Margin.wave_id == wave.id)) or 0
-    data = overview.frame(wave)
+    data = respondents.dashboard_table(snap)
     weights = data["weight"].dropna()
     n_eff = float(weights.sum() ** 2 / (weights ** 2).sum()) if len(weights) else 0.0
     return {
@@ -56,7 +54,7 @@ def methodology(wave: Wave) -> dict:
         "factors": {code: len(items) for code, items in questionnaire.factor_items().items()},
         "items": len(questionnaire.rated_items),
         "satisfied": sorted({v for c in questionnaire.rated_items for v in questionnaire.satisfied_values(c)}),
-        "min_group": current_app.config["MIN_GROUP_SIZE"],
+        "min_group": disclosure.minimum(),
         "rank_min_n_eff": overview.RANK_MIN_N_EFF,
         "rank_simulations": overview.RANK_SIMULATIONS,
         "survey": wave.survey_version.label,
@@ -66,7 +64,7 @@ def methodology(wave: Wave) -> dict:
 def set_public(wave: Wave, public: bool, user: User | None) -> None:
     """Publish (closed waves only) or withdraw a wave's results page; audited."""
     if public and wave.status != WAVE_CLOSED:
-        raise PublishError(_("Only a closed wave can be published."))
+        raise Refusal("public", _("Only a closed wave can be published."))
     before = wave.results_public
     wave.results_public = public
     db.session.flush()

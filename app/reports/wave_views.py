@@ -6,9 +6,11 @@ from flask_babel import gettext as _
 from app.accounts.access import current_user, roles_required
 from app.blueprints import dashboard as bp
 from app.extensions import db
-from app.reports import pages, publication
+from app.reports import pages, publication, refresh
 from app.reports.lookups import STAFF, wave_or_404, wave_visible
-from app.results import heavy, overview
+from app.results import heavy
+from app.results.filters import parse_filters
+from app.shared.refusal import Refusal
 
 
 @bp.get("/")
@@ -30,17 +32,17 @@ def wave(slug: str):
             abort(403)
         return redirect(url_for("dashboard.agency", slug=wave.slug, code=user.agency.code))
     try:
-        filters = overview.parse_filters(wave, request.args)
-    except overview.DashboardError as exc:
+        filters = parse_filters(wave, request.args)
+    except Refusal as exc:
         abort(400, description=str(exc))
-    return render_template("dashboard/wave.html", **pages.wave_page(wave, filters))
+    return render_template("dashboard/wave.html", **pages.wave_page(refresh.current(wave), filters))
 
 
 @bp.get("/<slug>/methodology")
 @roles_required("admin", "official", "agency")
 def methodology(slug: str):
     wave = wave_or_404(slug)
-    return render_template("dashboard/methodology.html", wave=wave, method=publication.methodology(wave))
+    return render_template("dashboard/methodology.html", wave=wave, method=publication.methodology(refresh.current(wave)))
 
 
 @bp.get("/trends")
@@ -56,7 +58,7 @@ def publish(slug: str):
     wave = wave_or_404(slug)
     try:
         publication.set_public(wave, request.form.get("public") == "1", current_user())
-    except publication.PublishError as exc:
+    except Refusal as exc:
         flash(str(exc), "error")
         return redirect(url_for("dashboard.methodology", slug=wave.slug))
     db.session.commit()

@@ -15,9 +15,9 @@ tables (agency level none / block / agency × every subset of the other three), 
 * repeated until no margin changes (hiding only ever adds cells, so it ends).
 
 Counts (n) stay published: figures (rates, intervals) are what is hidden. Patterns are cached
-per wave data version. tests/app/test_disclosure.py solves the published margins by linear
-programming and finds no hidden cell determined. (This lives in app/services, not analysis/,
-because it decides what the app publishes.)
+per snapshot. tests/app/test_disclosure.py solves the published margins by linear programming
+and finds no hidden cell determined. (This lives in app/results, not analysis/, because it
+decides what the app publishes.)
 """
 from __future__ import annotations
 
@@ -28,7 +28,9 @@ import numpy as np
 import pandas as pd
 from flask import current_app
 
-from app.models import Wave
+from app.results import respondents
+from app.results.filters import service_fields
+from app.results.snapshot import Snapshot
 
 LEVELS = (None, "block", "agency")
 OTHERS = ("channel", "language", "service_field")
@@ -36,13 +38,24 @@ FIGURES = ("rate", "se", "ci_lower", "ci_upper", "deff", "n_eff")
 MISSING = ""  # a respondent with no service field: in no published cell of that dimension
 
 
+def minimum() -> int:
+    """MIN_GROUP_SIZE: the smallest group whose figures are published."""
+    return current_app.config["MIN_GROUP_SIZE"]
+
+
+def small(n, least: int):
+    """THE primary rule (scalar or array): a figure about 1 to ``least`` − 1 respondents is never
+    published, whether it is an agency's, a filter cell's, or the province's own when a wave has
+    just begun. Every page, report, download and API answer applies it through the functions below,
+    which mark rows ``suppressed`` (and ``small`` when the rule itself hid them) for the templates
+    and exports to read."""
+    return (n > 0) & (n < least)
+
+
 def too_small(n) -> bool:
-    """The primary rule, the one test every page, report and API applies (through the functions
-    below): a figure about 1 to MIN_GROUP_SIZE − 1 respondents is never published, whether it is
-    an agency's, a filter cell's, or the province's own when a wave has just begun."""
     if n is None or n != n:
         return False
-    return 0 < n < current_app.config["MIN_GROUP_SIZE"]
+    return bool(small(n, minimum()))
 
 
 def table_key(dims: Sequence[str]) -> tuple[str, ...]:
@@ -89,7 +102,7 @@ class Pattern:
             if "service_field" in key:
                 missing = (labels["service_field"] == MISSING).to_numpy()
             # never published: below the threshold, or the "no service field" group (no row for it)
-            self.hidden[key] = ((self.n[key] > 0) & (self.n[key] < minimum)) | missing
+            self.hidden[key] = small(self.n[key], minimum) | missing
         self.margins = [(child, parent, self._up(child, parent)) for child in self.codes
                         for parent in self._parents(child)]
         self._settle()
@@ -153,11 +166,11 @@ class Pattern:
         return self.hidden
 
 
-def finest_cells(frame: pd.DataFrame, others: Sequence[str]) -> tuple[pd.DataFrame, np.ndarray]:
+def finest_cells(data: pd.DataFrame, others: Sequence[str]) -> tuple[pd.DataFrame, np.ndarray]:
     """The distinct finest cells and each respondent's cell."""
-    parts = {"agency": frame["agency"].astype(str), "block": frame["block"].astype(str)}
+    parts = {"agency": data["agency"].astype(str), "block": data["block"].astype(str)}
     for dim in others:
-        parts[dim] = frame[dim].map(label) if dim == "service_field" else frame[dim].astype(str)
+        parts[dim] = data[dim].map(label) if dim == "service_field" else data[dim].astype(str)
     keys = pd.DataFrame(parts)
     codes, cells = _factorize(keys, ["agency", *others])
     blocks = dict(zip(keys["agency"], keys["block"], strict=False))
@@ -179,10 +192,10 @@ def table_structure(cells: pd.DataFrame) -> dict[tuple, tuple[np.ndarray, pd.Dat
     return out
 
 
-def _factorize(frame: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
+def _factorize(data: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
     """Codes of the distinct rows of some columns and those rows, both in order of first appearance."""
-    codes = frame.groupby(columns, sort=False, dropna=False).ngroup().to_numpy()
-    return codes, frame[columns].drop_duplicates().reset_index(drop=True)
+    codes = data.groupby(columns, sort=False, dropna=False).ngroup().to_numpy()
+    return codes, data[columns].drop_duplicates().reset_index(drop=True)
 
 
 def patterns(cells: pd.DataFrame, codes: np.ndarray, answered: dict[str, np.ndarray],
@@ -199,19 +212,22 @@ def patterns(cells: pd.DataFrame, codes: np.ndarray, answered: dict[str, np.ndar
     return out
 
 
-def protect_table(table: pd.DataFrame, dims: Sequence[str], found: dict[str, Pattern]) -> pd.DataFrame:
-    """``table`` (estimates rows: dims, measure, n, rate, ...) with a ``suppressed`` column and
-    the figures of suppressed rows blanked. Measures without a pattern are judged by n alone."""
+def suppress(table: pd.DataFrame, dims: Sequence[str], found: dict[str, Pattern]) -> pd.DataFrame:
+    """``table`` (estimates rows: dims, measure, n, rate, ...) with ``suppressed`` and ``small``
+    columns and the figures of suppressed rows blanked. Measures without a pattern are judged by n
+    alone."""
     key = table_key(dims)
     table = table.copy()
-    flags = []
+    smalls, flags = [], []
     columns = [*key, "measure", "n"]
     for values in table[columns].itertuples(index=False, name=None):
         *cell, measure, n = values
         pattern = found.get(measure)
-        flags.append(too_small(n) or (pattern is not None and key in pattern.lookup
-                               and pattern.is_hidden(key, tuple(label(v) for v in cell))))
+        smalls.append(too_small(n))
+        flags.append(smalls[-1] or (pattern is not None and key in pattern.lookup
+                                    and pattern.is_hidden(key, tuple(label(v) for v in cell))))
     table["suppressed"] = np.array(flags, dtype=bool) if flags else np.zeros(0, dtype=bool)
+    table["small"] = np.array(smalls, dtype=bool) if smalls else np.zeros(0, dtype=bool)
     for column in FIGURES:
         if column in table.columns:
             table[column] = table[column].astype(float)
@@ -219,76 +235,45 @@ def protect_table(table: pd.DataFrame, dims: Sequence[str], found: dict[str, Pat
     return table
 
 
-def answered_masks(wave: Wave, frame: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Per measure of the wave's estimates, which respondents count in its n (at least one answer)."""
-    from app.programme.questionnaires import questionnaire_of
-
-    questionnaire = questionnaire_of(wave.survey_version)
-    out = {code: frame[code].notna().to_numpy() for code in questionnaire.rated_items if code in frame}
-    factors = questionnaire.factor_items()
-    for name, items in factors.items():
-        out[name] = np.logical_or.reduce([out[c] for c in items if c in out] or [np.zeros(len(frame), bool)])
-    if factors:
-        members = sorted({c for items in factors.values() for c in items if c in out})
-        out["overall"] = np.logical_or.reduce([out[c] for c in members] or [np.zeros(len(frame), bool)])
-    return out
-
-
-def wave_patterns(wave: Wave, extra: dict[str, np.ndarray] | None = None) -> dict[str, Pattern]:
-    """The wave's hidden cells per measure, cached per data version (dashboard.cached)."""
-    from app.results import overview
-
-    minimum = current_app.config["MIN_GROUP_SIZE"]
+def wave_patterns(snap: Snapshot) -> dict[str, Pattern]:
+    """The wave's hidden cells per measure, per snapshot."""
+    least = minimum()
 
     def build() -> dict[str, Pattern]:
-        frame = overview.frame(wave)
-        if frame.empty:
+        data = respondents.dashboard_table(snap)
+        if data.empty:
             return {}
-        others = [d for d in OTHERS if d in frame.columns and (d != "service_field" or overview.service_fields(wave))]
-        cells, codes = finest_cells(frame, others)
-        masks = answered_masks(wave, frame)
-        masks.update(extra_masks(wave, frame))
-        return patterns(cells, codes, masks, minimum)
+        others = [d for d in OTHERS if d in data.columns and (d != "service_field" or service_fields(snap.wave))]
+        cells, codes = finest_cells(data, others)
+        masks = respondents.answered_masks(snap.wave, data)
+        masks.update(respondents.figure_bases(snap.wave, data))
+        return patterns(cells, codes, masks, least)
 
-    return overview.cached(("disclosure", *overview.version_key(wave), minimum), build)
-
-
-def extra_masks(wave: Wave, frame: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Respondents behind the SIPAS figures beside the indices (app.services.sipasfigures)."""
-    from app.results.sipas_figures import extra_bases
-
-    return extra_bases(wave, frame)
+    return snap.cached("disclosure", build, least)
 
 
-def protect(wave: Wave, table: pd.DataFrame, dims: Sequence[str]) -> pd.DataFrame:
+def protect(snap: Snapshot, table: pd.DataFrame, dims: Sequence[str]) -> pd.DataFrame:
     """An estimates table as it may be published (see module docstring)."""
     if table.empty:
         out = table.copy()
         out["suppressed"] = pd.Series(dtype=bool)
+        out["small"] = pd.Series(dtype=bool)
         return out
-    return protect_table(table, dims, wave_patterns(wave))
+    return suppress(table, dims, wave_patterns(snap))
 
 
-def protected(wave: Wave, dims: Sequence[str]) -> pd.DataFrame:
-    """``protect(wave, estimates.compute(wave, dims), dims)``, cached per data version: every
-    page and API answer publishes these tables, so they are worked out once."""
-    from app.results import estimates, overview
-
-    table = estimates.compute(wave, dims)  # (validates dims; cached itself)
-    key = ("protected", *overview.version_key(wave), tuple(dims), current_app.config["MIN_GROUP_SIZE"])
-    return overview.cached(key, lambda: protect(wave, table, dims))
-
-
-def published_row(wave: Wave, measure: str, cell: dict[str, str], row: dict | None) -> dict | None:
+def published_row(snap: Snapshot, measure: str, cell: dict[str, str], row: dict | None) -> dict | None:
     """One figure computed outside the estimates tables (late results, apology letters, Decision
-    766, an expectation area) as it may be published: the same rule as ``protect``, so its
-    ``suppressed`` flag is set and its figures blanked for a small group or a complement."""
+    766, an expectation area) as it may be published: the same rule as ``suppress``, so its
+    ``suppressed`` and ``small`` flags are set and its figures blanked for a small group or a
+    complement."""
     if row is None:
         return None
     out = dict(row)
     n = out.get("n")
+    out["small"] = too_small(n)
     # nobody in the base (e.g. no late result yet): no figure to show either
-    out["suppressed"] = not n or n != n or too_small(n) or hidden_domain(wave, measure, cell)
+    out["suppressed"] = not n or n != n or out["small"] or hidden_domain(snap, measure, cell)
     if out["suppressed"]:
         for column in FIGURES:
             if column in out:
@@ -296,9 +281,9 @@ def published_row(wave: Wave, measure: str, cell: dict[str, str], row: dict | No
     return out
 
 
-def hidden_domain(wave: Wave, measure: str, values: dict[str, str]) -> bool:
+def hidden_domain(snap: Snapshot, measure: str, values: dict[str, str]) -> bool:
     """Whether one cell (e.g. a dashboard filter: {"channel": "kiosk"}) is hidden for a measure."""
-    found = wave_patterns(wave).get(measure)
+    found = wave_patterns(snap).get(measure)
     if found is None:
         return False
     key = table_key(list(values))

@@ -12,7 +12,9 @@ from sqlalchemy import select
 from app.extensions import db
 from app.i18n import current_language
 from app.models import Wave
-from app.results import disclosure, overview
+from app.results import estimates
+from app.results.overview import measure_ranked
+from app.results.snapshot import Snapshot
 
 COLUMNS = ["wave", "wave_label", "series", "n", "rate", "se", "ci_lower", "ci_upper", "change", "p_adjusted",
            "arrow"]
@@ -22,10 +24,10 @@ def ordered_waves() -> list[Wave]:
     return list(db.session.scalars(select(Wave).order_by(Wave.period_start, Wave.id)))
 
 
-def _point(wave: Wave, agency: str | None) -> dict | None:
-    measure = overview.measure_ranked(wave)
+def _point(snap: Snapshot, agency: str | None) -> dict | None:
+    measure = measure_ranked(snap.wave)
     dims = ["agency"] if agency else []
-    table = disclosure.protected(wave, dims)
+    table = estimates.protected(snap, dims)
     rows = table[table["measure"] == measure]
     if agency:
         rows = rows[rows["agency"] == agency]
@@ -36,14 +38,15 @@ def _point(wave: Wave, agency: str | None) -> dict | None:
             "ci_upper": row["ci_upper"]}
 
 
-def series(waves: list[Wave], name: str, agency: str | None = None) -> pd.DataFrame:
+def series(snapshots: list[Snapshot], name: str, agency: str | None = None) -> pd.DataFrame:
     """One row per wave where the series has a usable estimate (small groups left out)."""
     lang = current_language()
     rows = []
-    for wave in waves:
+    for snap in snapshots:
+        wave = snap.wave
         if agency and agency not in {a.code for a in wave.agencies}:
             continue
-        point = _point(wave, agency)
+        point = _point(snap, agency)
         if point is not None:
             rows.append({"wave": wave.slug, "wave_label": wave.name(lang), "series": name, **point})
     return pd.DataFrame(rows, columns=COLUMNS[:8])
@@ -51,7 +54,7 @@ def series(waves: list[Wave], name: str, agency: str | None = None) -> pd.DataFr
 
 def mark_changes(table: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     """Adds change (vs the series' previous wave), Holm-adjusted p and an arrow if significant."""
-    from analysis.ranking import compare
+    from analysis.ranking import compare  # scipy: slow to import, only figures need it
 
     table = table.reset_index(drop=True).copy()
     table["change"], table["p_adjusted"], table["arrow"] = np.nan, np.nan, ""
@@ -67,10 +70,10 @@ def mark_changes(table: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     return table
 
 
-def province_and_agencies(waves: list[Wave], agencies: list[tuple[str, str]], province_label: str) -> dict:
+def province_and_agencies(snapshots: list[Snapshot], agencies: list[tuple[str, str]], province_label: str) -> dict:
     """{'province': table, 'agencies': table}: every agency's index per wave, with changes."""
-    province = mark_changes(series(waves, province_label))
-    parts = [series(waves, label, code).assign(agency=code) for code, label in agencies]
+    province = mark_changes(series(snapshots, province_label))
+    parts = [series(snapshots, label, code).assign(agency=code) for code, label in agencies]
     parts = [p for p in parts if len(p)]
     table = mark_changes(pd.concat(parts, ignore_index=True)) if parts else pd.DataFrame(columns=COLUMNS)
     return {"province": province, "agencies": table}

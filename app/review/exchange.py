@@ -18,7 +18,7 @@ from app.extensions import db
 from app.models import Response, Wave
 from app.models.wave import CHANNELS
 from app.programme.questionnaires import questionnaire_of
-from app.results.table import META, wave_frame
+from app.results.table import META, respondents
 from app.review import savfile
 from app.shared import cells
 from app.shared.csvio import ImportRejected, RowError, read_rows
@@ -36,7 +36,7 @@ def exported_codes(questionnaire: Questionnaire) -> list[str]:
 def export_frame(wave: Wave) -> pd.DataFrame:
     questionnaire = questionnaire_of(wave.survey_version)
     codes = exported_codes(questionnaire)
-    frame = wave_frame(wave, codes, fresh=True)  # complete as of now, not as of the pages' last refresh
+    frame = respondents(wave, codes)  # complete as of now, not as of the pages' last refresh
     out = frame[META + codes].copy()
     out["submitted_on"] = pd.to_datetime(out["submitted_on"]).dt.strftime("%Y-%m-%d")
     out["weight"] = out["weight"].round(6)

@@ -27,11 +27,9 @@ from app.extensions import db
 def clear_caches() -> None:
     from flask import current_app
 
-    from app.results import estimates, overview, table
+    from app.results import snapshot
 
-    overview._cache.clear()
-    estimates._cache.clear()
-    table._frames.clear()
+    snapshot.forget_all()
     current_app.extensions.pop("sipas_response_counts", None)  # the responses are counted again too
     current_app.extensions.pop("sipas_ready_versions", None)
 
@@ -75,7 +73,7 @@ def collecting(app, client, url: str) -> None:
     """A view right after new responses are counted (the figures so far, while the next version is
     computed in the background), and the first view once that is done."""
     from app.models import Wave
-    from app.results import table
+    from app.reports import refresh
 
     app.config["RESULTS_REFRESH_SECONDS"] = 0.5
     timed(client, url)
@@ -85,7 +83,7 @@ def collecting(app, client, url: str) -> None:
     during = timed(client, url)
     started = time.perf_counter()
     with app.app_context():
-        table.wait_for_refresh(db.session.scalar(select(Wave).where(Wave.slug == "demo")))
+        refresh.wait_for_refresh(db.session.scalar(select(Wave).where(Wave.slug == "demo")))
     refresh = time.perf_counter() - started + during
     after = timed(client, url)
     print(f"{url} while collecting: view after 100 new responses {during * 1000:.0f} ms (figures so far), "

@@ -12,6 +12,7 @@ from app.collect import store
 from app.extensions import db
 from app.programme.questionnaires import questionnaire_of
 from app.results import estimates, trends
+from app.results.snapshot import current
 from tests import factories
 
 
@@ -41,14 +42,14 @@ def two_waves(app):
 
 def test_only_the_significant_change_gets_an_arrow(app, two_waves):
     with app.test_request_context("/dashboard/trends?lang=en"):
-        tables = trends.province_and_agencies(list(two_waves), [("UP", "Up"), ("SAME", "Same")], "Province")
+        tables = trends.province_and_agencies([current(w) for w in two_waves], [("UP", "Up"), ("SAME", "Same")], "Province")
     agencies = tables["agencies"]
     last = agencies[agencies["wave"] == "w2026"].set_index("agency")
     assert last.loc["UP", "arrow"] == "up" and last.loc["SAME", "arrow"] == ""
     # Independently: z = (r2 − r1) / √(se1² + se2²), two-sided p, Holm over the two changes.
     p = {}
     for code in ("UP", "SAME"):
-        rows = [estimates.compute(w, ["agency"]) for w in two_waves]
+        rows = [estimates.compute(current(w), ["agency"]) for w in two_waves]
         r1, r2 = (t[(t["agency"] == code) & (t["measure"] == "overall")].iloc[0] for t in rows)
         z = (r2["rate"] - r1["rate"]) / np.hypot(r1["se"], r2["se"])
         p[code] = 2 * stats.norm.sf(abs(z))

@@ -22,7 +22,9 @@ from app.extensions import db
 from app.programme.questionnaires import questionnaire_of
 from app.reports import agency_report
 from app.results import disclosure, estimates, overview
-from app.results.table import wave_frame
+from app.results.filters import Filters, service_fields
+from app.results.snapshot import current
+from app.results.table import respondents
 from tests import factories
 
 MEASURES = ("f1_1", "f2_1")
@@ -65,12 +67,12 @@ def published_rows(wave) -> list[dict]:
         for by in combinations(estimates.DOMAINS, size):
             take({}, pd.DataFrame(estimates.estimate_rows(wave, list(by))))
     choices = {"block": ["", "departments", "districts"], "channel": ["", "link", "kiosk", "paper", "online"],
-               "service_field": ["", *map(str, overview.service_fields(wave))]}
+               "service_field": ["", *map(str, service_fields(wave))]}
     for block in choices["block"]:  # the dashboard (and the Excel report, the public page: no filter)
         for channel in choices["channel"]:
             for field in choices["service_field"]:
-                filters = overview.Filters(block=block, channel=channel, service_field=field)
-                data = overview.overview(wave, filters)
+                filters = Filters(block=block, channel=channel, service_field=field)
+                data = overview.overview(current(wave), filters)
                 cell = {k: v for k, v in filters.as_args().items()}
                 take(cell, data["criteria"])
                 measure_rows = [r["table"].assign(measure=r["measure"]) for r in data["rankings"]]
@@ -80,13 +82,13 @@ def published_rows(wave) -> list[dict]:
 
     with current_app.test_request_context("/"):
         for agency in wave.agencies:  # each agency's page
-            report = agency_report.report(wave, agency)
+            report = agency_report.report(current(wave), agency)
             take({"agency": agency.code}, report["criteria"])
     return rows
 
 
 def finest(wave) -> pd.DataFrame:
-    frame = wave_frame(wave, [*MEASURES, "service_field"])
+    frame = respondents(wave, [*MEASURES, "service_field"])
     frame["service_field"] = frame["service_field"].map(disclosure.label)
     return frame
 

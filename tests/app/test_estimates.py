@@ -10,13 +10,15 @@ from app.extensions import db
 from app.models import Agency, Margin
 from app.programme.questionnaires import questionnaire_of
 from app.results import estimates
-from app.results.table import wave_frame
+from app.results.snapshot import current
+from app.results.table import respondents
+from app.shared.refusal import Refusal
 from tests import factories
 
 
 def test_raking_to_wave_margins_matches_the_engine_run_by_hand(app):
     wave = factories.demo_wave(responses=500)
-    frame = wave_frame(wave, [])
+    frame = respondents(wave, [])
     totals = {k: float(v) * 37.0 * (1.2 if k == "kiosk" else 1) for k, v in frame["channel"].value_counts().items()}
     scale = sum(frame["channel"].value_counts()) * 37.0 / sum(totals.values())
     totals = {k: v * scale for k, v in totals.items()}
@@ -27,9 +29,9 @@ def test_raking_to_wave_margins_matches_the_engine_run_by_hand(app):
         db.session.add(Margin(wave_id=wave.id, variable="channel", category=category, total=total))
     wave.data_version += 1
     db.session.commit()
-    rows = estimates.compute(wave, ["block"])
+    rows = estimates.compute(current(wave), ["block"])
     questionnaire = questionnaire_of(wave.survey_version)
-    manual = wave_frame(wave, questionnaire.rated_items)
+    manual = respondents(wave, questionnaire.rated_items)
     manual["stratum_key"] = manual["agency"] + "|"
     margins = pd.DataFrame(db.session.execute(select(Margin.variable, Margin.category, Margin.total)).all(),
                            columns=["variable", "category", "total"])
@@ -47,16 +49,16 @@ def test_margins_that_do_not_fit_the_data_are_a_clear_error(app):
     db.session.add(Margin(wave_id=wave.id, variable="agency", category="NOT-AN-AGENCY", total=100))
     wave.data_version += 1
     db.session.commit()
-    with pytest.raises(estimates.EstimateError, match="settings"):
-        estimates.compute(wave, ["agency"])
+    with pytest.raises(Refusal, match="settings"):
+        estimates.compute(current(wave), ["agency"])
 
 
 def test_fpc_shrinks_standard_errors(app):
     wave = factories.demo_wave(responses=400)
-    plain = estimates.compute(wave, [])
+    plain = estimates.compute(current(wave), [])
     wave.settings = dict(wave.settings or {}, fpc=True)
     wave.data_version += 1
     db.session.commit()
-    corrected = estimates.compute(wave, [])
+    corrected = estimates.compute(current(wave), [])
     assert (corrected["se"] <= plain["se"] + 1e-15).all() and (corrected["se"] < plain["se"]).any()
     assert db.session.scalar(select(Agency.id)) is not None

@@ -9,6 +9,8 @@ import pytest
 
 from app.reports import agency_report
 from app.results import overview
+from app.results.filters import Filters
+from app.results.snapshot import current
 from tests import factories
 
 
@@ -40,7 +42,7 @@ def test_methodology_page_works_an_example(client, login_as, demo_wave):
 
 
 def test_agency_page_shows_its_own_rank_and_interval(app, client, login_as, demo_wave):
-    ranking = next(r for r in overview.overview(demo_wave, overview.Filters())["rankings"]
+    ranking = next(r for r in overview.overview(current(demo_wave), Filters())["rankings"]
                    if r["block"]["code"] == "districts")
     table = ranking["table"]
     row = table[~table["flagged"].astype(bool) & ~table["suppressed"].astype(bool)].iloc[0]
@@ -56,7 +58,7 @@ def test_strongest_criteria_are_never_below_the_province(app, demo_wave):
     fewer = 0
     with app.test_request_context("/"):
         for agency in demo_wave.agencies:
-            report = agency_report.report(demo_wave, agency)
+            report = agency_report.report(current(demo_wave), agency)
             assert all(r["difference"] > 0 for r in report["strongest"]), agency.code
             assert all(r["difference"] < 0 for r in report["weakest"]), agency.code
             fewer += not report["suppressed"] and len(report["strongest"]) < agency_report.SHOWN
@@ -65,7 +67,7 @@ def test_strongest_criteria_are_never_below_the_province(app, demo_wave):
 
 def test_agency_below_the_province_everywhere_says_so(app, client, login_as, demo_wave):
     with app.test_request_context("/"):
-        reports = {a.code: agency_report.report(demo_wave, a) for a in demo_wave.agencies}
+        reports = {a.code: agency_report.report(current(demo_wave), a) for a in demo_wave.agencies}
     code = next((c for c, r in reports.items() if not r["suppressed"] and not r["strongest"]), None)
     if code is None:
         pytest.skip("every agency is above the province on some criterion in this sample")

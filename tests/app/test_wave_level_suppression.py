@@ -15,6 +15,8 @@ from app.collect import store
 from app.extensions import db
 from app.programme.questionnaires import questionnaire_of
 from app.results import overview
+from app.results.filters import Filters
+from app.results.snapshot import current
 from tests import factories
 
 PAGES = ("/dashboard/tiny", "/dashboard/tiny/agencies/A1", "/results/tiny", "/dashboard/tiny/print")
@@ -68,7 +70,7 @@ def test_every_page_shows_no_rate_for_a_wave_of_three(client, login_as, tiny):
 
 
 def test_sipas_figures_and_province_total_are_suppressed_like_cells(app, tiny):
-    data = overview.overview(tiny, overview.Filters())
+    data = overview.overview(current(tiny), Filters())
     assert data["overall"] is None and data["overall_suppressed"]
     for name in ("late", "apology", "decision766"):
         row = data["extras"][name]
@@ -115,7 +117,7 @@ def test_a_filter_cell_of_three_shows_no_late_share_or_index(app, client, login_
     login_as("official")
     html = client.get("/dashboard/mixed?channel=kiosk").get_data(as_text=True)
     assert RATE.findall(visible_text(html)) == [] and chart_values(html) == []
-    extras = overview.overview(wave, overview.Filters(channel="kiosk"))["extras"]
+    extras = overview.overview(current(wave), Filters(channel="kiosk"))["extras"]
     assert extras["late"]["suppressed"] and math.isnan(extras["late"]["rate"])
     whole = client.get("/dashboard/mixed").get_data(as_text=True)  # 15 answers in all: shown
     assert RATE.findall(visible_text(whole))

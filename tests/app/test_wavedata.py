@@ -12,7 +12,9 @@ from app.collect import store
 from app.extensions import db
 from app.models import Response
 from app.programme.questionnaires import questionnaire_of
-from app.results import heavy, table
+from app.reports import refresh
+from app.results import design, heavy, overview, snapshot, table
+from app.results.filters import Filters
 from app.review import cleaning
 from tests import factories
 from tests.conftest import ON_POSTGRES, login
@@ -31,7 +33,7 @@ def wave(app):
 
 def test_closed_answers_in_the_table_equal_the_documents(wave):
     questionnaire = questionnaire_of(wave.survey_version)
-    frame = table.wave_frame(wave, questionnaire.coded_questions, include_excluded=True)
+    frame = table.respondents(wave, questionnaire.coded_questions, include_excluded=True)
     documents = {r.id: r.answers for r in db.session.query(Response).filter_by(wave_id=wave.id)}
     assert len(frame) == len(documents)
     for row in frame.itertuples(index=False):
@@ -45,8 +47,8 @@ def test_closed_answers_in_the_table_equal_the_documents(wave):
 
 
 def test_excluded_responses_are_left_out_unless_asked_for(wave):
-    kept = table.wave_frame(wave)
-    everything = table.wave_frame(wave, include_excluded=True)
+    kept = table.respondents(wave)
+    everything = table.respondents(wave, include_excluded=True)
     assert len(everything) == len(kept) + 1
     excluded = everything[everything["excluded"]]
     assert excluded["exclusion_reason"].tolist() == ["test entry, not a citizen"]
@@ -87,22 +89,20 @@ def test_a_channel_the_columnar_read_does_not_know_falls_back_to_the_row_read(wa
 
 
 def test_new_responses_reach_the_figures_at_most_the_refresh_interval_late(app, wave):
-    from app.results import table as wd
-
     app.config["RESULTS_REFRESH_SECONDS"] = 3600
-    before = wd.data_version(wave)
+    before = snapshot.current(wave).version
     agency = wave.agencies[0]
     from app.collect import store
 
     answers = factories.satisfied_answers(questionnaire_of(wave.survey_version))
     store.store(wave, agency, answers, channel="paper", language="vi")
     db.session.commit()
-    assert wd.data_version(wave) == before  # within the interval: the cached figures stand
+    assert snapshot.current(wave).version == before  # within the interval: the cached figures stand
     cleaning.set_excluded(db.session.query(Response).filter_by(wave_id=wave.id).first(), True, "duplicate")
     db.session.commit()
-    assert wd.data_version(wave)[0] == before[0] + 1  # an administrator's change counts at once
+    assert snapshot.current(wave).version[0] == before[0] + 1  # an administrator's change counts at once
     app.config["RESULTS_REFRESH_SECONDS"] = 0
-    assert wd.data_version(wave)[1] == before[1] + 1
+    assert snapshot.current(wave).version[1] == before[1] + 1
 
 
 def test_design_weights_are_frame_count_over_sample_size_per_stratum(app):
@@ -128,7 +128,7 @@ def test_design_weights_are_frame_count_over_sample_size_per_stratum(app):
         in_h = sum(1 for a, s in frame.itertuples(index=False)
                    if ((a, s) if (a, s or "") in counts and s else (a, "")) == h)
         expected.append(counts[h] / in_h if h in counts else 1.0)
-    weights = table.design_weights(SimpleNamespace(id=wave.id), frame)
+    weights = design.design_weights(SimpleNamespace(id=wave.id), frame)
     np.testing.assert_allclose(weights, expected)
     assert weights[frame["agency"].to_numpy() == "A1"].sum() == pytest.approx(600 + 1000)  # urban apart
 
@@ -137,32 +137,29 @@ def test_while_a_wave_collects_pages_show_the_last_computed_figures_until_the_ne
     """New responses: the figures computed so far are served at once and the next version is
     computed in the background; an administrator's change is never served stale."""
     from app.collect import store
-    from app.results import overview
 
     app.config["RESULTS_REFRESH_SECONDS"] = 0.2
-    first = overview.overview(wave, overview.Filters())["n"]
+    first = overview.overview(snapshot.current(wave), Filters())["n"]
     answers = factories.satisfied_answers(questionnaire_of(wave.survey_version))
     for _ in range(5):
         store.store(wave, wave.agencies[0], answers, channel="paper", language="vi")
     db.session.commit()
     time.sleep(0.3)  # the responses are counted again
-    assert overview.overview(wave, overview.Filters())["n"] == first  # at once, the figures so far
-    table.wait_for_refresh(wave)
-    assert overview.overview(wave, overview.Filters())["n"] == first + 5  # then the new ones
+    assert overview.overview(snapshot.current(wave), Filters())["n"] == first  # at once, the figures so far
+    refresh.wait_for_refresh(wave)
+    assert overview.overview(snapshot.current(wave), Filters())["n"] == first + 5  # then the new ones
     newest = db.session.query(Response).filter_by(wave_id=wave.id).order_by(Response.id.desc()).first()
     cleaning.set_excluded(newest, True, "duplicate")
     db.session.commit()
-    assert overview.overview(wave, overview.Filters())["n"] == first + 4  # recomputed before it is shown
+    assert overview.overview(snapshot.current(wave), Filters())["n"] == first + 4  # recomputed before it is shown
 
 
 def test_a_starting_worker_computes_the_newest_waves_figures(app, wave):
     """gunicorn.conf.py's post_worker_init runs warm_recent in a thread; here it runs inline."""
-    from app.results import overview
-
-    overview._cache.clear()
-    overview.warm_recent(app)
-    assert any(key[:2] == ("overview", wave.id) for key in overview._cache)
-    pages = {key[-2] for key in overview._cache if key[0] == "page" and key[1] == wave.id}
+    snapshot.FIGURES.clear()
+    refresh.warm_recent(app)
+    assert any(key[:2] == ("overview", wave.id) for key in snapshot.FIGURES)
+    pages = {key[-2] for key in snapshot.FIGURES if key[0] == "page" and key[1] == wave.id}
     assert pages == {"vi", "en"}  # the pages themselves, in each language
 
 
@@ -181,7 +178,7 @@ def test_the_first_view_of_a_new_version_computes_nothing(app, wave, client, mak
     db.session.commit()
     time.sleep(0.3)
     client.get(f"/dashboard/{wave.slug}")  # starts the refresh
-    table.wait_for_refresh(wave)
+    refresh.wait_for_refresh(wave)
     computed = []
     monkeypatch.setattr(heavy, "_mark_computed", lambda: computed.append(1))
     page = client.get(f"/dashboard/{wave.slug}")
@@ -193,11 +190,10 @@ def test_an_export_holds_every_acknowledged_response_at_the_production_refresh_i
                                                                                         tmp_path):
     import csv
 
-    from app.results import overview
     from app.review import exchange
 
     app.config["RESULTS_REFRESH_SECONDS"] = 10.0  # the production default
-    overview.overview(wave, overview.Filters())  # what an official's page view leaves cached
+    overview.overview(snapshot.current(wave), Filters())  # what an official's page view leaves cached
     exchange.export_frame(wave)
     questionnaire = questionnaire_of(wave.survey_version)
     receipts = [store.store(wave, wave.agencies[0], factories.satisfied_answers(questionnaire),
