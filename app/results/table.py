@@ -14,7 +14,7 @@ import pandas as pd
 from flask import current_app
 from sqlalchemy import func, select, text
 
-from app.collect import coded
+from app.collect import store as coded  # the coded strings' decoder: with the row recipe
 from app.extensions import db
 from app.models import Agency, Block, FrameCount, Response, Wave
 from app.models.wave import CHANNELS
