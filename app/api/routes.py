@@ -70,7 +70,6 @@ def refused(exc: Refusal):
 
 @bp.get("/openapi.json")
 def openapi():
-
     return jsonify(spec())
 
 
@@ -128,11 +127,11 @@ def revoke_token():
 @bp.post("/invitations")
 @limiter.limit(configured_limit("RATE_LIMIT_INTEGRATION"), key_func=integration_key)
 def create_invitation():
-    """One invitation for an integration (keys are made by administrators only), rate limited per
-    key and capped per day; each one is audited under the key's name."""
+    """One invitation for an integration key (made by administrators only): api_intake.invite."""
     key = tokens.api_key_from_request()
-    body, problem = (None, api_error(401, "a valid integration key is required in X-API-Key", "X-API-Key")
-                     ) if key is None else json_body()
+    if key is None:
+        return api_error(401, "a valid integration key is required in X-API-Key", "X-API-Key")
+    body, problem = json_body()
     if problem:
         return problem
     try:
