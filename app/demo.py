@@ -11,11 +11,10 @@ import secrets
 from datetime import date, timedelta
 
 import numpy as np
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from app.accounts import users
-from app.collect import coded
-from app.collect.store import local_today as today
+from app.collect import store
 from app.extensions import db
 from app.models import Agency, FrameCount, Response, SurveyVersion, User, Wave
 from app.models.wave import CHANNELS, WAVE_OPEN
@@ -103,8 +102,7 @@ def _answer(rng, questionnaire: Questionnaire, question, latent: float, so_far: 
 
 
 def local_today() -> date:
-
-    return today()
+    return store.local_today()
 
 
 def _responses(rng, wave: Wave, agency_list: list[Agency], total: int) -> int:
@@ -122,13 +120,11 @@ def _responses(rng, wave: Wave, agency_list: list[Agency], total: int) -> int:
     for agency, big_n, n in zip(agency_list, frame_n, sample_n, strict=True):
         db.session.add(FrameCount(wave_id=wave.id, agency_id=agency.id, transactions=int(big_n)))
         effect = rng.normal(0, 0.35) + BLOCK_EFFECT.get(agency.block.code, 0)
-        rows = [dict(receipt=secrets.token_hex(8).upper(), wave_id=wave.id,
-                     survey_version_id=wave.survey_version_id, agency_id=agency.id, stratum="",
-                     channel=str(rng.choice(CHANNELS, p=CHANNEL_SHARES)),
-                     language="en" if rng.random() < 0.03 else "vi",
-                     submitted_on=wave.period_start + timedelta(days=int(rng.integers(0, days + 1))),
-                     excluded=False) for _ in range(n)]
-        for row in rows:
+        # channel, language and day of every response first, then their answers (the seeded order)
+        metas = [(str(rng.choice(CHANNELS, p=CHANNEL_SHARES)), "en" if rng.random() < 0.03 else "vi",
+                  wave.period_start + timedelta(days=int(rng.integers(0, days + 1)))) for _ in range(n)]
+        rows = []
+        for channel, language, submitted_on in metas:
             person = rng.normal(0, 0.6)
             so_far: dict = {}
             for question in questionnaire.questions:
@@ -140,9 +136,10 @@ def _responses(rng, wave: Wave, agency_list: list[Agency], total: int) -> int:
                 if value is None:
                     continue
                 so_far[question.code] = value
-            row["answers"] = so_far
-            row["coded"] = coded.encode(questionnaire.coded_questions, so_far)
-        db.session.execute(insert(Response), rows)
+            rows.append(store.row(questionnaire, so_far, wave_id=wave.id, survey_version_id=wave.survey_version_id,
+                                  agency_id=agency.id, channel=channel, language=language,
+                                  submitted_on=submitted_on))
+        store.insert_rows(rows)
         stored += len(rows)
     return stored
 

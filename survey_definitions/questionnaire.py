@@ -114,7 +114,7 @@ class Questionnaire:
     @cached_property
     def coded_questions(self) -> list[str]:
         """Closed questions (scale, single choice, yes/no) whose values are all integers 0 … 50,000,
-        in questionnaire order: answers that fit one character each (app/services/coded.py)."""
+        in questionnaire order: answers that fit one character each (app/collect/store.py)."""
         out = []
         for q in self.questions:
             if q.type not in ("scale", "single", "yes_no"):

@@ -34,6 +34,30 @@ def issue_token(user: User) -> tuple[str, ApiToken]:
     return token, row
 
 
+def log_in(email: object, password: object, address: str) -> tuple[str, ApiToken]:
+    """The login form's throttle, checks and audit trail, for a bearer token (flushes; the caller
+    commits, a refused attempt too: its record stays). Raises Refusal: 400 for missing strings,
+    401 for a wrong email or password, 429 while throttled (with ``retry_after`` seconds)."""
+    if not isinstance(email, str) or not isinstance(password, str):
+        raise Refusal("email", "email and password are required strings")
+    try:
+        login = logins.authenticate(email, password, address, channel="api")
+    except logins.LoginRefused as refused:
+        if refused.reason != "throttled":
+            raise Refusal("password", "wrong email or password", 401) from None
+        throttled = Refusal("password", f"too many failed attempts: try again in {refused.retry_after} seconds",
+                            429)
+        throttled.retry_after = refused.retry_after
+        raise throttled from None
+    return issue_token(login.user)
+
+
+def log_out(row: ApiToken) -> None:
+    """The bearer token (and its login session) ends now; audited."""
+    logins.end_session(row.session_id)
+    audit.record("auth.logout", "user", row.user_id, user=row.user, after={"channel": "api"})
+
+
 def _bearer() -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")

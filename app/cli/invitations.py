@@ -12,6 +12,7 @@ from app.collect import invitations
 from app.extensions import db
 from app.programme import agencies, waves
 from app.shared import qr
+from app.shared.refusal import Refusal
 
 group = AppGroup("invitations", help="Issue invitation links.")
 
@@ -32,7 +33,7 @@ def issue(wave_slug: str, agency_code: str, count: int, output: str | None, qr_d
         fail(f"--agency: no agency '{agency_code}'")
     try:
         issued = invitations.issue(wave, agency, count, actor_name="cli")
-    except invitations.InvitationError as exc:
+    except Refusal as exc:
         fail(f"--{exc.field}: {exc}")
     # The links are written out before the invitations are committed: a file that cannot be
     # written (or an interrupted run) leaves no undelivered invitations behind.

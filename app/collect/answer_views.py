@@ -7,11 +7,12 @@ from sqlalchemy.exc import IntegrityError
 from app.blueprints import public as bp
 from app.collect import form_sessions, invitations, kiosks, page_flow
 from app.collect.page_view import page_view
-from app.collect.posted import BadForm, read_page
+from app.collect.posted import read_page
 from app.extensions import db
 from app.i18n import current_language
 from app.programme import waves
 from app.programme.questionnaires import questionnaire_of
+from app.shared.refusal import Refusal
 from app.throttle import limit_failures, redirected_to, status_in
 
 SESSION_KEY = "fs"
@@ -67,7 +68,7 @@ def answer_post():
     q = questionnaire_of(row.wave.survey_version)
     try:
         posted = read_page(request, q)
-    except BadForm as exc:
+    except Refusal as exc:
         return render_template("public/unavailable.html", reason="bad", message=exc.args[0]), 400
     page = posted.page if posted.page is not None and posted.page <= row.page else None
     if page is None or page >= len(page_flow.pages(q)):

@@ -1,49 +1,51 @@
-"""Who a JSON API submission is for: an invitation (collection apps, exactly once per invitation)
-or a kiosk (a desk tablet that queued answers offline, identified by its kiosk key).
+"""What the JSON API takes in: responses (`POST /api/v1/responses`) and invitations made by
+integrations (`POST /api/v1/invitations`). Every refusal is a Refusal with the HTTP status and the
+fields of the ⚑ contract in ../shared/DESIGN.md; the routes only parse, call and commit.
 
-This is the hot path of `POST /api/v1/responses`: one Core query finds the invitation with its
-wave and questionnaire version, no ORM objects are built, and the response is one INSERT.
+A submission is for an invitation (collection apps, exactly once per invitation) or a kiosk (a
+desk tablet that queued answers offline, identified by its kiosk key). It is the hot path: one Core
+query finds and claims the invitation with its wave and questionnaire version, no ORM objects are
+built, and the response is one INSERT (both from collect/store, as every channel's).
 
-The optimistic path for `POST /api/v1/responses` with an invitation, on PostgreSQL.
-
-Almost every submission is valid, for an invitation of the one wave that is open. For those, one
-statement claims the invitation and inserts the response (a data-modifying CTE), in autocommit:
-one round trip, fewer than inserting a single row in a transaction (BEGIN, INSERT, COMMIT).
-Everything the statement cannot vouch for goes to the full path (app/services/submissions.py),
-which gives every refusal its precise status and message:
+The optimistic path, for an invitation on PostgreSQL. Almost every submission is valid, for an
+invitation of the one wave that is open. For those, one statement claims the invitation and inserts
+the response (store.insert_claiming, a data-modifying CTE), in autocommit: one round trip, fewer
+than inserting a single row in a transaction (BEGIN, INSERT, COMMIT). Everything the statement
+cannot vouch for goes to the full path, which gives every refusal its precise status and message:
 
 - the answers are cleaned against the questionnaire of the open wave(s) seen in the last few
   seconds; with more than one open questionnaire version, or answers that do not pass, nothing is
   attempted here;
 - the statement itself only claims an invitation that is unused, unexpired, of an open wave on
   exactly that questionnaire version, checksum included (and of the wave named in the body, if
-  one is): if it claims
-  nothing, nothing was written, and the full path finds out why (unknown, used, expired, closed,
-  another wave or version).
+  one is): if it claims nothing, nothing was written, and the full path finds out why (unknown,
+  used, expired, closed, another wave or version).
 
 So a stale view of the open waves can only send a submission down the slower path, never store a
 wrong one. The exactly-once guarantee is the same row lock and unique invitation_id as before.
 """
 from __future__ import annotations
 
-import json
 import re
-import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, select, update
+from flask_babel import force_locale
+from sqlalchemy import bindparam, select
+from sqlalchemy.exc import IntegrityError
 
-from app.collect import coded, kiosks, store
-from app.collect.store import ClientSubmission, Stored, document, local_today, payload_digest
+from app.collect import invitations, issuing, kiosks, store
+from app.collect.invitations import IssuedInvitation
+from app.collect.page_view import message_for
+from app.collect.store import ClientSubmission, Stored, payload_digest
 from app.extensions import db
-from app.models import Invitation, SurveyVersion, Wave
-from app.models.base import utcnow
+from app.models import ApiKey, Invitation, SurveyVersion, Wave
 from app.models.wave import WAVE_OPEN
-from app.programme import agencies
+from app.programme import agencies, waves
 from app.programme.questionnaires import questionnaire_by_checksum
+from app.shared.refusal import Refusal
 from app.shared.secrets import token_hash
 from survey_definitions import Questionnaire
 from survey_definitions.answers import clean_answers
@@ -51,12 +53,6 @@ from survey_definitions.answers import clean_answers
 INVITATION_FIELDS = {"invitation", "answers", "language", "wave", "version", "submission"}
 TOKEN_LENGTHS = range(16, 101)  # what an invitation token can be (secrets.new_token gives 32)
 KIOSK_FIELDS = {"agency", "answers", "language", "wave", "version", "submission"}
-
-
-class Refused(Exception):
-    def __init__(self, status: int, errors: list[tuple[str | None, str]]):
-        super().__init__(errors[0][1])
-        self.status, self.errors = status, errors
 
 
 class Replayed(Exception):
@@ -68,6 +64,7 @@ class Replayed(Exception):
 
 
 SUBMISSION_REUSED = "this submission id was already used for other answers; give each response its own id"
+ANSWERED = "this invitation has already been answered"
 
 
 @dataclass(frozen=True)
@@ -85,18 +82,49 @@ class Target:
     submission: ClientSubmission | None = None  # the client's submission id, scoped to this sender
 
 
-def _refuse(status: int, field: str | None, message: str) -> Refused:
-    return Refused(status, [(field, message)])
+def _refuse(status: int, field: str | None, message: str) -> Refusal:
+    return Refusal.of([(field, message)], status)
+
+
+def submit(body: dict[str, Any], raw: bytes, kiosk_key: str | None) -> Stored:
+    """Store a submission (a parsed JSON object; ``raw``: its bytes); the caller commits once, or
+    rolls back on Refusal. ``replayed`` on the result: a retry, answered with its first receipt."""
+    language = body.get("language", "vi")
+    if language not in ("vi", "en"):
+        raise _refuse(400, "language", "language must be 'vi' or 'en'")
+    stored = try_submit(body, raw, language) if kiosk_key is None else None
+    if stored is not None:  # (committed already, on its own connection)
+        return stored
+    try:
+        target = resolve(body, kiosk_key)
+    except Replayed as exc:  # a retry of what this invitation stored: nothing claimed, nothing to undo
+        return exc.stored
+    # From here on the invitation is claimed in this transaction: every refusal rolls it back.
+    refuse_unstorable_text(body)
+    questionnaire = questionnaire_by_checksum(target.survey_version_id, target.checksum)
+    cleaned, field_errors = clean_answers(questionnaire, body["answers"])
+    if field_errors:
+        with force_locale(language):
+            raise Refusal.of([(e.field, str(message_for(e))) for e in field_errors])
+    try:
+        return store.insert_response(
+            questionnaire, cleaned, wave_id=target.wave_id, survey_version_id=target.survey_version_id,
+            agency_id=target.agency_id, channel=target.channel, language=language, stratum=target.stratum,
+            invitation_id=target.invitation_id, submission=target.submission, claimed=target.claimed)
+    except store.SubmissionConflict:
+        raise _refuse(409, "submission", SUBMISSION_REUSED) from None
+    except (store.AlreadyAnswered, IntegrityError):
+        raise _refuse(409, "invitation", ANSWERED) from None
 
 
 def resolve(body: dict[str, Any], kiosk_key: str | None) -> Target:
-    """Check the envelope of a submission (not its answers); raises Refused with status and fields."""
+    """Check the envelope of a submission (not its answers); raises Refusal with status and fields."""
     if kiosk_key is None and "agency" in body and "invitation" not in body:
         raise _refuse(403, "X-Kiosk-Key", "a kiosk submission needs the kiosk's key in X-Kiosk-Key")
     allowed = KIOSK_FIELDS if kiosk_key is not None else INVITATION_FIELDS
     unknown = sorted(set(body) - allowed)
     if unknown:
-        raise Refused(400, [(k, "unknown field") for k in unknown])
+        raise Refusal.of([(k, "unknown field") for k in unknown])
     if not isinstance(body.get("answers"), dict):
         raise _refuse(400, "answers", "answers must be an object {question code: value}")
     submission = body.get("submission")
@@ -118,40 +146,22 @@ def _submission(body: dict[str, Any], scope: str) -> ClientSubmission | None:
     return ClientSubmission(scope, body["submission"], digest)
 
 
-_INV, _WAVE, _VERSION = Invitation.__table__, Wave.__table__, SurveyVersion.__table__
+_INV, _WAVE = Invitation.__table__, Wave.__table__
 _BY_TOKEN = (select(_INV.c.id, _INV.c.used_at, _INV.c.expires_at, _WAVE.c.status)
              .join(_WAVE, _WAVE.c.id == _INV.c.wave_id).where(_INV.c.token_hash == bindparam("digest")))
-_USABLE = (_INV.c.token_hash == bindparam("digest"), _INV.c.used_at.is_(None), _INV.c.expires_at >= bindparam("now"))
-# PostgreSQL: find and claim the invitation, with its wave and questionnaire version, in one statement.
-_CLAIM_PG = (update(_INV).where(*_USABLE, _WAVE.c.id == _INV.c.wave_id, _WAVE.c.status == WAVE_OPEN,
-                                _VERSION.c.id == _WAVE.c.survey_version_id)
-             .values(used_at=bindparam("now"))
-             .returning(_INV.c.id, _INV.c.stratum, _INV.c.agency_id, _WAVE.c.id, _WAVE.c.slug,
-                        _WAVE.c.survey_version_id, _VERSION.c.version, _VERSION.c.checksum))
-# SQLite cannot return the FROM tables' columns: claim, then read the wave (same transaction).
-_CLAIM = (update(_INV).where(*_USABLE, _INV.c.wave_id.in_(select(_WAVE.c.id).where(_WAVE.c.status == WAVE_OPEN)))
-          .values(used_at=bindparam("now")).returning(_INV.c.id, _INV.c.stratum, _INV.c.agency_id, _INV.c.wave_id))
-_WAVE_OF = (select(_WAVE.c.slug, _WAVE.c.survey_version_id, _VERSION.c.version, _VERSION.c.checksum)
-            .join(_VERSION, _VERSION.c.id == _WAVE.c.survey_version_id).where(_WAVE.c.id == bindparam("wave")))
 
 
 def _invitation(token: Any, body: dict[str, Any]) -> Target:
-    """Find the invitation and claim it (used_at) in the caller's transaction: the caller rolls
-    back if anything else about the submission is refused. Of concurrent submissions of one
-    invitation, one claims it; the others wait for its commit and are told it was answered
-    (or, if they repeat its submission id and answers, get its receipt: raises Replayed)."""
+    """Find the invitation and claim it (store.claim_by_token) in the caller's transaction. Of
+    concurrent submissions of one invitation, one claims it; the others wait for its commit and are
+    told it was answered (or, if they repeat its submission id and answers, get its receipt:
+    raises Replayed)."""
     if not isinstance(token, str) or len(token) not in TOKEN_LENGTHS:
         raise _refuse(400, "invitation", "invitation must be the token string from the invitation link")
-    connection = db.session.connection()
-    params = {"digest": token_hash(token), "now": utcnow()}
-    if connection.dialect.name == "postgresql":
-        row = connection.execute(_CLAIM_PG, params).first()
-    else:
-        row = connection.execute(_CLAIM, params).first()
-        if row is not None:
-            row = (*row[:3], row[3], *connection.execute(_WAVE_OF, {"wave": row[3]}).one())
-    if row is None:
-        state = connection.execute(_BY_TOKEN, params).first()
+    digest = token_hash(token)
+    claimed = store.claim_by_token(digest)
+    if claimed is None:
+        state = db.session.connection().execute(_BY_TOKEN, {"digest": digest}).first()
         if state is not None and state.used_at is not None:
             submission = _submission(body, f"invitation:{state.id}")
             try:
@@ -160,11 +170,11 @@ def _invitation(token: Any, body: dict[str, Any]) -> Target:
                 raise _refuse(409, "submission", SUBMISSION_REUSED) from None
             if first is not None:
                 raise Replayed(first)
-            raise _refuse(409, "invitation", "this invitation has already been answered")
+            raise _refuse(409, "invitation", ANSWERED)
         raise _refuse(404, "invitation", "unknown, expired or closed invitation")
-    invitation_id, stratum, agency_id, wave_id, slug, version_id, version, checksum = row
-    return Target(wave_id, slug, version_id, version, checksum, agency_id, "online", invitation_id, stratum,
-                  claimed=True, submission=_submission(body, f"invitation:{invitation_id}"))
+    return Target(claimed.wave_id, claimed.wave_slug, claimed.survey_version_id, claimed.version, claimed.checksum,
+                  claimed.agency_id, "online", claimed.invitation_id, claimed.stratum, claimed=True,
+                  submission=_submission(body, f"invitation:{claimed.invitation_id}"))
 
 
 def _kiosk(body: dict[str, Any], key: str) -> Target:
@@ -182,32 +192,64 @@ def _kiosk(body: dict[str, Any], key: str) -> Target:
                   wave.survey_version.checksum, agency.id, "kiosk", submission=_submission(body, f"kiosk:{row.id}"))
 
 
+def _text_problem(text: str) -> str | None:
+    if "\x00" in text:
+        return "text must not contain NUL characters"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (\ud800): no UTF-8 text, no database can store it
+        return "text must be valid Unicode (an unpaired surrogate \\uD800–\\uDFFF was sent)"
+    return None
+
+
+def _unstorable(value, path: str = "") -> tuple[str, str] | None:
+    """(path, message) of the first string PostgreSQL text cannot hold (NUL, lone surrogate), else None."""
+    if isinstance(value, str):
+        problem = _text_problem(value)
+        return None if problem is None else (path, problem)
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        problem = _text_problem(key) if isinstance(key, str) else None
+        if problem is not None:
+            return (path or str(key)), problem
+        found = _unstorable(item, f"{path}.{key}" if path else str(key))
+        if found is not None:
+            return found
+    return None
+
+
+def refuse_unstorable_text(body: dict) -> None:
+    """Refuse (400, naming the path) a body with text no database can store."""
+    where = _unstorable(body)
+    if where is not None:
+        path, message = where
+        raise _refuse(400, path or None, message)
+
+
+def invite(key: ApiKey, body: dict[str, Any]) -> IssuedInvitation:
+    """One invitation for an integration key, counted against its daily cap and audited under its
+    name (flushes; the caller commits once, after building its answer)."""
+    wave = waves.get_wave(str(body.get("wave", "")))
+    agency = agencies.by_code(str(body.get("agency", "")))
+    if wave is None:
+        raise _refuse(400, "wave", "unknown wave")
+    if agency is None or (key.agency_id and key.agency_id != agency.id):
+        raise _refuse(400, "agency", "unknown agency, or not one this key may use")
+    dossier = body.get("dossier")
+    if dossier is not None and (not isinstance(dossier, str) or not 3 <= len(dossier.strip()) <= 60):
+        raise _refuse(400, "dossier", "dossier must be a dossier code string")
+    issued = invitations.issue(wave, agency, dossiers=[dossier] if dossier else None,
+                               actor_name=f"api_key:{key.id}:{key.name}")
+    issuing.claim_daily(key)
+    return issued[0]
+
+
 # The full path's invitation envelope, without submission ids (those are for kiosks' retries).
 FIELDS = INVITATION_FIELDS - {"submission"}
 OPEN_VERSIONS_SECONDS = 5.0
 # Text the database cannot store (NUL) or that may be an unpaired surrogate: the full path checks
 # it and names the field. (A correct pair, as ensure_ascii encoders write emoji, also goes there.)
 _SUSPECT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
-
-# psycopg's own placeholders: executed on the driver connection (prepared once per connection),
-# which skips SQLAlchemy's statement layer on the busiest request of all.
-_CLAIM_AND_INSERT = """
-WITH claimed AS (
-    UPDATE invitation SET used_at = %(now)s
-    FROM wave, survey_version
-    WHERE invitation.token_hash = %(digest)s AND invitation.used_at IS NULL AND invitation.expires_at >= %(now)s
-      AND wave.id = invitation.wave_id AND wave.status = %(open)s AND wave.survey_version_id = %(version_id)s
-      AND survey_version.id = %(version_id)s AND survey_version.checksum = %(checksum)s
-      AND (CAST(%(wave)s AS varchar) IS NULL OR wave.slug = %(wave)s)
-    RETURNING invitation.id, invitation.wave_id, invitation.agency_id, invitation.stratum
-)
-INSERT INTO response (receipt, wave_id, survey_version_id, agency_id, stratum, channel, language, submitted_on,
-                      invitation_id, excluded, answers, coded)
-SELECT %(receipt)s, claimed.wave_id, %(version_id)s, claimed.agency_id, claimed.stratum, 'online', %(language)s,
-       %(today)s, claimed.id, false, CAST(%(answers)s AS jsonb), %(coded)s
-FROM claimed
-RETURNING id
-"""
 
 
 @dataclass(frozen=True)
@@ -251,22 +293,7 @@ def try_submit(body: dict[str, Any], raw: bytes, language: str) -> Stored | None
     cleaned, errors = clean_answers(current.questionnaire, answers)
     if errors:
         return None
-    receipt = secrets.token_hex(8).upper()
-    parameters = {
-        "now": utcnow(), "digest": token_hash(token), "open": WAVE_OPEN, "version_id": current.id,
-        "checksum": current.checksum, "wave": wave, "receipt": receipt, "language": language,
-        "today": local_today(), "answers": json.dumps(document(current.questionnaire, cleaned)),
-        "coded": coded.encode(current.questionnaire.coded_questions, cleaned)}
-    # A pooled connection of its own, in autocommit: the statement is its own transaction (all of
-    # it or nothing), so no BEGIN and COMMIT round trips around it.
-    connection = db.engine.raw_connection()
-    try:
-        driver = connection.driver_connection
-        driver.autocommit = True
-        try:
-            row = driver.execute(_CLAIM_AND_INSERT, parameters, prepare=True).fetchone()
-        finally:
-            driver.autocommit = False
-    finally:
-        connection.close()
-    return None if row is None else Stored(row[0], receipt)
+    # wave, agency, stratum and invitation: the claimed invitation's
+    values = store.row(current.questionnaire, cleaned, wave_id=None, survey_version_id=current.id, agency_id=None,
+                       channel="online", language=language)
+    return store.insert_claiming(token_hash(token), values, current.checksum, wave)

@@ -19,6 +19,7 @@ from app.extensions import configured_limit, db, limiter
 from app.programme.wave_views import wave_or_404
 from app.shared import qr
 from app.shared.csvio import ImportRejected
+from app.shared.refusal import Refusal
 from app.shared.web import agency_or_404, download, upload_bytes
 
 
@@ -72,7 +73,7 @@ def invitation_issue(slug: str):
         except ImportRejected as exc:
             db.session.rollback()
             errors = exc.errors
-        except invitations.InvitationError as exc:
+        except Refusal as exc:
             db.session.rollback()
             form.form_errors.append(str(exc))
         except BaseException:

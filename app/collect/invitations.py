@@ -19,14 +19,9 @@ from app.models import Agency, Invitation, SurveyVersion, User, Wave
 from app.models.base import utcnow
 from app.shared import audit, cells
 from app.shared.csvio import ImportRejected, RowError, read_rows
+from app.shared.refusal import Refusal
 from app.shared.secrets import keyed_digest, new_token, token_hash
 from survey_definitions.questiontypes import DOSSIER_CODE_RE
-
-
-class InvitationError(ValueError):
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)
@@ -51,24 +46,24 @@ def issue(wave: Wave, agency: Agency, count: int = 1, *, dossiers: list[str] | N
     """Make the invitations (flushes; the caller commits once, after the links reach the user).
 
     Every batch is audited with who asked (``actor``, or ``actor_name`` for an integration key or
-    the command line) and how many.
+    the command line) and how many. Raises Refusal (status 409 when a dossier already has one).
     """
     if agency not in wave.agencies:
-        raise InvitationError("agency", _("agency %(code)s is not in the scope of wave %(slug)s",
+        raise Refusal("agency", _("agency %(code)s is not in the scope of wave %(slug)s",
                                           code=agency.code, slug=wave.slug))
     if wave.status == "closed":
-        raise InvitationError("wave", _("wave %(slug)s is closed", slug=wave.slug))
+        raise Refusal("wave", _("wave %(slug)s is closed", slug=wave.slug))
     if "link" not in (wave.channels or []):
-        raise InvitationError("wave", _("wave %(slug)s does not collect answers by link", slug=wave.slug))
+        raise Refusal("wave", _("wave %(slug)s does not collect answers by link", slug=wave.slug))
     digests = [dossier_digest(d) for d in dossiers] if dossiers else [None] * count
     if dossiers:
         if len(set(digests)) != len(digests):
-            raise InvitationError("dossier", _("the same dossier code appears twice"))
+            raise Refusal("dossier", _("the same dossier code appears twice"), 409)
         taken = set(db.session.scalars(select(Invitation.dossier_digest).where(
             Invitation.wave_id == wave.id, Invitation.dossier_digest.in_(digests))))
         if taken:
-            raise InvitationError("dossier", _("%(count)s dossier(s) already have an invitation in this wave",
-                                               count=len(taken)))
+            raise Refusal("dossier", _("%(count)s dossier(s) already have an invitation in this wave",
+                                       count=len(taken)), 409)
     expires = utcnow() + timedelta(days=days or current_app.config["INVITATION_DAYS"])
     issued = []
     for digest in digests:

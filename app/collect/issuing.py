@@ -19,13 +19,8 @@ from sqlalchemy import and_, case, or_, select, update
 from app.accounts.access import current_user
 from app.extensions import db
 from app.models import ApiKey
+from app.shared.refusal import Refusal
 from app.shared.secrets import keyed_digest
-
-
-class LimitExceeded(ValueError):
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
 
 
 def batch_cap() -> int:
@@ -36,7 +31,7 @@ def check_batch(count: int, field: str = "count") -> None:
     """Refuse a batch over the cap before any row is made, naming the limit."""
     cap = batch_cap()
     if count > cap:
-        raise LimitExceeded(field, f"at most {cap} invitations per batch (asked for {count})")
+        raise Refusal(field, f"at most {cap} invitations per batch (asked for {count})", 429)
 
 
 def account_key() -> str:
@@ -83,8 +78,8 @@ def claim_daily(key: ApiKey, count: int = 1) -> None:
         .values(quota_used=case((same_day, table.c.quota_used + count), else_=count), quota_day=today)
         .execution_options(synchronize_session=False))
     if done.rowcount != 1:
-        raise LimitExceeded("X-API-Key", f"this integration key may create at most {limit} invitations a day "
-                                         f"(UTC); the limit is reached for {today.isoformat()}")
+        raise Refusal("X-API-Key", f"this integration key may create at most {limit} invitations a day "
+                                   f"(UTC); the limit is reached for {today.isoformat()}", 429)
 
 
 def used_today(key: ApiKey, today: date | None = None) -> int:

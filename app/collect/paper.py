@@ -20,16 +20,11 @@ from app.models import Agency, PaperEntry, Response, SurveyVersion, User, Wave
 from app.models.wave import WAVE_OPEN, wave_agency
 from app.programme.questionnaires import questionnaire_of
 from app.shared import audit
+from app.shared.refusal import Refusal
 from survey_definitions import Questionnaire
 
 STORED, PENDING, MATCHED, MISMATCH = "single", "pending", "matched", "mismatch"
 SAME_PERSON = "same_person"  # a keying that would confirm the same person's own keying: not stored
-
-
-class PaperError(ValueError):
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass
@@ -90,7 +85,7 @@ def layout(version: SurveyVersion) -> Questionnaire:
 def enter(wave: Wave, agency: Agency, user: User, form_number: str, cleaned: dict[str, Any]) -> Outcome:
     """Record one keying of a paper form; flushes, the caller commits once.
 
-    Raises PaperError when the form number has already been counted, and IntegrityError when
+    Raises Refusal when the form number has already been counted, and IntegrityError when
     the same new form number is keyed at the same moment by someone else.
     """
     outcome = _enter(wave, agency, user, form_number, cleaned)
@@ -112,7 +107,7 @@ def _enter(wave: Wave, agency: Agency, user: User, form_number: str, cleaned: di
             return Outcome(PENDING)
         return _count(entry, wave, agency, cleaned, STORED)
     if entry.response_id is not None:
-        raise PaperError("form_number", _("already counted"))
+        raise Refusal("form_number", _("already counted"), 409)
     if not double_entry(wave):  # keyed once under double entry, since switched off: this keying counts
         entry.first_answers, entry.first_user_id = cleaned, user.id
         return _count(entry, wave, agency, cleaned, STORED)

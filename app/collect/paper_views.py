@@ -13,10 +13,11 @@ from app.accounts.access import current_user, roles_required
 from app.blueprints import public as bp
 from app.collect import issuing, page_flow, paper
 from app.collect.page_view import page_view
-from app.collect.posted import PAPER_RESERVED, BadForm, read_page
+from app.collect.posted import PAPER_RESERVED, read_page
 from app.extensions import configured_limit, db, limiter
 from app.i18n import current_language
 from app.programme import agencies
+from app.shared.refusal import Refusal
 
 FORM_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9./-]{0,39}$")
 
@@ -62,7 +63,7 @@ def paper_form(slug: str):
         return _render(wave, q)
     try:
         posted = read_page(request, q, PAPER_RESERVED)
-    except BadForm as exc:
+    except Refusal as exc:
         return render_template("public/unavailable.html", reason="bad", message=exc.args[0]), 400
     number = request.form.get("form_number", "").strip()
     number_error = None if FORM_NUMBER.fullmatch(number) else _("Enter the number printed on the paper form.")
@@ -73,7 +74,7 @@ def paper_form(slug: str):
     try:
         outcome = paper.enter(wave, agency, user, number, result.answers)
         db.session.commit()
-    except (paper.PaperError, IntegrityError):
+    except (Refusal, IntegrityError):
         db.session.rollback()
         return _render(wave, q, result.answers, posted.raw, form_number=number, status=409,
                        number_error=_("Form %(number)s has already been entered and counted.", number=number))

@@ -8,15 +8,12 @@ from flask import Request, g
 from flask_babel import lazy_gettext as _l
 
 from app.collect.page_flow import form_value
+from app.shared.refusal import Refusal
 from survey_definitions import Questionnaire
 
 FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
 RESERVED = frozenset({"csrf_token", "_page", "_shown", "action"})
 PAPER_RESERVED = RESERVED | {"form_number", "wave"}
-
-
-class BadForm(ValueError):
-    """The request is not a readable web form; ``message`` is shown to the respondent."""
 
 
 @dataclass
@@ -29,12 +26,14 @@ class PostedPage:
 
 def check_utf8() -> None:
     if g.get("form_not_utf8"):
-        raise BadForm(_l("The form contained text that is not valid UTF-8. Please type it again."))
+        raise Refusal(None, _l("The form contained text that is not valid UTF-8. Please type it again."))
 
 
 def read_page(request: Request, q: Questionnaire, reserved: frozenset[str] = RESERVED) -> PostedPage:
+    """The posted page; raises Refusal (no field) when the request is not a readable web form, with
+    the message shown to the respondent."""
     if request.mimetype not in FORM_TYPES:
-        raise BadForm(_l("The answers must be sent from the questionnaire's web form."))
+        raise Refusal(None, _l("The answers must be sent from the questionnaire's web form."))
     check_utf8()
     form = request.form
     raw: dict[str, Any] = {}

@@ -19,7 +19,7 @@ class Response(Base):
     `answers` holds the cleaned answers as one document {question code: value} ("na" = not
     applicable, dossier codes only as keyed digests). `coded` repeats the closed questions in the
     questionnaire's order, one character each (chr(48 + value), "-" not applicable, " " not
-    asked; app/services/coded.py), so that a wave's estimates read one short string per response
+    asked; app/collect/store.py), so that a wave's estimates read one short string per response
     instead of a document.
     Both are written in the same INSERT: one row per response.
     """

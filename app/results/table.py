@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import func, select, text
 
-from app.collect import coded
+from app.collect import store as coded  # the coded strings' decoder: with the row recipe
 from app.extensions import db
 from app.models import Agency, Block, Response, Wave
 from app.models.wave import CHANNELS

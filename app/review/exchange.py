@@ -12,7 +12,7 @@ from flask import has_request_context
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.collect import coded, store
+from app.collect import store
 from app.collect.page_view import message_for
 from app.extensions import db
 from app.models import Response, Wave
@@ -112,7 +112,7 @@ def not_applicable(wave: Wave, frame: pd.DataFrame) -> dict[str, np.ndarray]:
     if not strings:
         return {}
     marks = np.frombuffer("".join(s[:len(codes)] for s in strings).encode("utf-32-le"), dtype="<u4")
-    marks = marks.reshape(len(strings), len(codes)) == ord(coded.NOT_APPLICABLE)
+    marks = marks.reshape(len(strings), len(codes)) == ord(store.CODED_NOT_APPLICABLE)
     return {code: marks[:, i] for i, code in enumerate(codes) if marks[:, i].any()}
 
 

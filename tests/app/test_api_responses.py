@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.collect import coded, invitations
+from app.collect import invitations, store
 from app.extensions import db
 from app.models import Invitation, Response
 from app.models.base import utcnow
@@ -61,7 +61,7 @@ def test_a_valid_submission_is_stored_once_with_a_receipt(client, tokens, answer
     row = db.session.scalars(select(Response)).one()
     assert row.answers == answers
     closed = questionnaire_of(row_wave(row)).coded_questions
-    values = coded.decode([row.coded], len(closed))[0]
+    values = store.decode([row.coded], len(closed))[0]
     assert {c: v for c, v in zip(closed, values, strict=True) if v == v} == \
         {c: float(a) for c, a in answers.items() if c in closed}
 

@@ -159,11 +159,12 @@ def test_account_errors_are_vietnamese(client, login_as):
 
 def test_the_command_line_keeps_english_diagnostics(app):
     from app.collect import invitations
+    from app.shared.refusal import Refusal
 
     wave = factories.wave(agency_list=[factories.agency("A1")])
     wave.channels = ["kiosk"]
     db.session.commit()
-    with pytest.raises(invitations.InvitationError, match="does not collect answers by link"):
+    with pytest.raises(Refusal, match="does not collect answers by link"):
         invitations.issue(wave, wave.agencies[0], 1)
 
 
