@@ -11,9 +11,8 @@ from app.programme import agencies
 from app.programme.forms import AgencyForm
 from app.shared.csvio import ImportRejected
 from app.shared.forms import ConfirmForm, UploadForm
-from app.shared.refusal import Refusal
 from app.shared.upload_bounds import MAX_AGENCY_ROWS, check_lines
-from app.shared.web import agency_or_404, attach_error, download, page_arg, upload_bytes
+from app.shared.web import agency_or_404, commit_or_show, download, page_arg, upload_bytes
 
 
 def _parent_choices(form: AgencyForm, exclude: str | None = None) -> None:
@@ -32,18 +31,12 @@ def agency_list():
 
 
 def _save(form: AgencyForm, agency=None):
-    try:
-        saved = agencies.save(agency, code=form.code.data, name_vi=form.name_vi.data,
+    return commit_or_show(
+        form, lambda: agencies.save(agency, code=form.code.data, name_vi=form.name_vi.data,
                                     name_en=form.name_en.data or "", block=form.block.data,
-                                    parent=form.parent.data or "", level=form.level.data,
-                                    actor=current_user())
-    except Refusal as exc:
-        db.session.rollback()
-        attach_error(form, exc)
-        return None
-    db.session.commit()
-    flash(_("Agency %(code)s saved.", code=saved.code), "success")
-    return redirect(url_for("admin.agency_list", q=saved.code))
+                                    parent=form.parent.data or "", level=form.level.data, actor=current_user()),
+        lambda saved: _("Agency %(code)s saved.", code=saved.code),
+        lambda saved: url_for("admin.agency_list", q=saved.code))
 
 
 @bp.route("/agencies/new", methods=["GET", "POST"])

@@ -99,7 +99,10 @@ def review_many(wave: Wave, selected: list[tuple[int, str]], status: str, actor:
         raise Refusal("selected", _("Select at least one comment."))
     if len(selected) > MAX_BULK:
         raise Refusal("selected", _("At most %(num)d comments at once.", num=MAX_BULK))
-    before = [_decide(wave, response_id, code, status, actor)[1] for response_id, code in selected]
+    try:
+        before = [_decide(wave, response_id, code, status, actor)[1] for response_id, code in selected]
+    except Refusal as refusal:
+        raise Refusal(refusal.field, _("Nothing was changed: %(problem)s.", problem=refusal.message)) from refusal
     audit.record("comment.review_bulk", "wave", wave.slug, user=actor,
                  before={"statuses": sorted(set(before))},
                  after={"status": status, "count": len(selected),
