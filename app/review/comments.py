@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import replace
 
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
@@ -12,7 +13,7 @@ from app.models import Agency, CommentReview, Response, User, Wave
 from app.models.base import utcnow
 from app.programme.questionnaires import questionnaire_of
 from app.shared import audit
-from app.shared.paging import Page
+from app.shared.paging import PAGE_SIZE, Page, paginate
 from app.shared.refusal import Refusal
 
 STATUSES = ("pending", "approved", "rejected")
@@ -65,7 +66,7 @@ def comment_rows(wave: Wave, codes: list[str]):
     return union_all(*selects).subquery() if selects else None
 
 
-def browse(wave: Wave, status: str = "pending", page: int = 1, size: int = 50) -> Page:
+def browse(wave: Wave, status: str = "pending", page: int = 1, size: int = PAGE_SIZE) -> Page:
     """Free-text answers of the wave with their review status (no review yet = pending)."""
     if status not in STATUSES:
         status = "pending"
@@ -74,11 +75,8 @@ def browse(wave: Wave, status: str = "pending", page: int = 1, size: int = 50) -
         return Page([], 0, 1, size)
     query = (select(rows_of.c.response_id, rows_of.c.code, rows_of.c.text, rows_of.c.agency, rows_of.c.status)
              .where(rows_of.c.status == status))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page = max(1, page)
-    rows = db.session.execute(query.order_by(rows_of.c.response_id.desc(), rows_of.c.code)
-                              .offset((page - 1) * size).limit(size)).all()
-    return Page([(r[0], r[1], visible(r[2]), *r[3:]) for r in rows], total, page, size)
+    found = paginate(query.order_by(rows_of.c.response_id.desc(), rows_of.c.code), page, size, scalars=False)
+    return replace(found, items=[(r[0], r[1], visible(r[2]), *r[3:]) for r in found.items])
 
 
 def review(wave: Wave, response_id: int, code: str, status: str, actor: User) -> CommentReview:
