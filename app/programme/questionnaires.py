@@ -173,7 +173,7 @@ def _apply(draft: SurveyVersion, source: str) -> list[Problem]:
 
 
 def new_from(version: SurveyVersion, slug: str = "", actor: User | None = None) -> SurveyVersion:
-    """A new draft copied from any version, as the next version of its survey (or of a new slug)."""
+    """A new draft copied from any version, as the next version of its questionnaire (or of a new slug)."""
     return _store((slug or version.slug).strip(), version.source, actor, version.label)
 
 

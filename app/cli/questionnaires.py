@@ -1,3 +1,5 @@
+"""The `survey` command group (a name operators use, so it stays): validate, publish and list
+questionnaire definition files."""
 from __future__ import annotations
 
 from pathlib import Path
