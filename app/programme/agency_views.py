@@ -9,7 +9,6 @@ from app.blueprints import admin as bp
 from app.extensions import db
 from app.programme import agencies
 from app.programme.forms import AgencyForm
-from app.shared.csvio import ImportRejected
 from app.shared.forms import ConfirmForm, UploadForm
 from app.shared.upload_bounds import MAX_AGENCY_ROWS, check_lines
 from app.shared.web import agency_or_404, commit_or_show, download, page_arg, upload_bytes
@@ -82,19 +81,17 @@ def agency_set_active(code: str):
 @admin_only
 def agency_import():
     form, errors = UploadForm(), []
-    if form.validate_on_submit():
-        try:
-            data = upload_bytes(form.file.data)
-            check_lines(data, MAX_AGENCY_ROWS, _("agencies"))
-            created, updated = agencies.import_csv(data, actor=current_user())
-        except ImportRejected as exc:
-            db.session.rollback()
-            errors = exc.errors
-        else:
-            db.session.commit()
-            flash(_("Imported: %(created)d created, %(updated)d updated.", created=created, updated=updated),
-                  "success")
-            return redirect(url_for("admin.agency_list"))
+
+    def import_file() -> tuple[int, int]:
+        data = upload_bytes(form.file.data)
+        check_lines(data, MAX_AGENCY_ROWS, _("agencies"))
+        return agencies.import_csv(data, actor=current_user())
+
+    if form.validate_on_submit() and (done := commit_or_show(
+            form, import_file, lambda counts: _("Imported: %(created)d created, %(updated)d updated.",
+                                                created=counts[0], updated=counts[1]),
+            url_for("admin.agency_list"), row_errors=errors)):
+        return done
     status = 400 if errors or form.errors else 200
     return render_template("admin/agencies/import.html", form=form, errors=errors), status
 

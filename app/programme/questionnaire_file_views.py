@@ -1,7 +1,7 @@
 """Questionnaires in and out: preview as a citizen sees it, differences, YAML and XLSForm."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
@@ -21,9 +21,11 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _questionnaire(version):
-    questionnaire, problems = survey_definitions.parse(version.source, questionnaires.filename(version))
+    """The version's parsed questionnaire; one that does not parse sends the browser back to its draft."""
+    questionnaire, _problems = survey_definitions.parse(version.source, questionnaires.filename(version))
     if questionnaire is None:
         flash(_("The draft has problems: fix them first."), "error")
+        abort(redirect(url_for("admin.questionnaire_edit", version_id=version.id)))
     return questionnaire
 
 
@@ -32,8 +34,6 @@ def _questionnaire(version):
 def questionnaire_preview(version_id: int):
     version = version_or_404(version_id)
     questionnaire = _questionnaire(version)
-    if questionnaire is None:
-        return redirect(url_for("admin.questionnaire_edit", version_id=version.id))
     lang = "en" if request.args.get("form_lang") == "en" else "vi"
     api = questionnaire.to_api()
     multiple = {q["code"] for q in api["questions"] if q["type"] == "multiple"}
@@ -66,8 +66,6 @@ def questionnaire_export_yaml(version_id: int):
 def questionnaire_export_xlsform(version_id: int):
     version = version_or_404(version_id)
     questionnaire = _questionnaire(version)
-    if questionnaire is None:
-        return redirect(url_for("admin.questionnaire_edit", version_id=version.id))
     return download(write_xlsform(questionnaire), f"{version.slug}.v{version.version}.xlsx", XLSX)
 
 

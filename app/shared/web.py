@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from app.extensions import db
 from app.models import Agency
+from app.shared.csvio import ImportRejected, RowError
 from app.shared.refusal import Refusal
 
 UPLOAD_LIMIT = 4 * 1024 * 1024
@@ -43,16 +44,23 @@ def attach_error(form: FlaskForm, error: Refusal) -> None:
 
 def commit_or_show(form: FlaskForm | None, action: Callable[[], T], done: Done | Callable[[T], Done],
                    next_url: str | Callable[[T], str], *, back: BaseResponse | None = None,
-                   code: int = 302) -> BaseResponse | None:
+                   row_errors: list[RowError] | None = None, code: int = 302) -> BaseResponse | None:
     """Run a service call that may refuse, the one way every admin view does.
 
     `action()` raises Refusal: the session rolls back and the refusal is shown under the field it
     names on `form` (None is returned: the view renders the form again), or, with no form, flashed
-    as an error with `back` (a redirect) returned. Otherwise the session commits, `done` is flashed
-    and the answer is a redirect to `next_url` with `code`. `done` and `next_url` may be functions
-    of what `action` returned."""
+    as an error with `back` (a redirect) returned. With `row_errors`, a file refused line by line
+    (ImportRejected) rolls back too and its errors go into that list for the page. Otherwise the
+    session commits, `done` is flashed and the answer is a redirect to `next_url` with `code`.
+    `done` and `next_url` may be functions of what `action` returned."""
     try:
         result = action()
+    except ImportRejected as rejected:
+        if row_errors is None:
+            raise
+        db.session.rollback()
+        row_errors.extend(rejected.errors)
+        return None
     except Refusal as refusal:
         db.session.rollback()
         if form is not None:
