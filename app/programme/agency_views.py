@@ -1,12 +1,11 @@
 """Agencies: list and search, create, edit, deactivate, import and export CSV."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.accounts.access import admin_only, current_user
 from app.blueprints import admin as bp
-from app.extensions import db
 from app.programme import agencies
 from app.programme.forms import AgencyForm
 from app.shared.forms import ConfirmForm, UploadForm
@@ -68,13 +67,13 @@ def agency_edit(code: str):
 @admin_only
 def agency_set_active(code: str):
     agency = agency_or_404(code)
+    back = url_for("admin.agency_edit", code=code)
     if ConfirmForm().validate_on_submit():
         active = request.form.get("active") == "1"
-        agencies.set_active(agency, active, actor=current_user())
-        db.session.commit()
-        flash(_("Agency %(code)s reactivated.", code=code) if active
-              else _("Agency %(code)s deactivated.", code=code), "success")
-    return redirect(url_for("admin.agency_edit", code=code))
+        return commit_or_show(None, lambda: agencies.set_active(agency, active, actor=current_user()),
+                              _("Agency %(code)s reactivated.", code=code) if active
+                              else _("Agency %(code)s deactivated.", code=code), back, back=redirect(back))
+    return redirect(back)
 
 
 @bp.route("/agencies/import", methods=["GET", "POST"])

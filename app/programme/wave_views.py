@@ -8,7 +8,6 @@ from flask_babel import ngettext
 
 from app.accounts.access import admin_only, admin_or_agency, current_user, scoped_agency_id
 from app.blueprints import admin as bp
-from app.extensions import db
 from app.i18n import current_language
 from app.models import Wave
 from app.models.wave import CHANNELS, WAVE_CLOSED, WAVE_OPEN
@@ -159,7 +158,8 @@ def wave_purge(slug: str):
                                   "dossier was invited.")],
                                _("Yes, delete them"), url_for("admin.wave_detail", slug=slug), danger=True,
                                section="waves")
-        purged = waves.purge_dossier_digests(wave, actor=current_user())
-        db.session.commit()
-        flash(_("Dossier digests deleted: %(num)d.", num=purged), "success")
+        return commit_or_show(None, lambda: waves.purge_dossier_digests(wave, actor=current_user()),
+                              lambda purged: _("Dossier digests deleted: %(num)d.", num=purged),
+                              url_for("admin.wave_detail", slug=slug),
+                              back=redirect(url_for("admin.wave_detail", slug=slug)))
     return redirect(url_for("admin.wave_detail", slug=slug))

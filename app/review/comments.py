@@ -79,6 +79,14 @@ def browse(wave: Wave, status: str = "pending", page: int = 1, size: int = PAGE_
     return replace(found, items=[(r[0], r[1], visible(r[2]), *r[3:]) for r in found.items])
 
 
+def pending_count(wave: Wave) -> int:
+    """How many comments of the wave wait for a decision."""
+    rows_of = comment_rows(wave, text_codes(wave))
+    if rows_of is None:
+        return 0
+    return db.session.scalar(select(func.count()).select_from(rows_of).where(rows_of.c.status == "pending")) or 0
+
+
 def review(wave: Wave, response_id: int, code: str, status: str, actor: User) -> CommentReview:
     row, before = _decide(wave, response_id, code, status, actor)
     audit.record("comment.review", "response", response_id, user=actor,
