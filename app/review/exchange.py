@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from flask import has_request_context
 from flask_babel import gettext as _
+from openpyxl import Workbook
 from sqlalchemy import select
 
 from app.collect import coded, store
@@ -62,8 +63,6 @@ def xlsx_bytes(table: pd.DataFrame, title: str, progress: Progress | None = None
     cell with Excel's quote prefix); every other value goes to openpyxl as it is, which binds
     numbers as numbers and text as text. A cell object for each of a million values (blanks too)
     cost two thirds of the time."""
-    from openpyxl import Workbook  # slow to import; only Excel exports need it
-
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title)
     sheet.append([cells.xlsx_cell(sheet, str(c)) for c in table.columns])
