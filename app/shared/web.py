@@ -1,4 +1,5 @@
-"""Small helpers shared by the admin views."""
+"""Small helpers shared by the admin views: the page argument, downloads and uploads, and
+commit_or_show, the one way a view runs a service call that may refuse."""
 from __future__ import annotations
 
 from collections.abc import Callable
