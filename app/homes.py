@@ -6,14 +6,13 @@ switch. Also the names every admin template can use.
 """
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.accounts.access import admin_only, admin_or_agency, current_user
 from app.blueprints import admin as bp
 from app.collect import paper
-from app.extensions import db
 from app.models import User
 from app.models.wave import WAVE_CLOSED
 from app.programme import waves
@@ -21,6 +20,7 @@ from app.programme.wave_views import wave_or_404
 from app.reports import pages
 from app.reports.lookups import wave_visible
 from app.review import comments
+from app.shared.web import commit_or_show
 
 HOME_ENDPOINTS = {"admin": "admin.index", "official": "dashboard.index", "entry": "public.paper_home"}
 
@@ -32,7 +32,6 @@ def home_url(user: User) -> str:
 
 
 def _agency_home(user: User) -> str:
-
     if user.agency is not None:
         for wave in pages.waves_for(user):  # newest first
             if wave_visible(user, wave):
@@ -47,7 +46,7 @@ def index():
         return redirect(url_for("admin.wave_list"))  # an agency account reads its wave list only
     current = [w for w in waves.list_waves() if w.status != WAVE_CLOSED]
     return render_template("admin/home.html", waves=current,
-                           pending={w.id: comments.browse(w, "pending", 1, 1).total for w in current},
+                           pending={w.id: comments.pending_count(w) for w in current},
                            double={w.id: paper.double_entry(w) for w in current},
                            waiting={w.id: paper.pending_count(w) for w in current})
 
@@ -59,13 +58,13 @@ def paper_double_entry(slug: str):
     state = request.form.get("double_entry", "")
     if state not in ("on", "off"):
         abort(400, description=_("Choose whether paper double entry is on or off."))
-    paper.set_double_entry(wave, state == "on", current_user())
-    db.session.commit()
-    flash(_("Paper double entry is on for %(wave)s: a paper form counts when two people's keyings agree.",
-            wave=wave.slug) if state == "on" else
-          _("Paper double entry is off for %(wave)s: each paper form counts when it is keyed in once.",
-            wave=wave.slug), "success")
-    return redirect(url_for("admin.index"), 303)
+    home = url_for("admin.index")
+    return commit_or_show(
+        None, lambda: paper.set_double_entry(wave, state == "on", current_user()),
+        _("Paper double entry is on for %(wave)s: a paper form counts when two people's keyings agree.",
+          wave=wave.slug) if state == "on" else
+        _("Paper double entry is off for %(wave)s: each paper form counts when it is keyed in once.",
+          wave=wave.slug), home, back=redirect(home, 303), code=303)
 
 
 WAVE_STATUS = {"draft": _l("draft"), "open": _l("open"), "closed": _l("closed")}

@@ -11,8 +11,7 @@ from app.blueprints import admin as bp
 from app.extensions import db
 from app.models import User
 from app.programme import agencies
-from app.shared.refusal import Refusal
-from app.shared.web import attach_error
+from app.shared.web import commit_or_show
 
 
 def _choices(form: AccountForm) -> None:
@@ -31,17 +30,12 @@ def account_list():
 def account_new():
     form = AccountForm()
     _choices(form)
-    if form.validate_on_submit():
-        try:
-            user = users.create(form.email.data, form.role.data, form.password.data or "", form.agency.data or "",
-                                   form.name.data or "", actor=current_user())
-        except Refusal as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Account %(email)s created.", email=user.email), "success")
-            return redirect(url_for("admin.account_list"))
+    if form.validate_on_submit() and (done := commit_or_show(
+            form, lambda: users.create_user(form.email.data, form.role.data, form.password.data or "",
+                                            agency_code=form.agency.data or None,
+                                            name=(form.name.data or "").strip(), actor=current_user()),
+            lambda user: _("Account %(email)s created.", email=user.email), url_for("admin.account_list"))):
+        return done
     return render_template("admin/accounts/form.html", form=form, account=None), 400 if form.errors else 200
 
 
@@ -54,17 +48,12 @@ def account_edit(user_id: int):
         form.agency.data = user.agency.code if user.agency else ""
     form.email.data = user.email  # the email is the login: it does not change here
     _choices(form)
-    if form.validate_on_submit():
-        try:
-            users.update(user, role=form.role.data, agency_code=form.agency.data or "", name=form.name.data or "",
-                            active=request.form.get("active") == "1", actor=current_user())
-        except Refusal as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Account %(email)s saved.", email=user.email), "success")
-            return redirect(url_for("admin.account_list"))
+    if form.validate_on_submit() and (done := commit_or_show(
+            form, lambda: users.update(user, role=form.role.data, agency_code=form.agency.data or "",
+                                       name=form.name.data or "", active=request.form.get("active") == "1",
+                                       actor=current_user()),
+            _("Account %(email)s saved.", email=user.email), url_for("admin.account_list"))):
+        return done
     return render_template("admin/accounts/form.html", form=form, account=user), 400 if form.errors else 200
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import Select, func, select
 from app.extensions import db
 from app.models import AuditEvent
 from app.shared import cells
-from app.shared.paging import Page
+from app.shared.paging import PAGE_SIZE, Page, paginate
 
 
 @dataclass(frozen=True)
@@ -41,13 +41,8 @@ def _query(f: AuditFilter) -> Select:
     return query
 
 
-def search(f: AuditFilter, page: int = 1, size: int = 50) -> Page:
-    query = _query(f)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page = max(1, page)
-    items = db.session.scalars(query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-                               .offset((page - 1) * size).limit(size)).all()
-    return Page(list(items), total, page, size)
+def search(f: AuditFilter, page: int = 1, size: int = PAGE_SIZE) -> Page:
+    return paginate(_query(f).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()), page, size)
 
 
 def actions() -> list[str]:

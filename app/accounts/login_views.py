@@ -14,6 +14,7 @@ from app.extensions import configured_limit, db, limiter
 from app.homes import home_url
 from app.security import SESSION_KEY
 from app.shared import audit
+from app.shared.web import commit_or_show
 from app.throttle import limit_failures, status_in
 
 RESET_KEY = "pwreset"
@@ -78,7 +79,6 @@ def logout():
     user = current_user()
     logins.end(session.get(SESSION_KEY))
     if user is not None:
-
         audit.record("auth.logout", "user", user.id, user=user)
     db.session.commit()
     session.clear()
@@ -91,17 +91,12 @@ def logout():
 def change_password():
     """Change one's own password; the current one is required. Other sessions and API tokens end."""
     form = ChangePasswordForm()
-    if form.validate_on_submit():
-        try:
-            users.change_password(current_user(), form.current_password.data, form.password.data,
-                                  keep_session=session.get(SESSION_KEY))
-        except users.UserError as exc:
-            db.session.rollback()
-            getattr(form, exc.field).errors.append(str(exc))
-        else:
-            db.session.commit()
-            flash(_("Your password has been changed. Your other sessions and API tokens have ended."), "success")
-            return redirect(home_url(current_user()))
+    if form.validate_on_submit() and (done := commit_or_show(
+            form, lambda: users.change_password(current_user(), form.current_password.data, form.password.data,
+                                                keep_session=session.get(SESSION_KEY)),
+            _("Your password has been changed. Your other sessions and API tokens have ended."),
+            home_url(current_user()))):
+        return done
     return render_template("auth/password.html", form=form, reset=None), 400 if form.errors else 200
 
 
@@ -120,15 +115,12 @@ def reset_password():
     if row is None:
         return render_template("auth/reset_unavailable.html"), 404
     form = NewPasswordForm()
-    if form.validate_on_submit():
-        try:
-            users.use_reset(row, form.password.data)
-        except users.UserError as exc:
-            db.session.rollback()
-            form.password.errors.append(str(exc))
-        else:
-            db.session.commit()
-            session.clear()
-            flash(_("Your new password is set. Please log in."), "success")
-            return redirect(url_for("auth.login"))
+
+    def use_link() -> None:
+        users.use_reset(row, form.password.data)
+        session.clear()  # the link is used up; the new password logs in afresh
+
+    if form.validate_on_submit() and (done := commit_or_show(
+            form, use_link, _("Your new password is set. Please log in."), url_for("auth.login"))):
+        return done
     return render_template("auth/password.html", form=form, reset=row), 400 if form.errors else 200

@@ -28,12 +28,6 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = passwords.MIN_LENGTH
 
 
-class UserError(ValueError):
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
-
-
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
@@ -57,9 +51,9 @@ def check_password(user: User, password: str) -> bool:
     return verify_password(user, password)
 
 
-def password_problem(password: str, email: str) -> UserError | None:
+def password_problem(password: str, email: str) -> Refusal | None:
     problem = passwords.problem(password, email)
-    return UserError("password", problem) if problem else None
+    return Refusal("password", problem) if problem else None
 
 
 def set_password(user: User, password: str, *, actor: User | None = None, keep_session: str | None = None) -> None:
@@ -76,9 +70,9 @@ def set_password(user: User, password: str, *, actor: User | None = None, keep_s
 def change_password(user: User, current: str, new: str, keep_session: str | None = None) -> None:
     """The user's own change: the current password is required."""
     if not verify_password(user, current):
-        raise UserError("current_password", _l("The current password is not correct."))
+        raise Refusal("current_password", _l("The current password is not correct."))
     if current == new:
-        raise UserError("password", _l("The new password must differ from the current one."))
+        raise Refusal("password", _l("The new password must differ from the current one."))
     set_password(user, new, keep_session=keep_session)
 
 
@@ -90,21 +84,21 @@ def create_user(email: str, role: str, password: str, *, agency_code: str | None
                 name: str = "", actor: User | None = None) -> User:
     email = email.strip().lower()
     if not EMAIL.match(email):
-        raise UserError("email", _("'%(email)s' is not an email address", email=email))
+        raise Refusal("email", _("'%(email)s' is not an email address", email=email))
     if role not in ROLES:
-        raise UserError("role", _("role must be one of %(items)s", items=', '.join(ROLES)))
+        raise Refusal("role", _("role must be one of %(items)s", items=', '.join(ROLES)))
     error = password_problem(password, email)
     if error:
         raise error
     if find_by_email(email):
-        raise UserError("email", _("a user %(email)s already exists", email=email))
+        raise Refusal("email", _("a user %(email)s already exists", email=email))
     agency = None
     if role in AGENCY_SCOPED:
         if not agency_code:
-            raise UserError("agency", _("a %(role)s user needs --agency CODE", role=role))
+            raise Refusal("agency", _("a %(role)s user needs --agency CODE", role=role))
         agency = db.session.scalar(select(Agency).where(Agency.code == agency_code))
         if agency is None:
-            raise UserError("agency", _("unknown agency code '%(agency_code)s'", agency_code=agency_code))
+            raise Refusal("agency", _("unknown agency code '%(agency_code)s'", agency_code=agency_code))
     user = User(email=email, role=role, password_hash=hash_password(password), agency=agency, name=name)
     db.session.add(user)
     db.session.flush()
@@ -120,15 +114,6 @@ def list_users() -> list[User]:
 def snapshot(user: User) -> dict:
     return {"email": user.email, "name": user.name, "role": user.role,
             "agency": user.agency.code if user.agency else None, "active": user.active}
-
-
-def create(email: str, role: str, password: str, agency_code: str = "", name: str = "",
-           actor: User | None = None) -> User:
-    try:
-        return create_user(email, role, password or "", agency_code=agency_code or None,
-                                 name=name.strip(), actor=actor)
-    except UserError as exc:
-        raise Refusal(exc.field, str(exc)) from exc
 
 
 def _active_admins() -> int:

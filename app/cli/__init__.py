@@ -3,7 +3,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from app.cli import agencies, demo, invitations, kiosk, responses, survey, users, waves
+    from app.cli import agencies, demo, invitations, kiosks, questionnaires, responses, users, waves
 
-    for module in (survey, agencies, users, invitations, responses, demo, kiosk, waves):
+    for module in (questionnaires, agencies, users, invitations, responses, demo, kiosks, waves):
         app.cli.add_command(module.group)

@@ -9,6 +9,7 @@ from app.accounts import users
 from app.cli.common import fail
 from app.extensions import db
 from app.models.user import ROLES
+from app.shared.refusal import Refusal
 
 group = AppGroup("users", help="Manage accounts.")
 
@@ -27,7 +28,7 @@ def create(email: str, role: str, agency_code: str | None, name: str, password_s
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         user = users.create_user(email, role, password, agency_code=agency_code, name=name)
-    except users.UserError as exc:
+    except Refusal as exc:
         fail(f"{exc.field}: {exc}")
     db.session.commit()
     click.echo(f"created {user.email} ({user.role})")

@@ -1,19 +1,16 @@
 """Agencies: list and search, create, edit, deactivate, import and export CSV."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.accounts.access import admin_only, current_user
 from app.blueprints import admin as bp
-from app.extensions import db
 from app.programme import agencies
 from app.programme.forms import AgencyForm
-from app.shared.csvio import ImportRejected
 from app.shared.forms import ConfirmForm, UploadForm
-from app.shared.refusal import Refusal
 from app.shared.upload_bounds import MAX_AGENCY_ROWS, check_lines
-from app.shared.web import agency_or_404, attach_error, download, page_arg, upload_bytes
+from app.shared.web import agency_or_404, commit_or_show, download, page_arg, upload_bytes
 
 
 def _parent_choices(form: AgencyForm, exclude: str | None = None) -> None:
@@ -32,18 +29,12 @@ def agency_list():
 
 
 def _save(form: AgencyForm, agency=None):
-    try:
-        saved = agencies.save(agency, code=form.code.data, name_vi=form.name_vi.data,
+    return commit_or_show(
+        form, lambda: agencies.save(agency, code=form.code.data, name_vi=form.name_vi.data,
                                     name_en=form.name_en.data or "", block=form.block.data,
-                                    parent=form.parent.data or "", level=form.level.data,
-                                    actor=current_user())
-    except Refusal as exc:
-        db.session.rollback()
-        attach_error(form, exc)
-        return None
-    db.session.commit()
-    flash(_("Agency %(code)s saved.", code=saved.code), "success")
-    return redirect(url_for("admin.agency_list", q=saved.code))
+                                    parent=form.parent.data or "", level=form.level.data, actor=current_user()),
+        lambda saved: _("Agency %(code)s saved.", code=saved.code),
+        lambda saved: url_for("admin.agency_list", q=saved.code))
 
 
 @bp.route("/agencies/new", methods=["GET", "POST"])
@@ -76,32 +67,30 @@ def agency_edit(code: str):
 @admin_only
 def agency_set_active(code: str):
     agency = agency_or_404(code)
+    back = url_for("admin.agency_edit", code=code)
     if ConfirmForm().validate_on_submit():
         active = request.form.get("active") == "1"
-        agencies.set_active(agency, active, actor=current_user())
-        db.session.commit()
-        flash(_("Agency %(code)s reactivated.", code=code) if active
-              else _("Agency %(code)s deactivated.", code=code), "success")
-    return redirect(url_for("admin.agency_edit", code=code))
+        return commit_or_show(None, lambda: agencies.set_active(agency, active, actor=current_user()),
+                              _("Agency %(code)s reactivated.", code=code) if active
+                              else _("Agency %(code)s deactivated.", code=code), back, back=redirect(back))
+    return redirect(back)
 
 
 @bp.route("/agencies/import", methods=["GET", "POST"])
 @admin_only
 def agency_import():
     form, errors = UploadForm(), []
-    if form.validate_on_submit():
-        try:
-            data = upload_bytes(form.file.data)
-            check_lines(data, MAX_AGENCY_ROWS, _("agencies"))
-            created, updated = agencies.import_csv(data, actor=current_user())
-        except ImportRejected as exc:
-            db.session.rollback()
-            errors = exc.errors
-        else:
-            db.session.commit()
-            flash(_("Imported: %(created)d created, %(updated)d updated.", created=created, updated=updated),
-                  "success")
-            return redirect(url_for("admin.agency_list"))
+
+    def import_file() -> tuple[int, int]:
+        data = upload_bytes(form.file.data)
+        check_lines(data, MAX_AGENCY_ROWS, _("agencies"))
+        return agencies.import_csv(data, actor=current_user())
+
+    if form.validate_on_submit() and (done := commit_or_show(
+            form, import_file, lambda counts: _("Imported: %(created)d created, %(updated)d updated.",
+                                                created=counts[0], updated=counts[1]),
+            url_for("admin.agency_list"), row_errors=errors)):
+        return done
     status = 400 if errors or form.errors else 200
     return render_template("admin/agencies/import.html", form=form, errors=errors), status
 

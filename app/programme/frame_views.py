@@ -4,19 +4,16 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.accounts.access import admin_only, current_user
 from app.blueprints import admin as bp
-from app.extensions import db
 from app.programme import frame
 from app.programme.wave_views import wave_or_404
 from app.shared import numbers
-from app.shared.csvio import ImportRejected, read_rows
 from app.shared.forms import ConfirmForm, UploadForm
-from app.shared.upload_bounds import MAX_MARGIN_ROWS, at_most
-from app.shared.web import upload_bytes
+from app.shared.web import commit_or_show, upload_bytes
 
 
 def _typed_counts(wave) -> list[tuple[int, dict]]:
@@ -34,29 +31,24 @@ def _typed_counts(wave) -> list[tuple[int, dict]]:
 def wave_frame(slug: str):
     wave = wave_or_404(slug)
     form, upload, errors, typed, field_errors = ConfirmForm(), UploadForm(), [], {}, {}
-    if request.method == "POST":
-        try:
-            if "file" in request.files and upload.validate_on_submit():
-                count = frame.import_counts(wave, upload_bytes(upload.file.data), actor=current_user())
-            elif form.validate_on_submit():
-                typed = {k[2:]: v for k, v in request.form.items() if k.startswith("n_")}
-                fine = [r for r in frame.frame_rows(wave) if r[1]]
-                rows = _typed_counts(wave) + [(0, {"agency": a, "stratum": s, "transactions": str(n)})
-                                              for a, s, n in fine]
-                count = frame.set_frame_counts(wave, rows, actor=current_user())
-            else:
-                count = None
-        except ImportRejected as exc:
-            db.session.rollback()
-            errors = exc.errors
-            if typed:  # the table, not a file: each error beside its field
-                field_errors = _typed_errors(wave, errors)
-                errors = [e for e in errors if not (e.line and e.column == "transactions")]
-        else:
-            if count is not None:
-                db.session.commit()
-                flash(_("Frame counts saved: %(num)d rows.", num=count), "success")
-                return redirect(url_for("admin.wave_detail", slug=slug))
+
+    def save_counts() -> int:
+        if uploaded:
+            return frame.import_counts(wave, upload_bytes(upload.file.data), actor=current_user())
+        fine = [(0, {"agency": a, "stratum": s, "transactions": str(n)}) for a, s, n in frame.frame_rows(wave) if s]
+        return frame.set_frame_counts(wave, _typed_counts(wave) + fine, actor=current_user())
+
+    uploaded = "file" in request.files and upload.validate_on_submit()
+    typing = not uploaded and form.validate_on_submit()
+    if typing:
+        typed = {k[2:]: v for k, v in request.form.items() if k.startswith("n_")}
+    if (uploaded or typing) and (done := commit_or_show(
+            form, save_counts, lambda count: _("Frame counts saved: %(num)d rows.", num=count),
+            url_for("admin.wave_detail", slug=slug), row_errors=errors)):
+        return done
+    if typed and errors:  # the table, not a file: each error beside its field
+        field_errors = _typed_errors(wave, errors)
+        errors = [e for e in errors if not (e.line and e.column == "transactions")]
     current = frame.frame_rows(wave)
     coarse = {a: n for a, s, n in current if not s}
     status = 400 if errors or field_errors or upload.errors else 200
@@ -88,24 +80,16 @@ def _typed_errors(wave, errors) -> dict[str, str]:
 def wave_margins(slug: str):
     wave = wave_or_404(slug)
     form, upload, errors = ConfirmForm(), UploadForm(), []
-    text = _margins_text(wave)
-    if request.method == "POST":
-        count = None
-        try:
-            if "file" in request.files and upload.validate_on_submit():
-                count = frame.import_margins(wave, upload_bytes(upload.file.data), actor=current_user())
-            elif form.validate_on_submit():
-                text = request.form.get("margins", "")[:200_000]
-                rows = read_rows(text, required=("variable", "category", "total"))[1]
-                count = frame.set_margins(wave, at_most(rows, MAX_MARGIN_ROWS, _("rows of margins")),
-                                           actor=current_user())
-        except ImportRejected as exc:
-            db.session.rollback()
-            errors = exc.errors
-        if count is not None and not errors:
-            db.session.commit()
-            flash(_("Population margins saved: %(num)d rows.", num=count), "success")
-            return redirect(url_for("admin.wave_detail", slug=slug))
+    text, data = _margins_text(wave), None
+    if "file" in request.files and upload.validate_on_submit():
+        data = upload_bytes(upload.file.data)
+    elif form.validate_on_submit():
+        text = data = request.form.get("margins", "")[:200_000]  # the same CSV, typed
+    if data is not None and (done := commit_or_show(
+            form, lambda: frame.import_margins(wave, data, actor=current_user()),
+            lambda count: _("Population margins saved: %(num)d rows.", num=count),
+            url_for("admin.wave_detail", slug=slug), row_errors=errors)):
+        return done
     status = 400 if errors or upload.errors else 200
     return render_template("admin/waves/margins.html", wave=wave, form=form, upload=upload, errors=errors,
                            text=text), status

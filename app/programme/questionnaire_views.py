@@ -1,7 +1,7 @@
 """Questionnaire versions: list, view, new draft, edit a draft's YAML with problems by line, publish."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.accounts.access import admin_only, current_user
@@ -14,7 +14,7 @@ from app.programme.forms import DraftForm, NewDraftForm
 from app.shared import confirm
 from app.shared.forms import ConfirmForm
 from app.shared.refusal import Refusal
-from app.shared.web import attach_error
+from app.shared.web import commit_or_show
 
 
 def version_or_404(version_id: int) -> SurveyVersion:
@@ -33,21 +33,18 @@ def questionnaire_list():
 def questionnaire_new():
     form = NewDraftForm()
     source = db.session.get(SurveyVersion, request.form.get("from", type=int) or 0)
-    if form.validate_on_submit():
-        try:
-            if source is not None:
-                draft = questionnaires.new_from(source, form.slug.data or "", actor=current_user())
-            elif form.slug.data:
-                draft = questionnaires.new_blank(form.slug.data, actor=current_user())
-            else:
-                raise Refusal("slug", _("Give the short name of the new questionnaire."))
-        except Refusal as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Draft %(label)s created.", label=draft.label), "success")
-            return redirect(url_for("admin.questionnaire_edit", version_id=draft.id))
+
+    def create() -> SurveyVersion:
+        if source is not None:
+            return questionnaires.new_from(source, form.slug.data or "", actor=current_user())
+        if form.slug.data:
+            return questionnaires.new_blank(form.slug.data, actor=current_user())
+        raise Refusal("slug", _("Give the short name of the new questionnaire."))
+
+    if form.validate_on_submit() and (done := commit_or_show(
+            form, create, lambda draft: _("Draft %(label)s created.", label=draft.label),
+            lambda draft: url_for("admin.questionnaire_edit", version_id=draft.id))):
+        return done
     return render_template("admin/questionnaires/list.html", versions=questionnaires.list_versions(), form=form,
                            confirm=ConfirmForm()), 400
 
@@ -71,18 +68,12 @@ def questionnaire_edit(version_id: int):
         return redirect(url_for("admin.questionnaire_detail", version_id=draft.id))
     form = DraftForm(data={"source": draft.source}) if request.method == "GET" else DraftForm()
     problems = questionnaires.problems_of(draft)
-    if form.validate_on_submit():
-        try:
-            problems = questionnaires.save_source(draft, form.source.data, actor=current_user())
-        except Refusal as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Draft saved. It has problems to fix before it can be published.") if problems
-                  else _("Draft saved. It is valid and can be previewed and published."),
-                  "error" if problems else "success")
-            return redirect(url_for("admin.questionnaire_edit", version_id=draft.id))
+    if form.validate_on_submit() and (done := commit_or_show(
+            form, lambda: questionnaires.save_source(draft, form.source.data, actor=current_user()),
+            lambda found: [(_("Draft saved. It has problems to fix before it can be published."), "error")]
+            if found else _("Draft saved. It is valid and can be previewed and published."),
+            url_for("admin.questionnaire_edit", version_id=draft.id))):
+        return done
     lines = (form.source.data or draft.source).splitlines()
     by_line: dict[int, list] = {}
     for problem in problems:
@@ -98,14 +89,10 @@ def questionnaire_publish(version_id: int):
     if ConfirmForm().validate_on_submit():
         if draft.status == DRAFT and not confirm.confirmed():
             return confirm.ask_publish(draft)
-        try:
-            questionnaires.publish(draft, actor=current_user())
-        except Refusal as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-            return redirect(url_for("admin.questionnaire_edit", version_id=draft.id))
-        db.session.commit()
-        flash(_("%(label)s is published. It can no longer change.", label=draft.label), "success")
+        return commit_or_show(None, lambda: questionnaires.publish(draft, actor=current_user()),
+                              _("%(label)s is published. It can no longer change.", label=draft.label),
+                              url_for("admin.questionnaire_detail", version_id=draft.id),
+                              back=redirect(url_for("admin.questionnaire_edit", version_id=draft.id)))
     return redirect(url_for("admin.questionnaire_detail", version_id=draft.id))
 
 
@@ -116,12 +103,7 @@ def questionnaire_delete(version_id: int):
     if ConfirmForm().validate_on_submit():
         if draft.status == DRAFT and not confirm.confirmed():
             return confirm.ask_delete_draft(draft)
-        try:
-            questionnaires.delete_draft(draft, actor=current_user())
-        except Refusal as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-            return redirect(url_for("admin.questionnaire_detail", version_id=draft.id))
-        db.session.commit()
-        flash(_("Draft deleted."), "success")
+        return commit_or_show(None, lambda: questionnaires.delete_draft(draft, actor=current_user()),
+                              _("Draft deleted."), url_for("admin.questionnaire_list"),
+                              back=redirect(url_for("admin.questionnaire_detail", version_id=draft.id)))
     return redirect(url_for("admin.questionnaire_list"))

@@ -4,7 +4,7 @@ Questionnaire drafts edited in the browser: stored as SurveyVersion rows with st
 
 A draft keeps its YAML source even while invalid, so that no work is lost; its definition and
 checksum are filled in only when the source validates. Publishing goes through
-``surveys.publish_source``, after which the version never changes.
+``publish_source``, after which the version never changes.
 """
 from __future__ import annotations
 
@@ -26,17 +26,14 @@ from survey_definitions import Problem, Questionnaire, from_dict
 from survey_definitions.xlsform import to_yaml
 
 
-class PublishRefused(ValueError):
-    pass
-
-
 def find(slug: str, version: int) -> SurveyVersion | None:
     return db.session.scalar(select(SurveyVersion).where(SurveyVersion.slug == slug,
                                                          SurveyVersion.version == version))
 
 
 def publish_source(source: str, filename: str, actor: User | None = None) -> tuple[SurveyVersion, bool]:
-    """Store a published version. Returns (version, created). Raises DefinitionError or PublishRefused."""
+    """Store a published version. Returns (version, created). Raises DefinitionError, or Refusal for a
+    published version with other content."""
     questionnaire, problems = survey_definitions.parse(source, filename)
     if problems or questionnaire is None:
         raise survey_definitions.DefinitionError(problems)
@@ -45,8 +42,8 @@ def publish_source(source: str, filename: str, actor: User | None = None) -> tup
     if existing is not None and existing.status == PUBLISHED:
         if existing.checksum == questionnaire.checksum:
             return existing, False
-        raise PublishRefused(
-            f"{filename}: {slug} v{number} is already published with different content "
+        raise Refusal(
+            "source", f"{filename}: {slug} v{number} is already published with different content "
             f"(checksum {existing.checksum[:12]}…, this file {questionnaire.checksum[:12]}…). "
             f"Published versions never change: save the edited file as {slug}.v{number + 1}.yaml."
         )
@@ -176,7 +173,7 @@ def _apply(draft: SurveyVersion, source: str) -> list[Problem]:
 
 
 def new_from(version: SurveyVersion, slug: str = "", actor: User | None = None) -> SurveyVersion:
-    """A new draft copied from any version, as the next version of its survey (or of a new slug)."""
+    """A new draft copied from any version, as the next version of its questionnaire (or of a new slug)."""
     return _store((slug or version.slug).strip(), version.source, actor, version.label)
 
 
@@ -209,11 +206,7 @@ def publish(draft: SurveyVersion, actor: User | None = None) -> SurveyVersion:
     if problems:
         raise Refusal("source", _("the draft has %(count)s problem(s): fix them before publishing",
                                      count=len(problems)))
-    try:
-        version, _unused = publish_source(draft.source, filename(draft), actor)
-    except PublishRefused as exc:
-        raise Refusal("source", str(exc)) from exc
-    return version
+    return publish_source(draft.source, filename(draft), actor)[0]
 
 
 def delete_draft(draft: SurveyVersion, actor: User | None = None) -> None:

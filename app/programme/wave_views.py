@@ -8,7 +8,6 @@ from flask_babel import ngettext
 
 from app.accounts.access import admin_only, admin_or_agency, current_user, scoped_agency_id
 from app.blueprints import admin as bp
-from app.extensions import db
 from app.i18n import current_language
 from app.models import Wave
 from app.models.wave import CHANNELS, WAVE_CLOSED, WAVE_OPEN
@@ -16,8 +15,7 @@ from app.programme import agencies, frame, waves
 from app.programme.forms import WaveForm
 from app.shared import confirm
 from app.shared.forms import ConfirmForm
-from app.shared.refusal import Refusal
-from app.shared.web import attach_error
+from app.shared.web import commit_or_show
 
 CHANNEL_LABELS = {"link": _l("Invitation link / QR code"), "kiosk": _l("Kiosk at the desk"),
                   "paper": _l("Paper form keyed in"), "online": _l("Online / collection app")}
@@ -49,22 +47,18 @@ def wave_list():
 
 
 def _save(form: WaveForm, wave: Wave | None):
-    try:
+    def save() -> Wave:
         # "All agencies of block X" boxes add the block's active agencies to those ticked one by one.
         whole_blocks = waves.agencies_of_blocks(request.form.getlist("all_blocks"))
-        codes = sorted(set(form.agencies.data or []) | set(whole_blocks))
-        saved = waves.save(wave, slug=form.slug.data, name_vi=form.name_vi.data, name_en=form.name_en.data or "",
-                                 period_start=form.period_start.data, period_end=form.period_end.data,
-                                 survey_version_id=form.survey_version.data, agency_codes=codes,
-                                 channels=form.channels.data or [], purge_dossiers=form.purge_dossiers.data,
-                                 actor=current_user())
-    except Refusal as exc:
-        db.session.rollback()
-        attach_error(form, exc)
-        return None
-    db.session.commit()
-    flash(_("Wave %(slug)s saved.", slug=saved.slug), "success")
-    return redirect(url_for("admin.wave_detail", slug=saved.slug))
+        return waves.save(wave, slug=form.slug.data, name_vi=form.name_vi.data, name_en=form.name_en.data or "",
+                          period_start=form.period_start.data, period_end=form.period_end.data,
+                          survey_version_id=form.survey_version.data,
+                          agency_codes=sorted(set(form.agencies.data or []) | set(whole_blocks)),
+                          channels=form.channels.data or [], purge_dossiers=form.purge_dossiers.data,
+                          actor=current_user())
+
+    return commit_or_show(form, save, lambda saved: _("Wave %(slug)s saved.", slug=saved.slug),
+                          lambda saved: url_for("admin.wave_detail", slug=saved.slug))
 
 
 @bp.route("/waves/new", methods=["GET", "POST"])
@@ -123,15 +117,11 @@ def wave_status(slug: str):
     if ConfirmForm().validate_on_submit():
         if target == WAVE_CLOSED and wave.status == WAVE_OPEN and not confirm.confirmed():
             return _ask_to_close(wave)
-        try:
-            purged = waves.set_status(wave, target, actor=current_user())
-        except Refusal as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-            return redirect(url_for("admin.wave_detail", slug=slug)), 303
-        db.session.commit()
-        flash(_("The wave is open: answers are accepted.") if target == WAVE_OPEN
-              else _("The wave is closed.") + " " + _("Dossier digests deleted: %(num)d.", num=purged), "success")
+        return commit_or_show(
+            None, lambda: waves.set_status(wave, target, actor=current_user()),
+            lambda purged: _("The wave is open: answers are accepted.") if target == WAVE_OPEN
+            else _("The wave is closed.") + " " + _("Dossier digests deleted: %(num)d.", num=purged),
+            url_for("admin.wave_detail", slug=slug), back=redirect(url_for("admin.wave_detail", slug=slug), 303))
     return redirect(url_for("admin.wave_detail", slug=slug))
 
 
@@ -168,7 +158,8 @@ def wave_purge(slug: str):
                                   "dossier was invited.")],
                                _("Yes, delete them"), url_for("admin.wave_detail", slug=slug), danger=True,
                                section="waves")
-        purged = waves.purge_dossier_digests(wave, actor=current_user())
-        db.session.commit()
-        flash(_("Dossier digests deleted: %(num)d.", num=purged), "success")
+        return commit_or_show(None, lambda: waves.purge_dossier_digests(wave, actor=current_user()),
+                              lambda purged: _("Dossier digests deleted: %(num)d.", num=purged),
+                              url_for("admin.wave_detail", slug=slug),
+                              back=redirect(url_for("admin.wave_detail", slug=slug)))
     return redirect(url_for("admin.wave_detail", slug=slug))

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Agency, Response, User, Wave
@@ -14,13 +15,13 @@ from app.programme.questionnaires import questionnaire_of
 from app.review import savfile
 from app.review.exchange import exported_codes
 from app.shared import audit, cells
-from app.shared.paging import Page
+from app.shared.paging import PAGE_SIZE, Page, paginate
 from app.shared.refusal import Refusal
 from survey_definitions.questiontypes import choices, offers_not_applicable
 
 
 def browse(wave: Wave, *, agency_id: int | None = None, channel: str = "", date_from: date | None = None,
-           date_to: date | None = None, excluded: bool | None = None, page: int = 1, size: int = 50) -> Page:
+           date_to: date | None = None, excluded: bool | None = None, page: int = 1, size: int = PAGE_SIZE) -> Page:
     query = (select(Response, Agency.code).join(Agency, Agency.id == Response.agency_id)
              .where(Response.wave_id == wave.id))
     if agency_id is not None:
@@ -33,10 +34,8 @@ def browse(wave: Wave, *, agency_id: int | None = None, channel: str = "", date_
         query = query.where(Response.submitted_on <= date_to)
     if excluded is not None:
         query = query.where(Response.excluded.is_(excluded))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page = max(1, page)
-    rows = db.session.execute(query.order_by(Response.id.desc()).offset((page - 1) * size).limit(size)).all()
-    return Page([(r, code) for r, code in rows], total, page, size)
+    found = paginate(query.order_by(Response.id.desc()), page, size, scalars=False)
+    return replace(found, items=[(r, code) for r, code in found.items])
 
 
 def answers_of(response: Response) -> list[tuple[str, str, str]]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import replace
 
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
@@ -12,7 +13,7 @@ from app.models import Agency, CommentReview, Response, User, Wave
 from app.models.base import utcnow
 from app.programme.questionnaires import questionnaire_of
 from app.shared import audit
-from app.shared.paging import Page
+from app.shared.paging import PAGE_SIZE, Page, paginate
 from app.shared.refusal import Refusal
 
 STATUSES = ("pending", "approved", "rejected")
@@ -65,7 +66,7 @@ def comment_rows(wave: Wave, codes: list[str]):
     return union_all(*selects).subquery() if selects else None
 
 
-def browse(wave: Wave, status: str = "pending", page: int = 1, size: int = 50) -> Page:
+def browse(wave: Wave, status: str = "pending", page: int = 1, size: int = PAGE_SIZE) -> Page:
     """Free-text answers of the wave with their review status (no review yet = pending)."""
     if status not in STATUSES:
         status = "pending"
@@ -74,11 +75,16 @@ def browse(wave: Wave, status: str = "pending", page: int = 1, size: int = 50) -
         return Page([], 0, 1, size)
     query = (select(rows_of.c.response_id, rows_of.c.code, rows_of.c.text, rows_of.c.agency, rows_of.c.status)
              .where(rows_of.c.status == status))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page = max(1, page)
-    rows = db.session.execute(query.order_by(rows_of.c.response_id.desc(), rows_of.c.code)
-                              .offset((page - 1) * size).limit(size)).all()
-    return Page([(r[0], r[1], visible(r[2]), *r[3:]) for r in rows], total, page, size)
+    found = paginate(query.order_by(rows_of.c.response_id.desc(), rows_of.c.code), page, size, scalars=False)
+    return replace(found, items=[(r[0], r[1], visible(r[2]), *r[3:]) for r in found.items])
+
+
+def pending_count(wave: Wave) -> int:
+    """How many comments of the wave wait for a decision."""
+    rows_of = comment_rows(wave, text_codes(wave))
+    if rows_of is None:
+        return 0
+    return db.session.scalar(select(func.count()).select_from(rows_of).where(rows_of.c.status == "pending")) or 0
 
 
 def review(wave: Wave, response_id: int, code: str, status: str, actor: User) -> CommentReview:
@@ -99,7 +105,10 @@ def review_many(wave: Wave, selected: list[tuple[int, str]], status: str, actor:
         raise Refusal("selected", _("Select at least one comment."))
     if len(selected) > MAX_BULK:
         raise Refusal("selected", _("At most %(num)d comments at once.", num=MAX_BULK))
-    before = [_decide(wave, response_id, code, status, actor)[1] for response_id, code in selected]
+    try:
+        before = [_decide(wave, response_id, code, status, actor)[1] for response_id, code in selected]
+    except Refusal as refusal:
+        raise Refusal(refusal.field, _("Nothing was changed: %(problem)s.", problem=refusal.message)) from refusal
     audit.record("comment.review_bulk", "wave", wave.slug, user=actor,
                  before={"statuses": sorted(set(before))},
                  after={"status": status, "count": len(selected),

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from flask import has_request_context
 from flask_babel import gettext as _
+from openpyxl import Workbook
 from sqlalchemy import select
 
 from app.collect import store
@@ -33,11 +34,11 @@ def exported_codes(questionnaire: Questionnaire) -> list[str]:
     return [q.code for q in questionnaire.questions if q.type != "dossier_code"]
 
 
-def export_frame(wave: Wave) -> pd.DataFrame:
+def export_table(wave: Wave) -> pd.DataFrame:
     questionnaire = questionnaire_of(wave.survey_version)
     codes = exported_codes(questionnaire)
-    frame = respondents(wave, codes)  # complete as of now, not as of the pages' last refresh
-    out = frame[META + codes].copy()
+    table = respondents(wave, codes)  # complete as of now, not as of the pages' last refresh
+    out = table[META + codes].copy()
     out["submitted_on"] = pd.to_datetime(out["submitted_on"]).dt.strftime("%Y-%m-%d")
     out["weight"] = out["weight"].round(6)
     for code in codes:
@@ -54,7 +55,7 @@ def export_bytes(wave: Wave, fmt: str) -> bytes:
 Progress = Callable[[int, int], None]  # (rows written, rows in all)
 
 
-def xlsx_bytes(frame: pd.DataFrame, title: str, progress: Progress | None = None) -> bytes:
+def xlsx_bytes(table: pd.DataFrame, title: str, progress: Progress | None = None) -> bytes:
     """One sheet, streamed (openpyxl's write-only mode): text as string cells (never formulas),
     numbers as numbers, blanks empty.
 
@@ -62,14 +63,12 @@ def xlsx_bytes(frame: pd.DataFrame, title: str, progress: Progress | None = None
     cell with Excel's quote prefix); every other value goes to openpyxl as it is, which binds
     numbers as numbers and text as text. A cell object for each of a million values (blanks too)
     cost two thirds of the time."""
-    from openpyxl import Workbook  # slow to import; only Excel exports need it
-
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title)
-    sheet.append([cells.xlsx_cell(sheet, str(c)) for c in frame.columns])
-    total, step = len(frame), max(1, len(frame) // 20)
-    text_columns = [i for i, c in enumerate(frame.columns) if frame[c].dtype == object]
-    for done, record in enumerate(frame.astype(object).itertuples(index=False, name=None), start=1):
+    sheet.append([cells.xlsx_cell(sheet, str(c)) for c in table.columns])
+    total, step = len(table), max(1, len(table) // 20)
+    text_columns = [i for i, c in enumerate(table.columns) if table[c].dtype == object]
+    for done, record in enumerate(table.astype(object).itertuples(index=False, name=None), start=1):
         row = [_plain(v) for v in record]
         for i in text_columns:
             if isinstance(row[i], str) and cells.is_risky(row[i]):
@@ -93,22 +92,22 @@ def export_file(wave: Wave, fmt: str, progress: Progress | None = None) -> tuple
     called as Excel rows are written (the slow format: CSV and SPSS take well under a second)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
-    frame = export_frame(wave)
+    table = export_table(wave)
     if fmt == "csv":
-        return cells.escape_frame_text(frame).to_csv(**cells.CSV_OPTIONS).encode("utf-8"), []
+        return cells.escape_table_text(table).to_csv(**cells.CSV_OPTIONS).encode("utf-8"), []
     if fmt == "xlsx":
-        return xlsx_bytes(frame, "responses", progress), []
+        return xlsx_bytes(table, "responses", progress), []
     questionnaire = questionnaire_of(wave.survey_version)
-    data, cuts = savfile.sav_bytes(questionnaire, frame, not_applicable(wave, frame))
+    data, cuts = savfile.sav_bytes(questionnaire, table, not_applicable(wave, table))
     return data, [str(c) for c in cuts]
 
 
-def not_applicable(wave: Wave, frame: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Per closed question, which of the frame's responses answered "not applicable" (the export
-    frame has both that and "not shown" as blanks; the coded strings tell them apart)."""
+def not_applicable(wave: Wave, table: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per closed question, which of the table's responses answered "not applicable" (the export
+    table has both that and "not shown" as blanks; the coded strings tell them apart)."""
     codes = questionnaire_of(wave.survey_version).coded_questions
     rows = dict(db.session.execute(select(Response.id, Response.coded).where(Response.wave_id == wave.id)).all())
-    strings = [(rows.get(int(i)) or "").ljust(len(codes)) for i in frame["response_id"]]
+    strings = [(rows.get(int(i)) or "").ljust(len(codes)) for i in table["response_id"]]
     if not strings:
         return {}
     marks = np.frombuffer("".join(s[:len(codes)] for s in strings).encode("utf-32-le"), dtype="<u4")
@@ -119,12 +118,12 @@ def not_applicable(wave: Wave, frame: pd.DataFrame) -> dict[str, np.ndarray]:
 def xlsx_to_csv(data: bytes) -> str:
     """The first sheet of a workbook as CSV text, so that imports name the same lines and columns."""
     try:
-        frame = pd.read_excel(io.BytesIO(data), dtype=str, keep_default_na=False)
+        table = pd.read_excel(io.BytesIO(data), dtype=str, keep_default_na=False)
     except (ValueError, OSError, KeyError) as exc:
         raise ImportRejected([RowError(1, None, _("not a readable Excel workbook (%(exc)s)",
                                                   exc=exc))]) from exc
     # escaped as our CSV exports are, so that read_rows' unescape gives back each cell as it was
-    return cells.escape_frame_text(frame).to_csv(**cells.CSV_OPTIONS)
+    return cells.escape_table_text(table).to_csv(**cells.CSV_OPTIONS)
 
 
 def _raw_answers(questionnaire: Questionnaire, row: dict[str, str], codes: list[str]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.accounts.access import admin_only, current_user
@@ -19,8 +19,7 @@ from app.programme.wave_views import CHANNEL_LABELS, wave_or_404
 from app.review import cleaning, exchange, export_jobs
 from app.shared import audit
 from app.shared.forms import ReasonForm
-from app.shared.refusal import Refusal
-from app.shared.web import attach_error, download, page_arg
+from app.shared.web import commit_or_show, download, page_arg
 
 MIMETYPES = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
              "sav": "application/x-spss-sav"}
@@ -52,19 +51,12 @@ def response_list(slug: str):
 def response_detail(response_id: int):
     response = db.session.get(Response, response_id) or abort(404)
     form = ReasonForm()
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                cleaning.set_excluded(response, request.form.get("excluded") == "1", form.reason.data,
-                                             actor=current_user())
-            except Refusal as exc:
-                db.session.rollback()
-                attach_error(form, exc)
-            else:
-                db.session.commit()
-                flash(_("Response excluded from every estimate.") if response.excluded
-                      else _("Response restored."), "success")
-                return redirect(url_for("admin.response_detail", response_id=response.id))
+    if form.validate_on_submit() and (done := commit_or_show(
+            form, lambda: cleaning.set_excluded(response, request.form.get("excluded") == "1", form.reason.data,
+                                                actor=current_user()),
+            lambda _none: _("Response excluded from every estimate.") if response.excluded
+            else _("Response restored."), url_for("admin.response_detail", response_id=response.id))):
+        return done
     wave = db.session.get(Wave, response.wave_id)
     return render_template("admin/responses/detail.html", response=response, wave=wave, form=form,
                            answers=cleaning.answers_of(response)), 400 if form.errors else 200

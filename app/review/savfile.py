@@ -83,63 +83,63 @@ def labels(questionnaire: Questionnaire, columns) -> tuple[dict, dict, list[Labe
     return names, values, cuts
 
 
-def split_columns(questionnaire: Questionnaire, frame: pd.DataFrame) -> dict[str, tuple[str, str]]:
-    """Each multiple-choice question as 0/1 columns ``<code>_<option>`` appended to ``frame`` (in
+def split_columns(questionnaire: Questionnaire, table: pd.DataFrame) -> dict[str, tuple[str, str]]:
+    """Each multiple-choice question as 0/1 columns ``<code>_<option>`` appended to ``table`` (in
     place; NaN where the question has no answer). Returns {new column: (question code, label)}."""
     added = {}
     for question in questionnaire.questions:
-        if question.type != "multiple" or question.code not in frame.columns:
+        if question.type != "multiple" or question.code not in table.columns:
             continue
-        chosen = frame[question.code].map(lambda v: set(str(v).split()), na_action="ignore")
+        chosen = table[question.code].map(lambda v: set(str(v).split()), na_action="ignore")
         for option in question.options or ():
             name = f"{question.code}_{option.value}"
-            if name in frame.columns:
+            if name in table.columns:
                 continue  # a question already has that code: keep the export's column
-            frame[name] = chosen.map(lambda picked, v=str(option.value): float(v in picked), na_action="ignore").astype(float)
+            table[name] = chosen.map(lambda picked, v=str(option.value): float(v in picked), na_action="ignore").astype(float)
             added[name] = (question.code, option.label.vi)
     return added
 
 
-def _missing_codes(questionnaire: Questionnaire, frame: pd.DataFrame, not_applicable: dict) -> dict:
-    """Blanks of numeric closed columns as user-missing codes (frame changed in place)."""
+def _missing_codes(questionnaire: Questionnaire, table: pd.DataFrame, not_applicable: dict) -> dict:
+    """Blanks of numeric closed columns as user-missing codes (table changed in place)."""
     missing = {}
     for question in questionnaire.questions:
-        if question.type not in ("scale", "single", "yes_no") or question.code not in frame.columns:
+        if question.type not in ("scale", "single", "yes_no") or question.code not in table.columns:
             continue
-        column = frame[question.code].astype(float)
-        na = pd.Series(not_applicable.get(question.code, False), index=frame.index).astype(bool)
-        frame[question.code] = column.mask(column.isna() & na, NOT_APPLICABLE_CODE).fillna(NOT_SHOWN_CODE)
+        column = table[question.code].astype(float)
+        na = pd.Series(not_applicable.get(question.code, False), index=table.index).astype(bool)
+        table[question.code] = column.mask(column.isna() & na, NOT_APPLICABLE_CODE).fillna(NOT_SHOWN_CODE)
         missing[question.code] = [NOT_APPLICABLE_CODE, NOT_SHOWN_CODE]
     return missing
 
 
-def sav_bytes(questionnaire: Questionnaire, frame: pd.DataFrame,
+def sav_bytes(questionnaire: Questionnaire, table: pd.DataFrame,
               not_applicable: dict | None = None) -> tuple[bytes, list[LabelCut]]:
     """The .sav file and the labels it holds shortened. ``not_applicable``: per closed question, a
-    boolean array (frame order) of the respondents who answered "not applicable"."""
+    boolean array (table order) of the respondents who answered "not applicable"."""
     import pyreadstat  # optional extra [sav]: only SPSS exports need it
 
-    frame = cells.escape_frame_text(frame).copy()
-    for code in frame.columns:
-        if frame[code].dtype.name == "Int64":
-            frame[code] = frame[code].astype(float)
-    missing = _missing_codes(questionnaire, frame, not_applicable or {})
-    split = split_columns(questionnaire, frame)
-    names, values, cuts = labels(questionnaire, frame.columns)
+    table = cells.escape_table_text(table).copy()
+    for code in table.columns:
+        if table[code].dtype.name == "Int64":
+            table[code] = table[code].astype(float)
+    missing = _missing_codes(questionnaire, table, not_applicable or {})
+    split = split_columns(questionnaire, table)
+    names, values, cuts = labels(questionnaire, table.columns)
     for code in missing:
         values.setdefault(code, {}).update(MISSING_LABELS)
     for name, (code, option) in split.items():
         names[name] = fit(f"{names.get(code, code)} | {cells.escape(option)}", VARIABLE_LABEL_BYTES)
         values[name] = {**CHOSEN_LABELS, NOT_SHOWN_CODE: MISSING_LABELS[NOT_SHOWN_CODE]}
         missing[name] = [NOT_SHOWN_CODE]
-        frame[name] = frame[name].fillna(NOT_SHOWN_CODE)
+        table[name] = table[name].fillna(NOT_SHOWN_CODE)
     kinds = {q.code: q.type for q in questionnaire.questions}
-    measures = {c: MEASURES.get(kinds.get(c, ""), META_MEASURES.get(c, "nominal")) for c in frame.columns}
+    measures = {c: MEASURES.get(kinds.get(c, ""), META_MEASURES.get(c, "nominal")) for c in table.columns}
     measures.update({name: "nominal" for name in split})
     fd, path = tempfile.mkstemp(suffix=".sav")
     os.close(fd)
     try:
-        pyreadstat.write_sav(frame, path, column_labels=[names.get(c, c) for c in frame.columns],
+        pyreadstat.write_sav(table, path, column_labels=[names.get(c, c) for c in table.columns],
                              variable_value_labels=values, note=_note_lines(cuts) or None,
                              missing_ranges={c: list(v) for c, v in missing.items()},
                              variable_measure=measures)

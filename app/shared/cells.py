@@ -71,16 +71,16 @@ def writer(handle, **options) -> SafeWriter:
     return SafeWriter(handle, **options)
 
 
-def escape_frame_text(frame):
+def escape_table_text(table):
     """A DataFrame's text (object) columns escaped, numeric columns untouched (a copy if changed).
     Write it with ``CSV_OPTIONS`` (CRLF endings, so that a CR inside a cell is quoted)."""
-    text_columns = [c for c in frame.columns if frame[c].dtype == object]
+    text_columns = [c for c in table.columns if table[c].dtype == object]
     if not text_columns:
-        return frame
-    frame = frame.copy()
+        return table
+    table = table.copy()
     for column in text_columns:
-        frame[column] = frame[column].map(escape, na_action="ignore")
-    return frame
+        table[column] = table[column].map(escape, na_action="ignore")
+    return table
 
 
 def xlsx_cell(sheet, value: Any):

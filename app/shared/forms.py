@@ -41,35 +41,36 @@ CODE = Regexp(r"^[A-Za-z0-9._-]+$", message=_l("Use letters, digits, '-', '_' or
 SLUG = Regexp(r"^[a-z0-9]+(-[a-z0-9]+)*$", message=_l("Use lower-case letters, digits and dashes only."))
 
 
-class LocaleIntegerField(IntegerField):
-    """A whole number typed as people write it in the interface language ("3.500" in Vietnamese,
-    "3,500" in English, "3 500" in either); the error names the field."""
+class _TypedNumber:
+    """A number typed as people write it in the interface language; the error names the field."""
 
     def process_formdata(self, valuelist):
         if not valuelist or not valuelist[0].strip():
             self.data = None
             return
         try:
-            self.data = numbers.parse_int_text(valuelist[0])
+            self.data = self.parse(valuelist[0])
         except numbers.NumberError as exc:
             self.data = None
-            raise ValueError(_("%(field)s: enter a whole number, for example %(example)s.",
-                               field=self.label.text, example=numbers.example(3500))) from exc
+            raise ValueError(self.expected()) from exc
 
 
-class LocaleDecimalField(DecimalField):
-    """A decimal number in the interface language ("1.234,5" in Vietnamese, "1,234.5" in English)."""
+class LocaleIntegerField(_TypedNumber, IntegerField):
+    """A whole number ("3.500" in Vietnamese, "3,500" in English, "3 500" in either)."""
+    parse = staticmethod(numbers.parse_int_text)
 
-    def process_formdata(self, valuelist):
-        if not valuelist or not valuelist[0].strip():
-            self.data = None
-            return
-        try:
-            self.data = numbers.parse_decimal_text(valuelist[0])
-        except numbers.NumberError as exc:
-            self.data = None
-            raise ValueError(_("%(field)s: enter a number, for example %(example)s.",
-                               field=self.label.text, example=numbers.example(1234.5))) from exc
+    def expected(self) -> str:
+        return _("%(field)s: enter a whole number, for example %(example)s.",
+                 field=self.label.text, example=numbers.example(3500))
+
+
+class LocaleDecimalField(_TypedNumber, DecimalField):
+    """A decimal number ("1.234,5" in Vietnamese, "1,234.5" in English)."""
+    parse = staticmethod(numbers.parse_decimal_text)
+
+    def expected(self) -> str:
+        return _("%(field)s: enter a number, for example %(example)s.",
+                 field=self.label.text, example=numbers.example(1234.5))
 
 
 class MultiCheckboxField(SelectMultipleField):

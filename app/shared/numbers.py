@@ -31,9 +31,7 @@ class NumberError(ValueError):
 def _language(locale: str | None) -> str:
     if locale:
         return locale[:2]
-
     if has_request_context():
-
         return current_language()
     return "vi"
 

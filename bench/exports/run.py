@@ -52,9 +52,9 @@ def main() -> None:
     app = create_app()
     with app.app_context():
         wave = waves.get_wave(args.wave)
-        frame = exchange.export_frame(wave)
+        frame = exchange.export_table(wave)
         seconds = {fmt: best(lambda f=fmt: exchange.export_file(wave, f), args.repeat) for fmt in exchange.FORMATS}
-        frame_seconds = best(lambda: exchange.export_frame(wave), args.repeat)
+        frame_seconds = best(lambda: exchange.export_table(wave), args.repeat)
         seconds["xlsx before"] = frame_seconds + best(lambda: xlsx_before(frame), args.repeat)
     print(f"wave {args.wave}: {len(frame)} rows × {len(frame.columns)} columns")
     for name, value in seconds.items():

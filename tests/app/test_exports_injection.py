@@ -70,7 +70,7 @@ def test_negative_numbers_stay_numbers_in_csv_and_xlsx():
     from app.review.exchange import xlsx_bytes
 
     frame = pd.DataFrame({"delta": [-3.5, 2.0], "count": pd.array([-2, None], dtype="Int64"), "text": ["-x", "ok"]})
-    found = csv_cells(cells.escape_frame_text(frame).to_csv(index=False))
+    found = csv_cells(cells.escape_table_text(frame).to_csv(index=False))
     assert "-3.5" in found and "-2" in found and "'-x" in found
     book = load_workbook(io.BytesIO(xlsx_bytes(frame, "t")))
     row = [c for c in next(book.active.iter_rows(min_row=2, max_row=2))]

@@ -20,7 +20,7 @@ from tests import factories
 ROOT = Path(__file__).resolve().parents[2]
 WRAPPERS = {"_", "_l", "gettext", "lazy_gettext", "ngettext", "lazy_ngettext"}
 # Error classes whose text reaches a page (their first argument is the field when there are two).
-SHOWN_ERRORS = {"Refusal", "UserError", "InvitationError", "PaperError", "PublishError", "BadForm", "RowError",
+SHOWN_ERRORS = {"Refusal", "InvitationError", "PaperError", "PublishError", "BadForm", "RowError",
                 "DashboardError", "EstimateError",
                 "ValidationError", "StopValidation"}
 # Variables that hold a message on its way to one of them.

@@ -11,6 +11,7 @@ from app.accounts import passwords, users
 from app.extensions import db
 from app.logfilter import redact
 from app.models.user import PasswordReset
+from app.shared.refusal import Refusal
 from tests.conftest import login
 
 GOOD = "Correct-horse-42"
@@ -40,7 +41,7 @@ def test_the_shipped_list_holds_the_common_passwords(app):
 
 
 def test_accounts_cannot_be_created_with_a_common_password(app):
-    with pytest.raises(users.UserError) as refused:
+    with pytest.raises(Refusal) as refused:
         users.create_user("new@example.org", "official", "aaaaaaaaaa")
     assert refused.value.field == "password"
 

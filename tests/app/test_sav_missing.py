@@ -56,7 +56,7 @@ def test_sav_user_missing_codes_measures_and_split_columns(app, runner, tmp_path
     # multiple choice: the contract's column kept, 0/1 columns after the export's own
     assert frame.loc[ids[1], "harassment_kinds"] == "1 99"
     assert [frame.loc[ids[1], f"harassment_kinds_{v}"] for v in (1, 2, 3, 4, 99)] == [1, 0, 0, 0, 1]
-    contract = exchange.export_frame(wave).columns.tolist()
+    contract = exchange.export_table(wave).columns.tolist()
     assert meta.column_names[:len(contract)] == contract
     assert meta.column_names[len(contract):] == [f"harassment_kinds_{v}" for v in (1, 2, 3, 4, 99)]
     assert meta.column_names_to_labels["harassment_kinds_99"].endswith("| Hình thức khác")

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import ApiKey, AuditEvent, Invitation, KioskKey, Response
 from app.programme.questionnaires import questionnaire_of
+from app.shared.refusal import Refusal
 from tests import factories
 
 
@@ -98,10 +99,8 @@ def test_an_administrator_keys_paper_forms_for_a_chosen_agency(client, wave, ans
 
 
 def test_an_agency_or_entry_account_needs_its_agency(app, wave, make_user):
-    from app.accounts.users import UserError
-
     for role in ("agency", "entry"):
-        with pytest.raises(UserError) as refused:
+        with pytest.raises(Refusal) as refused:
             make_user(role, None)
         assert refused.value.field == "agency"
         db.session.rollback()

@@ -194,7 +194,7 @@ def test_an_export_holds_every_acknowledged_response_at_the_production_refresh_i
 
     app.config["RESULTS_REFRESH_SECONDS"] = 10.0  # the production default
     overview.overview(snapshot.current(wave), Filters())  # what an official's page view leaves cached
-    exchange.export_frame(wave)
+    exchange.export_table(wave)
     questionnaire = questionnaire_of(wave.survey_version)
     receipts = [store.store(wave, wave.agencies[0], factories.satisfied_answers(questionnaire),
                                 channel="paper", language="vi").id for _ in range(30)]

@@ -1,3 +1,5 @@
+"""The `survey` command group (a name operators use, so it stays): validate, publish and list
+questionnaire definition files."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,6 +13,7 @@ from app.cli.common import fail
 from app.extensions import db
 from app.models import SurveyVersion
 from app.programme import questionnaires
+from app.shared.refusal import Refusal
 
 group = AppGroup("survey", help="Validate and publish questionnaire definition files.")
 
@@ -52,7 +55,7 @@ def publish(files: tuple[Path, ...]) -> None:
             fail(problems)
         try:
             version, created = questionnaires.publish_source(path.read_text(encoding="utf-8"), path.name)
-        except questionnaires.PublishRefused as exc:
+        except Refusal as exc:
             fail(str(exc))
         state = "published" if created else "already published, unchanged"
         click.echo(f"{version.slug} v{version.version}: {state} (checksum {version.checksum[:12]})")
