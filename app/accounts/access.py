@@ -12,12 +12,14 @@ account (desk staff scoped to one agency); individual responses are for administ
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
 from functools import wraps
 
-from flask import abort, g, redirect, request, session, url_for
+from flask import abort, current_app, g, redirect, request, session, url_for
 
 from app.accounts import logins
 from app.blueprints import auth as bp
+from app.extensions import db
 from app.models import User
 from app.models.user import AGENCY_SCOPED
 from app.security import SESSION_KEY
@@ -25,7 +27,7 @@ from app.security import SESSION_KEY
 
 def current_user() -> User | None:
     if "current_user" not in g:
-        g.current_user = logins.resolve(session.get(SESSION_KEY))
+        g.current_user, g.session_touch = logins.resolve(session.get(SESSION_KEY))
     return g.current_user
 
 
@@ -56,6 +58,22 @@ def roles_required(*roles: str) -> Callable:
 def _forget_user() -> None:
     # g lives on the app context, which a request may share with an enclosing one (CLI, tests).
     g.pop("current_user", None)
+    g.pop("session_touch", None)
+
+
+@bp.teardown_app_request
+def _save_session_touch(error: BaseException | None) -> None:
+    """The session's idle clock, refreshed when the request is over and never inside the role
+    check: the view's own work is committed by the view or not at all (logins.save)."""
+    touch = g.pop("session_touch", None)
+    if touch is None:
+        return
+    try:
+        logins.save(touch)
+    except Exception:  # the database may be down; the next request touches the session again
+        current_app.logger.warning("the login session's idle clock was not refreshed", exc_info=True)
+        with suppress(Exception):  # removing the session ends its transaction anyway
+            db.session.rollback()
 
 
 @bp.app_context_processor

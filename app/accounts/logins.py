@@ -112,24 +112,43 @@ def _limits() -> tuple[timedelta, timedelta]:
             timedelta(hours=config["SESSION_ABSOLUTE_HOURS"]))
 
 
-def resolve(token: str | None) -> User | None:
-    """The user of a live session, refreshing its idle clock; None if ended, idle too long or
-    older than the absolute lifetime."""
+@dataclass(frozen=True)
+class Touch:
+    """What a session's row needs written after the request that read it: its idle clock
+    refreshed, or the session ended (``values``)."""
+
+    session_id: int
+    values: dict[str, datetime]
+
+
+def resolve(token: str | None) -> tuple[User | None, Touch | None]:
+    """The user of a live session, or None if ended, idle too long or older than the absolute
+    lifetime; with the write its row needs (at most one a minute while it is in use).
+
+    Nothing is written here: this runs inside the role check and the page's layout, in the middle
+    of the view's own work, so the caller saves the touch when the request ends (``save``)."""
     if not token:
-        return None
+        return None, None
     row = db.session.scalar(select(UserSession).where(UserSession.token_hash == keyed_digest(token, "session")))
     now = utcnow()
     if row is None or row.ended_at is not None or not row.user.active:
-        return None
+        return None, None
     idle, absolute = _limits()
     if now - row.last_seen_at > idle or now - row.created_at > absolute:
-        row.ended_at = now
-        db.session.commit()
-        return None
+        return None, Touch(row.id, {"ended_at": now})
     if now - row.last_seen_at > TOUCH_EVERY:
-        row.last_seen_at = now
-        db.session.commit()
-    return row.user
+        return row.user, Touch(row.id, {"last_seen_at": now})
+    return row.user, None
+
+
+def save(touch: Touch) -> None:
+    """Write a touch in a transaction of its own, once the request is over: whatever the request
+    left uncommitted is rolled back first (as ending the request would do), so that a view's
+    half-done or failed work is never committed along with it."""
+    db.session.rollback()
+    db.session.execute(update(UserSession).where(UserSession.id == touch.session_id, UserSession.ended_at.is_(None))
+                       .values(**touch.values))
+    db.session.commit()
 
 
 def end(token: str | None) -> None:
