@@ -6,7 +6,7 @@ from app.logfilter import redact as _redact
 
 
 def redact(text: str) -> str:
-    """Tokens and keys out of the line, also percent-encoded ones (app/public/logfilter.py)."""
+    """Tokens and keys out of the line, also percent-encoded ones (app/logfilter.py)."""
     return _redact(text, "…")
 
 

@@ -25,7 +25,7 @@ DEFAULTS: dict[str, Any] = {
     "API_TOKEN_HOURS": 12,  # nosec B105 - a lifetime in hours, not a secret
     "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
     "MIN_GROUP_SIZE": 10,
-    # New responses reach cached figures at most this late (app/services/wavedata.data_version).
+    # New responses reach cached figures at most this late (app/results/snapshot.py).
     "RESULTS_REFRESH_SECONDS": 10.0,
     "RATELIMIT_STORAGE_URI": "memory://",
     # Redis down or hung: limits go on in each process's memory (with a logged warning) instead
@@ -42,15 +42,15 @@ DEFAULTS: dict[str, Any] = {
     "RATE_LIMIT_SUBMIT": "60/minute;2000/hour",
     "RATE_LIMIT_LOGIN": "30/minute",
     "RATE_LIMIT_TOKEN": "10/minute",  # nosec B105 - a rate limit, not a secret
-    "RATE_LIMIT_INTEGRATION": "300/minute",  # per integration key (app/services/issuing.py)
-    # Separation of duties (app/services/issuing.py): caps and per-account limits on whatever
+    "RATE_LIMIT_INTEGRATION": "300/minute",  # per integration key (app/collect/issuing.py)
+    # Separation of duties (app/collect/issuing.py): caps and per-account limits on whatever
     # creates responses or the means to create them.
     "MAX_INVITATIONS_PER_BATCH": 1000,
     "MAX_QR_PER_SHEET": 500,  # a QR code takes ~7 ms to draw: a sheet stays well under a worker's timeout
     "API_KEY_DAILY_INVITATIONS": 5000,
     "RATE_LIMIT_ISSUE": "30/hour",
     "RATE_LIMIT_PAPER": "10/minute;300/hour",
-    # Per account, on the dashboard, exports and API estimates (app/services/heavy.py).
+    # Per account, on the dashboard, exports and API estimates (app/results/heavy.py).
     "RATE_LIMIT_ESTIMATES": "30/minute;300/hour",
     "RATELIMIT_HEADERS_ENABLED": True,
     "SESSION_COOKIE_HTTPONLY": True,

@@ -57,7 +57,7 @@ def handle_http(error: HTTPException):
 def handle_unexpected(error: Exception):
 
     # The log line carries the id shown to the visitor: one report finds its traceback.
-    # app.logger: its filter redacts tokens in the path (app/public/logfilter.py).
+    # app.logger: its filter redacts tokens in the path (app/logfilter.py).
     log = current_app.logger
     log.error("500 %s %s request_id=%s", request.method, request.path, request_id(), exc_info=error)
     try:

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
+
 from app import demo
+from app.collect import store
 from app.extensions import db
 from app.models import Agency, Wave
 from app.programme import agencies, questionnaires
@@ -54,3 +57,23 @@ def satisfied_answers(questionnaire) -> dict:
         elif question.required:
             answers[question.code] = options[0].value if options else "1"
     return answers
+
+
+def two_waves(points: tuple[dict[str, int], dict[str, int]], per_agency: int, seed: int) -> tuple[Wave, Wave]:
+    """A closed wave of 2025 and an open one of 2026 over the same agencies (the keys of `points`);
+    each agency's answers scatter ±1 around its point of that wave."""
+    rng = np.random.default_rng(seed)
+    units = [agency(code) for code in points[0]]
+    first = wave("w2025", agency_list=units, status="closed")
+    first.period_start, first.period_end = date(2025, 1, 1), date(2025, 12, 31)
+    second = wave("w2026", agency_list=units)
+    questionnaire = questionnaires.questionnaire_of(first.survey_version)
+    for one, point in ((first, points[0]), (second, points[1])):
+        for unit in units:
+            for _ in range(per_agency):
+                answers = satisfied_answers(questionnaire)
+                for code in questionnaire.rated_items:
+                    answers[code] = int(np.clip(point[unit.code] + rng.integers(-1, 2), 1, 5))
+                store.store(one, unit, answers, channel="paper", language="vi")
+    db.session.commit()
+    return first, second

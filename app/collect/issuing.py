@@ -1,7 +1,7 @@
 """Caps and per-account limits on whatever creates responses or the means to create them.
 
 An agency was able to multiply its own responses by keying forms, issuing kiosk keys and
-invitations in bulk. Besides moving those actions to administrators (app/admin/access.py), every
+invitations in bulk. Besides moving those actions to administrators (app/accounts/access.py), every
 batch is capped (``MAX_INVITATIONS_PER_BATCH``), each signed-in account is rate limited on its
 own (``RATE_LIMIT_ISSUE``, ``RATE_LIMIT_PAPER``: counted per account, not per address, so that
 one desk's shared address neither hides nor blocks anybody), and each integration key is rate
@@ -25,13 +25,6 @@ from app.shared.secrets import keyed_digest
 
 def batch_cap() -> int:
     return int(current_app.config["MAX_INVITATIONS_PER_BATCH"])
-
-
-def check_batch(count: int, field: str = "count") -> None:
-    """Refuse a batch over the cap before any row is made, naming the limit."""
-    cap = batch_cap()
-    if count > cap:
-        raise Refusal(field, f"at most {cap} invitations per batch (asked for {count})", 429)
 
 
 def account_key() -> str:
@@ -78,8 +71,9 @@ def claim_daily(key: ApiKey, count: int = 1) -> None:
         .values(quota_used=case((same_day, table.c.quota_used + count), else_=count), quota_day=today)
         .execution_options(synchronize_session=False))
     if done.rowcount != 1:
-        raise Refusal("X-API-Key", f"this integration key may create at most {limit} invitations a day "
-                                   f"(UTC); the limit is reached for {today.isoformat()}", 429)
+        reached = f"the limit is reached for {today.isoformat()}"
+        raise Refusal("X-API-Key", f"this integration key may create at most {limit} invitations a day (UTC); "
+                                   + reached, 429)  # the API's message
 
 
 def used_today(key: ApiKey, today: date | None = None) -> int:

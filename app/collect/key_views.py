@@ -18,8 +18,7 @@ from app.extensions import configured_limit, db, limiter
 from app.models import ApiKey, KioskKey
 from app.programme import agencies
 from app.shared.forms import ConfirmForm
-from app.shared.refusal import Refusal
-from app.shared.web import agency_or_404, attach_error
+from app.shared.web import agency_or_404, committed
 
 
 def _agency_choices(form, blank: str | None = None) -> None:
@@ -39,14 +38,7 @@ def kiosk_key_list():
     _agency_choices(form)
     if form.validate_on_submit():
         agency = agency_or_404(form.agency.data or "")
-        try:
-            issued = kiosks.issue(agency, form.label.data or "", actor=current_user())
-        except Refusal as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
-            db.session.commit()
-            new_key = issued
+        new_key = committed(form, lambda: kiosks.issue(agency, form.label.data or "", actor=current_user()))
     html = render_template("admin/keys/kiosk.html", form=form, new_key=new_key, confirm=ConfirmForm(),
                            keys=kiosks.list_keys())
     return _no_store(html, 400 if form.errors or form.form_errors else 200)
@@ -71,14 +63,8 @@ def api_key_list():
     _agency_choices(form, blank=_("(any agency)"))
     if form.validate_on_submit():
         agency = agency_or_404(form.agency.data) if form.agency.data else None
-        try:
-            raw, row = tokens.create(form.name.data, agency, actor=current_user(), daily_limit=form.daily_limit.data)
-        except Refusal as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
-            db.session.commit()
-            new_key = (raw, row)
+        new_key = committed(form, lambda: tokens.create(form.name.data, agency, actor=current_user(),
+                                                        daily_limit=form.daily_limit.data))
     html = render_template("admin/keys/api.html", form=form, new_key=new_key, confirm=ConfirmForm(),
                            keys=tokens.list_keys(), used_today=issuing.used_today,
                            daily_limit=issuing.daily_limit)

@@ -60,7 +60,7 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
     # Invitations created on quota_day (UTC) against daily_limit (None: the setting
-    # API_KEY_DAILY_INVITATIONS); counted by one conditional UPDATE (app/services/issuing.py).
+    # API_KEY_DAILY_INVITATIONS); counted by one conditional UPDATE (app/collect/issuing.py).
     daily_limit: Mapped[int | None]
     quota_day: Mapped[date | None]
     quota_used: Mapped[int] = mapped_column(default=0, server_default="0")

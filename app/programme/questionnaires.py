@@ -42,11 +42,11 @@ def publish_source(source: str, filename: str, actor: User | None = None) -> tup
     if existing is not None and existing.status == PUBLISHED:
         if existing.checksum == questionnaire.checksum:
             return existing, False
-        raise Refusal(
-            "source", f"{filename}: {slug} v{number} is already published with different content "
-            f"(checksum {existing.checksum[:12]}…, this file {questionnaire.checksum[:12]}…). "
-            f"Published versions never change: save the edited file as {slug}.v{number + 1}.yaml."
-        )
+        raise Refusal("source", _(
+            "%(file)s: %(slug)s v%(number)s is already published with different content (checksum "
+            "%(old)s…, this file %(new)s…). Published versions never change: save the edited file as "
+            "%(slug)s.v%(next)s.yaml.", file=filename, slug=slug, number=number, old=existing.checksum[:12],
+            new=questionnaire.checksum[:12], next=number + 1))
     version = existing or SurveyVersion(slug=slug, version=number)
     version.definition = questionnaire.to_dict()
     version.title_vi = version.definition["title"]["vi"]

@@ -85,7 +85,7 @@ def wave_export_file(slug: str, fmt: str):
 @admin_only
 def wave_export_job_start(slug: str):
     """Excel for a large wave takes seconds: written by a background job whose progress a
-    self-refreshing page shows (app.services.exportjobs)."""
+    self-refreshing page shows (app.review.export_jobs)."""
     wave = wave_or_404(slug)
     job = export_jobs.start(wave, "xlsx", current_user().id)
     audit.record("wave.export", "wave", wave.slug, user=current_user(), after={"format": "xlsx"})

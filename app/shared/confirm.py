@@ -25,7 +25,7 @@ def ask(title: str, consequences: list[str], button: str, cancel_url: str, *, da
 
 
 # The questions asked before publishing or deleting a questionnaire draft (the views live in
-# app/admin/questionnaires.py; the text lives here to keep those views short).
+# app/programme/questionnaire_views.py; the text lives here to keep those views short).
 def ask_publish(draft) -> str:
     cancel = url_for("admin.questionnaire_edit", version_id=draft.id)
     return ask(_("Publish %(label)s?", label=draft.label),

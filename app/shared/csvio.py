@@ -72,7 +72,7 @@ def read_rows(data: bytes | str, required: Sequence[str]) -> tuple[list[str], It
             if None in row:
                 yield reader.line_num, {"__extra__": row.pop(None)} | row
             else:
-                # unescape: a cell our exports made inert ("'=...", app.services.cells) reads back as typed
+                # unescape: a cell our exports made inert ("'=...", app.shared.cells) reads back as typed
                 yield reader.line_num, {k: unescape((v or "").strip()) for k, v in row.items()}
 
     return header, rows()

@@ -1,6 +1,6 @@
 """Row limits for administrators' CSV uploads, checked before the rows are processed.
 
-The upload itself may be 8 MB (app/admin/helpers.py); processing costs a few queries or a
+The upload itself may be 8 MB (app/shared/web.py); processing costs a few queries or a
 validation per row, so a file is refused, with the limit named, before that work starts.
 """
 from __future__ import annotations

@@ -76,6 +76,19 @@ def commit_or_show(form: FlaskForm | None, action: Callable[[], T], done: Done |
     return redirect(next_url(result) if callable(next_url) else next_url, code)
 
 
+def committed(form: FlaskForm, action: Callable[[], T]) -> T | None:
+    """commit_or_show for a page that shows its result instead of redirecting (a new key, shown once):
+    the result after a commit, or None after a rollback with the refusal shown on `form`."""
+    try:
+        result = action()
+    except Refusal as refusal:
+        db.session.rollback()
+        attach_error(form, refusal)
+        return None
+    db.session.commit()
+    return result
+
+
 def agency_or_404(code: str) -> Agency:
     agency = db.session.scalar(select(Agency).where(Agency.code == code))
     if agency is None:

@@ -7,7 +7,7 @@ The frame looks like the respondent table of ``app.results``: object-dtype strin
 codes, block, channel, language, stratum mostly "", stratum_key = agency + "|" + stratum,
 _domain "in"/"out"), float weights, 22 rated items f1_1..f5_4 (1..5, NaN), late / apology /
 exp_* floats.  Every case is one call as the app makes it (estimates.compute and
-sipasfigures.figures).  ``--save`` pickles the output tables so that two versions of the
+sipas_figures.figures).  ``--save`` pickles the output tables so that two versions of the
 package can be compared exactly with ``--compare`` (e.g. extract the old one with
 ``git archive REV analysis | tar -x -C /tmp/old`` and run with ``PYTHONPATH=/tmp/old``).
 """

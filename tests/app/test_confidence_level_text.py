@@ -3,14 +3,10 @@ fixed 95%; rank intervals and the trend arrows say the level they use (95% whate
 from __future__ import annotations
 
 import re
-from datetime import date
 
-import numpy as np
 import pytest
 
-from app.collect import store
 from app.extensions import db
-from app.programme.questionnaires import questionnaire_of
 from tests import factories
 
 
@@ -70,21 +66,7 @@ def test_the_print_and_public_pages_print_the_waves_level(client, login_as, wave
 
 @pytest.fixture
 def two_waves(app):
-    rng = np.random.default_rng(3)
-    first_agency, second_agency = factories.agency("ONE"), factories.agency("TWO")
-    first = factories.wave("w2025", agency_list=[first_agency, second_agency], status="closed")
-    first.period_start, first.period_end = date(2025, 1, 1), date(2025, 12, 31)
-    second = factories.wave("w2026", agency_list=[first_agency, second_agency])
-    questionnaire = questionnaire_of(first.survey_version)
-    for wave in (first, second):
-        for agency in (first_agency, second_agency):
-            for _ in range(30):
-                answers = factories.satisfied_answers(questionnaire)
-                for code in questionnaire.rated_items:
-                    answers[code] = int(rng.integers(2, 6))
-                store.store(wave, agency, answers, channel="paper", language="vi")
-    db.session.commit()
-    return first, second
+    return factories.two_waves(({"ONE": 4, "TWO": 4}, {"ONE": 4, "TWO": 4}), per_agency=30, seed=3)
 
 
 def test_trends_print_the_level_the_waves_share(client, login_as, two_waves):

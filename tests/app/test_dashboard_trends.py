@@ -2,42 +2,18 @@
 independent two-sample z computation on the same estimates."""
 from __future__ import annotations
 
-from datetime import date
-
 import numpy as np
 import pytest
 from scipy import stats
 
-from app.collect import store
-from app.extensions import db
-from app.programme.questionnaires import questionnaire_of
 from app.results import estimates, trends
 from app.results.snapshot import current
 from tests import factories
 
 
-def _answers(questionnaire, point: int, rng) -> dict:
-    answers = factories.satisfied_answers(questionnaire)
-    for code in questionnaire.rated_items:
-        answers[code] = int(np.clip(point + rng.integers(-1, 2), 1, 5))
-    return answers
-
-
 @pytest.fixture
 def two_waves(app):
-    rng = np.random.default_rng(7)
-    better, steady = factories.agency("UP"), factories.agency("SAME")
-    first = factories.wave("w2025", agency_list=[better, steady], status="closed")
-    first.period_start, first.period_end = date(2025, 1, 1), date(2025, 12, 31)
-    second = factories.wave("w2026", agency_list=[better, steady])
-    questionnaire = questionnaire_of(first.survey_version)
-    for wave, points in ((first, {"UP": 2, "SAME": 4}), (second, {"UP": 4, "SAME": 4})):
-        for agency in (better, steady):
-            for _ in range(40):
-                store.store(wave, agency, _answers(questionnaire, points[agency.code], rng),
-                                channel="paper", language="vi")
-    db.session.commit()
-    return first, second
+    return factories.two_waves(({"UP": 2, "SAME": 4}, {"UP": 4, "SAME": 4}), per_agency=40, seed=7)
 
 
 def test_only_the_significant_change_gets_an_arrow(app, two_waves):

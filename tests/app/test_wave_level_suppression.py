@@ -1,5 +1,5 @@
 """A wave with fewer answers than MIN_GROUP_SIZE publishes no rate anywhere (issue 13, item 7):
-the province total and every SIPAS figure follow the same rule (app.services.disclosure) as any
+the province total and every SIPAS figure follow the same rule (app.results.disclosure) as any
 other cell, on every page, in the Excel report, the estimates CSV and the API."""
 from __future__ import annotations
 
