@@ -132,7 +132,13 @@ def decision766(
         data, ["_ontime", "_nocomplaint"], factors={"decision766": ["_ontime", "_nocomplaint"]},
         by=by, satisfied=(2,), **extra,
     )
-    out = rates[rates["measure"] == "decision766"].reset_index(drop=True)
+    return twice_less_one(rates[rates["measure"] == "decision766"].reset_index(drop=True))
+
+
+def twice_less_one(rates: pd.DataFrame) -> pd.DataFrame:
+    """Decision 766's F = 2R - 1 from the pooled rate R of its two per-case items (see
+    :func:`decision766`): rate and interval mapped, SE doubled."""
+    out = rates.copy()
     out["rate"] = 2 * out["rate"] - 1
     out["se"] = 2 * out["se"]
     out["ci_lower"] = 2 * out["ci_lower"] - 1

@@ -7,12 +7,13 @@ from app.models.invitation import ApiKey, Invitation, KioskKey
 from app.models.kiosk_device import KioskDevice
 from app.models.paper import CommentReview, PaperEntry
 from app.models.response import Response
+from app.models.rollup import RollupCell, RollupState
 from app.models.survey import SurveyVersion
 from app.models.user import ApiToken, LoginAttempt, User, UserSession
 from app.models.wave import FrameCount, Margin, Wave, wave_agency
 
 __all__ = [
     "Agency", "ApiKey", "ApiToken", "AuditEvent", "Base", "Block", "CommentReview", "FormSession", "FrameCount",
-    "Invitation", "KioskDevice", "KioskKey", "LoginAttempt", "Margin", "PaperEntry", "Response", "SurveyVersion", "User",
+    "Invitation", "KioskDevice", "KioskKey", "LoginAttempt", "Margin", "PaperEntry", "Response", "RollupCell", "RollupState", "SurveyVersion", "User",
     "UserSession", "Wave", "wave_agency",
 ]

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, false, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -25,7 +25,10 @@ class Response(Base):
     """
 
     __tablename__ = "response"
-    __table_args__ = (Index("ix_response_wave_agency", "wave_id", "agency_id"),)
+    __table_args__ = (Index("ix_response_wave_agency", "wave_id", "agency_id"),
+                      # the responses the roll-ups do not hold yet: a small index, read by every update
+                      Index("ix_response_unrolled", "wave_id", postgresql_where=text("NOT rolled"),
+                            sqlite_where=text("NOT rolled")))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     receipt: Mapped[str] = mapped_column(String(32), unique=True)
@@ -48,3 +51,6 @@ class Response(Base):
     exclusion_reason: Mapped[str | None] = mapped_column(String(500))
     answers: Mapped[dict[str, Any]] = mapped_column(AnswersType, default=dict)
     coded: Mapped[str] = mapped_column(Text, default="")
+    # Held by the wave's roll-ups (app.results.rollup): set when its sums are added, cleared when
+    # they are taken out again (an exclusion). Never set by a submission.
+    rolled: Mapped[bool] = mapped_column(default=False, server_default=false())

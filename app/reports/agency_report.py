@@ -15,7 +15,7 @@ from app.extensions import db
 from app.i18n import current_language
 from app.models import Agency, Wave
 from app.programme.questionnaires import questionnaire_of
-from app.results import disclosure, estimates, overview, respondents, snapshot, trends
+from app.results import disclosure, estimates, overview, rolled, snapshot, trends
 from app.results.filters import Filters
 from app.results.snapshot import Snapshot
 from app.review import comments as comments_service
@@ -25,9 +25,9 @@ SHOWN = 3  # strongest and weakest criteria listed
 
 
 def weight_share(snap: Snapshot, agency: Agency) -> float:
-    data = respondents.dashboard_table(snap)
-    total = data["weight"].sum()
-    return float(data.loc[data["agency"] == agency.code, "weight"].sum() / total) if total else 0.0
+    weight, count, agencies = rolled.weights(snap)
+    total = (weight * count).sum()
+    return float((weight * count)[(agencies == agency.code).to_numpy()].sum() / total) if total else 0.0
 
 
 def comparison(snap: Snapshot, agency: Agency, mine: pd.DataFrame, province: pd.DataFrame) -> pd.DataFrame:

@@ -8,7 +8,7 @@ from app.extensions import db
 from app.models import FrameCount, Margin, Response, User, Wave
 from app.models.wave import WAVE_CLOSED
 from app.programme.questionnaires import questionnaire_of
-from app.results import disclosure, overview, respondents
+from app.results import disclosure, overview, rolled
 from app.results.snapshot import Snapshot
 from app.shared import audit
 from app.shared.refusal import Refusal
@@ -31,22 +31,22 @@ def methodology(snap: Snapshot) -> dict:
     frame = db.session.execute(select(func.count(FrameCount.id), func.sum(FrameCount.transactions))
                                .where(FrameCount.wave_id == wave.id)).one()
     margins = db.session.scalar(select(func.count(Margin.id)).where(Margin.wave_id == wave.id)) or 0
-    data = respondents.dashboard_table(snap)
-    weights = data["weight"].dropna()
-    n_eff = float(weights.sum() ** 2 / (weights ** 2).sum()) if len(weights) else 0.0
+    weight, count, agencies = rolled.weights(snap)  # per cell of the roll-ups
+    held = count > 0
+    n_eff = float((weight * count).sum() ** 2 / (weight ** 2 * count).sum()) if held.any() else 0.0
     return {
         "responses": sum(by_channel.values()),
         "excluded": sum(c for _ch, ex, c in counts if ex),
         "by_channel": sorted(by_channel.items()),
         "agencies": len(wave.agencies),
-        "agencies_answered": int(data["agency"].nunique()) if len(data) else 0,
+        "agencies_answered": int(agencies[held].nunique()),
         "frame_counts": frame[0] or 0,
         "frame_total": int(frame[1] or 0),
         "margins": margins,
         "raked": bool(margins) and settings.rake,
         "fpc": settings.fpc,
-        "weights_min": float(weights.min()) if len(weights) else None,
-        "weights_max": float(weights.max()) if len(weights) else None,
+        "weights_min": float(weight[held].min()) if held.any() else None,
+        "weights_max": float(weight[held].max()) if held.any() else None,
         "n_eff": n_eff,
         "ci": CI_METHODS.get(settings.ci, settings.ci),
         "level": settings.level,

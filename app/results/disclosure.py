@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from flask import current_app
 
-from app.results import respondents
+from app.results import rolled
 from app.results.filters import service_fields
 from app.results.snapshot import Snapshot
 
@@ -200,7 +200,9 @@ def _factorize(data: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, pd.D
 
 def patterns(cells: pd.DataFrame, codes: np.ndarray, answered: dict[str, np.ndarray],
              minimum: int) -> dict[str, Pattern]:
-    """One Pattern per measure (measures with the same finest counts share one)."""
+    """One Pattern per measure (measures with the same finest counts share one); ``answered``
+    holds per row of ``codes`` (a respondent, or a cell of the roll-ups) how many count in the
+    measure's n (a mask, or counts)."""
     out, shared = {}, {}
     structure = table_structure(cells)
     for measure, mask in answered.items():
@@ -240,14 +242,12 @@ def wave_patterns(snap: Snapshot) -> dict[str, Pattern]:
     least = minimum()
 
     def build() -> dict[str, Pattern]:
-        data = respondents.dashboard_table(snap)
-        if data.empty:
+        keys, counts = rolled.answered(snap)  # per cell of the roll-ups: respondents in each n
+        if keys.empty:
             return {}
-        others = [d for d in OTHERS if d in data.columns and (d != "service_field" or service_fields(snap.wave))]
-        cells, codes = finest_cells(data, others)
-        masks = respondents.answered_masks(snap.wave, data)
-        masks.update(respondents.figure_bases(snap.wave, data))
-        return patterns(cells, codes, masks, least)
+        others = [d for d in OTHERS if d != "service_field" or service_fields(snap.wave)]
+        cells, codes = finest_cells(keys, others)
+        return patterns(cells, codes, counts, least)
 
     return snap.cached("disclosure", build, least)
 

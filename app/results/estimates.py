@@ -10,9 +10,8 @@ from flask_babel import gettext as _
 
 from app.models import User, Wave
 from app.programme.questionnaires import questionnaire_of
-from app.results import design, disclosure, snapshot
+from app.results import design, disclosure, rolled, snapshot
 from app.results.snapshot import Snapshot
-from app.results.table import META
 from app.shared.refusal import Refusal
 
 DOMAINS = ("agency", "block", "channel", "language", "service_field")
@@ -46,27 +45,20 @@ def compute(snap: Snapshot, by: Sequence[str] = ()) -> pd.DataFrame:
 
 
 def _compute(snap: Snapshot, by: list[str], with_total: bool = False) -> list[pd.DataFrame]:
-    from analysis.rates import compute_rates, compute_rates_with_total  # scipy: slow to import
+    from analysis.moments import rates_from_moments  # scipy: slow to import, only figures need it
 
     wave = snap.wave
     questionnaire = questionnaire_of(wave.survey_version)
     items = questionnaire.rated_items
-    options = design.options(wave)
-    margins = options["margins"]
-    extra = [] if margins is None else [v for v in margins["variable"].unique() if v not in DOMAINS]
-    data = snap.table([*items, *extra, *(c for c in by if c not in META)])
-    if data.empty:
+    cm = rolled.read(snap)
+    if not len(cm.count):
         columns = ["measure", "n", "rate", "se", "ci_lower", "ci_upper", "deff", "n_eff"]
         return [pd.DataFrame(columns=[*by, *columns]), pd.DataFrame(columns=columns)]
-    if wave.estimation.fpc:
-        data["population"] = design.stratum_populations(wave, data)
-    satisfied = sorted({v for code in items for v in questionnaire.satisfied_values(code)}) or [4, 5]
-    options.update(factors=questionnaire.factor_items() or None, rule=questionnaire.rule or "pooled",
-                   satisfied=satisfied)
+    factors = questionnaire.factor_items() or None
     try:
-        if with_total:
-            return list(compute_rates_with_total(data, items, by=by, **options))
-        return [compute_rates(data, items, by=by or None, **options)]
+        out = rates_from_moments(cm, items, by=by or None, factors=factors, rule=questionnaire.rule or "pooled",
+                                 with_total=with_total, **design.options(wave))
+        return list(out) if with_total else [out]
     except ValueError as exc:  # margins that do not fit the data, fpc below the sample, ...
         raise Refusal("settings", _("the wave's weighting settings do not fit its data: %(exc)s",
                                     exc=exc)) from exc

@@ -60,7 +60,8 @@ def select_rows(table: pd.DataFrame, filters: Filters) -> pd.DataFrame:
 
 
 def in_domain(data: pd.DataFrame, filters: Filters) -> pd.Series:
-    """Which respondents are in the filter's cell (estimated as a domain of the whole sample)."""
+    """Which rows (respondents, or the cells of app.results.rolled) are in the filter's cell
+    (estimated as a domain of the whole sample)."""
     inside = pd.Series(True, index=data.index)
     if filters.block:
         inside &= data["block"] == filters.block

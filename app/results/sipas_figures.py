@@ -1,7 +1,8 @@
 """SIPAS figures beside the indices: late results, apology letters, expectations, Decision 766.
 
-Each is estimated with the wave's design weights and strata (analysis.sipas), for the filtered
-subpopulation as a domain.
+Each is estimated from the wave's roll-ups (app.results.rolled) with the wave's design weights and
+strata, for the filtered subpopulation as a domain (analysis.moments; the microdata path is
+analysis.sipas, and the two agree).
 """
 from __future__ import annotations
 
@@ -9,62 +10,56 @@ import numpy as np
 import pandas as pd
 
 from app.programme.questionnaires import questionnaire_of
-from app.results import design, disclosure, respondents
+from app.results import design, disclosure, measures, rolled
 from app.results.filters import Filters, in_domain
-from app.results.respondents import late_column
 from app.results.snapshot import Snapshot
 
 
-def _estimate(run, filters: Filters) -> pd.DataFrame | None:
-    """Run an estimator on the whole sample with the filter as a domain; None if it is empty."""
+def _estimate(cm, measures_: list[str], filters: Filters, names: dict[str, str], **options) -> pd.DataFrame | None:
+    """Rates of some measures on the whole sample with the filter as a domain; None if empty."""
+    from analysis.moments import rates_from_moments  # scipy: slow to import, only figures need it
+
+    domain = bool(filters.as_args())
+    if domain:
+        keys = cm.keys.copy()
+        keys["_domain"] = np.where(in_domain(keys, filters).to_numpy(), "in", "out")
+        cm = type(cm)(keys, cm.count, cm.measures, cm.m, cm.cross_items, cm.cross)
     try:
-        table = run(["_domain"] if filters.as_args() else None)
+        table = rates_from_moments(cm, measures_, by=["_domain"] if domain else None, **options)
     except ValueError:  # an empty domain: nobody in the subpopulation answered
         return None
-    if filters.as_args():
+    if domain:
         table = table[table["_domain"] == "in"].drop(columns=["_domain"])
-    return table.reset_index(drop=True)
-
-
-def _with(data: pd.DataFrame, **columns) -> pd.DataFrame:
-    """``data`` with some columns added, sharing the rest: the wave's table has a column per
-    question and a million rows, and ``assign`` would copy all of them."""
-    out = data.copy(deep=False)
-    for name, values in columns.items():
-        out[name] = values
-    return out
+    table = table.reset_index(drop=True)
+    table["measure"] = table["measure"].map(lambda m: names.get(m, m))
+    return table
 
 
 def figures(snap: Snapshot, filters: Filters) -> dict:
     """{'late', 'apology', 'decision766': row dict or None, 'expectations': DataFrame}."""
-    from analysis import sipas  # scipy: slow to import, only figures need it
-    from analysis.rates import compute_rates  # scipy: slow to import, only figures need it
+    from analysis.sipas import twice_less_one  # scipy: slow to import, only figures need it
 
     wave = snap.wave
-    questionnaire = questionnaire_of(wave.survey_version)
-    data = respondents.dashboard_table(snap)
+    plan = measures.layout(wave)
+    cm = rolled.read(snap)
     out: dict = {"late": None, "apology": None, "decision766": None, "expectations": None}
-    if data.empty:
+    if not len(cm.count):
         return out
-    data = _with(data, _domain=np.where(in_domain(data, filters), "in", "out"))
     options = design.options(wave)
-    late = late_column(questionnaire, data)
-    if late is not None:
-        marked = _with(data, _late=np.where(late.isna(), np.nan, late + 1), _is_late=late)  # 2 = late
-        out["late"] = _first(_estimate(lambda by: compute_rates(marked, ["_late"], by=by, satisfied=(2,),
-                                                                **options), filters))
-        if "apology" in data.columns:
-            out["apology"] = _first(_estimate(lambda by: sipas.apology_rate(
-                marked, late="_is_late", apology="apology", by=by, **options), filters))
-    areas = respondents.expectation_codes(questionnaire)
-    if areas:
-        out["expectations"] = _estimate(lambda by: sipas.expectation_shares(data, areas, top=(3,), by=by,
-                                                                            **options), filters)
-    if questionnaire.definition.kind == "per_case" and late is not None:
-        marked = _with(data, _overdue=late, _complaint=data.get("complaint"))
-        out["decision766"] = _first(_estimate(lambda by: sipas.decision766(
-            marked, overdue="_overdue", complaint="_complaint",
-            rating="satisfaction" if "satisfaction" in data else None, negative=(1,), by=by, **options), filters))
+    if measures.LATE in plan.figures:
+        out["late"] = _first(_estimate(cm, [measures.LATE], filters, {measures.LATE: "_late"}, **options))
+    if measures.APOLOGY in plan.figures:
+        out["apology"] = _first(_estimate(cm, [measures.APOLOGY], filters, {measures.APOLOGY: "apology"}, **options))
+    if plan.expectations:
+        codes = [measures.EXPECTATION + c for c in plan.expectations]
+        out["expectations"] = _estimate(cm, codes, filters, dict(zip(codes, plan.expectations, strict=True)),
+                                        **options)
+    if "decision766" in plan.pooled:
+        parts = list(measures.D766_PARTS)
+        table = _estimate(cm, parts, filters, {}, factors={"decision766": parts}, rule="pooled", **options)
+        if table is not None:
+            table = twice_less_one(table[table["measure"] == "decision766"].reset_index(drop=True))
+        out["decision766"] = _first(table)
     return _published(snap, out, filters)
 
 

@@ -12,6 +12,7 @@ from app.extensions import db
 from app.models import Agency, Response, User, Wave
 from app.models.wave import CHANNELS
 from app.programme.questionnaires import questionnaire_of
+from app.results import rollup
 from app.review import savfile
 from app.review.exchange import exported_codes
 from app.shared import audit, cells
@@ -71,12 +72,15 @@ def set_excluded(response: Response, excluded: bool, reason: str, actor: User | 
     if response.excluded == excluded:
         raise Refusal("reason", _("the response is already excluded") if excluded
                          else _("the response is not excluded"))
+    rollup.hold(db.session, db.session.get(Wave, response.wave_id))  # before the response's row
     before = {"excluded": response.excluded, "reason": response.exclusion_reason}
     response.excluded = excluded
     response.exclusion_reason = reason[:500] if excluded else None
     wave = db.session.get(Wave, response.wave_id)
     wave.mark_data_changed()
     db.session.flush()
+    if excluded:  # its sums leave the roll-ups now; a restored response is added by the next update
+        rollup.take_out(db.session, response)
     # (by number, never by receipt: the receipt a citizen holds must not lead to the row)
     audit.record("response.exclude" if excluded else "response.restore", "response", response.id,
                  user=actor, before=before, after={"excluded": excluded, "reason": reason[:500]})

@@ -13,11 +13,11 @@ from app.extensions import db
 from app.models import Response
 from app.programme.questionnaires import questionnaire_of
 from app.reports import refresh
-from app.results import design, heavy, overview, snapshot, table
+from app.results import design, overview, snapshot, table
 from app.results.filters import Filters
 from app.review import cleaning
 from tests import factories
-from tests.conftest import ON_POSTGRES, login
+from tests.conftest import ON_POSTGRES
 
 
 @pytest.fixture
@@ -97,12 +97,14 @@ def test_new_responses_reach_the_figures_at_most_the_refresh_interval_late(app, 
     answers = factories.satisfied_answers(questionnaire_of(wave.survey_version))
     store.store(wave, agency, answers, channel="paper", language="vi")
     db.session.commit()
-    assert snapshot.current(wave).version == before  # within the interval: the cached figures stand
-    cleaning.set_excluded(db.session.query(Response).filter_by(wave_id=wave.id).first(), True, "duplicate")
+    assert snapshot.current(wave).version == before  # within the interval: the roll-ups stand
+    cleaning.set_excluded(db.session.query(Response).filter_by(wave_id=wave.id, excluded=False).first(),
+                          True, "duplicate")
     db.session.commit()
-    assert snapshot.current(wave).version[0] == before[0] + 1  # an administrator's change counts at once
+    excluded = snapshot.current(wave).version
+    assert excluded[0] == before[0] + 1 and excluded[1] > before[1]  # an administrator's change counts at once
     app.config["RESULTS_REFRESH_SECONDS"] = 0
-    assert snapshot.current(wave).version[1] == before[1] + 1
+    assert snapshot.current(wave).version[1] > excluded[1]  # the new response is added
 
 
 def test_design_weights_are_frame_count_over_sample_size_per_stratum(app):
@@ -133,9 +135,8 @@ def test_design_weights_are_frame_count_over_sample_size_per_stratum(app):
     assert weights[frame["agency"].to_numpy() == "A1"].sum() == pytest.approx(600 + 1000)  # urban apart
 
 
-def test_while_a_wave_collects_pages_show_the_last_computed_figures_until_the_next_are_ready(app, wave):
-    """New responses: the figures computed so far are served at once and the next version is
-    computed in the background; an administrator's change is never served stale."""
+def test_new_responses_and_exclusions_reach_every_figure(app, wave):
+    """New responses count within RESULTS_REFRESH_SECONDS; an exclusion counts at once."""
     from app.collect import store
 
     app.config["RESULTS_REFRESH_SECONDS"] = 0.2
@@ -144,14 +145,12 @@ def test_while_a_wave_collects_pages_show_the_last_computed_figures_until_the_ne
     for _ in range(5):
         store.store(wave, wave.agencies[0], answers, channel="paper", language="vi")
     db.session.commit()
-    time.sleep(0.3)  # the responses are counted again
-    assert overview.overview(snapshot.current(wave), Filters())["n"] == first  # at once, the figures so far
-    refresh.wait_for_refresh(wave)
-    assert overview.overview(snapshot.current(wave), Filters())["n"] == first + 5  # then the new ones
+    time.sleep(0.3)  # the interval has passed: the next view adds them
+    assert overview.overview(snapshot.current(wave), Filters())["n"] == first + 5
     newest = db.session.query(Response).filter_by(wave_id=wave.id).order_by(Response.id.desc()).first()
     cleaning.set_excluded(newest, True, "duplicate")
     db.session.commit()
-    assert overview.overview(snapshot.current(wave), Filters())["n"] == first + 4  # recomputed before it is shown
+    assert overview.overview(snapshot.current(wave), Filters())["n"] == first + 4  # at once
 
 
 def test_a_starting_worker_computes_the_newest_waves_figures(app, wave):
@@ -161,29 +160,6 @@ def test_a_starting_worker_computes_the_newest_waves_figures(app, wave):
     assert any(key[:2] == ("overview", wave.id) for key in snapshot.FIGURES)
     pages = {key[-2] for key in snapshot.FIGURES if key[0] == "page" and key[1] == wave.id}
     assert pages == {"vi", "en"}  # the pages themselves, in each language
-
-
-def test_the_first_view_of_a_new_version_computes_nothing(app, wave, client, make_user, monkeypatch):
-    """The background refresh builds the page too: the first official to see new responses does
-    not build charts while the others queue behind that worker (battery `load`, p95)."""
-    from app.collect import store
-
-    user, password = make_user("official")
-    login(client, user.email, password)
-    app.config["RESULTS_REFRESH_SECONDS"] = 0.2
-    assert client.get(f"/dashboard/{wave.slug}").status_code == 200
-    answers = factories.satisfied_answers(questionnaire_of(wave.survey_version))
-    for _ in range(5):
-        store.store(wave, wave.agencies[0], answers, channel="paper", language="vi")
-    db.session.commit()
-    time.sleep(0.3)
-    client.get(f"/dashboard/{wave.slug}")  # starts the refresh
-    refresh.wait_for_refresh(wave)
-    computed = []
-    monkeypatch.setattr(heavy, "_mark_computed", lambda: computed.append(1))
-    page = client.get(f"/dashboard/{wave.slug}")
-    assert page.status_code == 200
-    assert computed == []
 
 
 def test_an_export_holds_every_acknowledged_response_at_the_production_refresh_interval(app, wave, runner,

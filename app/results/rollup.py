@@ -1,0 +1,274 @@
+"""Maintaining a wave's roll-ups (app.models.rollup): responses in, cells out.
+
+``update(wave)`` adds the responses the cells do not hold yet (``response.rolled`` false, not
+excluded) in batches; ``take_out(response)`` subtracts an excluded response's sums in the
+exclusion's own transaction; ``rebuild(wave)`` starts again from the responses (identical cells:
+every moment is a count). All three hold the wave's lock (its rollup_state row), so two instances
+never add the same response twice; a submission takes no lock and touches no cell.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import bindparam, delete, insert, select, tuple_, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from app.collect import store as coded
+from app.models import Response, RollupCell, RollupState, Wave
+from app.models.base import utcnow
+from app.programme.questionnaires import questionnaire_of
+from app.results import measures
+from app.results.measures import Layout
+
+SEP = "\x1f"
+BATCH = 50_000  # responses decoded and summed at a time
+KEY_PARTS = ("stratum", "channel", "language", "service_field")
+
+
+def _text(value) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def cell_keys(plan: Layout, frame: pd.DataFrame) -> pd.DataFrame:
+    """Per respondent: agency_id, week (its Monday) and the text key of the rest of its cell."""
+    days = pd.to_datetime(frame["submitted_on"])
+    week = (days - pd.to_timedelta(days.dt.weekday, unit="D")).dt.date
+    parts = [frame[c].map(_text) if c in frame.columns else pd.Series("", index=frame.index)
+             for c in (*KEY_PARTS, *plan.raking)]
+    key = parts[0].str.cat(parts[1:], sep=SEP) if len(parts) > 1 else parts[0]
+    return pd.DataFrame({"agency_id": frame["agency_id"].to_numpy(), "week": week.to_numpy(),
+                         "key": key.to_numpy()})
+
+
+def moments_of(wave: Wave, plan: Layout, frame: pd.DataFrame):
+    """The CellMoments of some respondents (columns: agency_id, submitted_on, stratum, channel,
+    language and the layout's question codes)."""
+    from analysis.moments import cell_moments  # scipy: slow to import, only figures need it
+
+    questionnaire = questionnaire_of(wave.survey_version)
+    found = measures.states(questionnaire, plan, frame)
+    return cell_moments(cell_keys(plan, frame), {m: found[m] for m in plan.states},
+                        pooled=plan.pooled, cross=plan.cross)
+
+
+def _read(session: Session, wave: Wave, plan: Layout, where, after: int = 0,
+          limit: int | None = None) -> tuple[list[int], pd.DataFrame]:
+    """Responses of the wave (``where``), in id order from ``after`` on: ids and a frame of the
+    columns the measures and cell keys need."""
+    questionnaire = questionnaire_of(wave.survey_version)
+    closed = questionnaire.coded_questions
+    query = (select(Response.id, Response.agency_id, Response.submitted_on, Response.stratum, Response.channel,
+                    Response.language, Response.coded)
+             .where(Response.wave_id == wave.id, Response.id > after, *where).order_by(Response.id))
+    if limit:
+        query = query.limit(limit)
+    rows = session.execute(query).all()
+    frame = pd.DataFrame(rows, columns=["id", "agency_id", "submitted_on", "stratum", "channel", "language", "coded"])
+    values = coded.decode(frame.pop("coded").fillna("").tolist(), len(closed), by_column=True)
+    for code in plan.codes:
+        frame[code] = values[closed.index(code)] if code in closed else np.nan
+    frame["stratum"] = frame["stratum"].fillna("")
+    return frame["id"].tolist(), frame
+
+
+def _lock(session: Session, wave: Wave, plan: Layout, wait: bool = True) -> RollupState | None:
+    """The wave's rollup_state row, locked for this transaction (created when missing); None when
+    another transaction holds it and ``wait`` is false."""
+    state = session.get(RollupState, wave.id)
+    if state is None:
+        try:
+            with session.begin_nested():
+                session.add(RollupState(wave_id=wave.id, layout=plan.as_json(), version=0))
+        except IntegrityError:  # another instance created it meanwhile
+            pass
+    query = select(RollupState).where(RollupState.wave_id == wave.id).execution_options(populate_existing=True)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=not wait)
+        return session.scalars(query).first()
+    # SQLite: a write takes the database's one write lock until the transaction ends
+    session.execute(update(RollupState).where(RollupState.wave_id == wave.id)
+                    .values(version=RollupState.version))
+    return session.scalars(query).first()
+
+
+def _stored(session: Session, wave: Wave, keys: list[tuple]) -> dict[tuple, tuple]:
+    """The rows of the cells with these (agency_id, week, key): {cell: (id, count, moments)}."""
+    out = {}
+    for start in range(0, len(keys), 500):
+        chunk = keys[start:start + 500]
+        query = (select(RollupCell.id, RollupCell.agency_id, RollupCell.week, RollupCell.key, RollupCell.count,
+                        RollupCell.moments)
+                 .where(RollupCell.wave_id == wave.id,
+                        tuple_(RollupCell.agency_id, RollupCell.week, RollupCell.key).in_(chunk)))
+        out.update({(a, w, k): (i, c, m) for i, a, w, k, c, m in session.execute(query)})
+    return out
+
+
+def _merge(session: Session, wave: Wave, cm, sign: int = 1) -> None:
+    """Add (or subtract) CellMoments into the wave's cell rows, reading only the cells touched."""
+    if not len(cm.count):
+        return
+    keys = [(int(a), w, k) for a, w, k in cm.keys[["agency_id", "week", "key"]].itertuples(index=False, name=None)]
+    stored = _stored(session, wave, keys)
+    new, changed, gone = [], [], []
+    for cell, count, blob in zip(keys, cm.count, pack(cm), strict=True):
+        found = stored.get(cell)
+        if found is None:
+            if sign < 0:
+                raise RuntimeError("a response was taken out of a cell that does not hold it")
+            new.append({"wave_id": wave.id, "agency_id": cell[0], "week": cell[1], "key": cell[2],
+                        "count": int(count), "moments": blob})
+            continue
+        total = int(found[1]) + sign * int(count)
+        if total <= 0:
+            gone.append(found[0])
+        else:
+            moments = np.frombuffer(found[2]) + sign * np.frombuffer(blob)
+            changed.append({"cid": found[0], "count": total, "moments": moments.tobytes()})
+    if new:
+        session.execute(insert(RollupCell), new)
+    if changed:
+        session.execute(update(RollupCell).where(RollupCell.id == bindparam("cid"))
+                        .values(count=bindparam("count"), moments=bindparam("moments")),
+                        changed, execution_options={"synchronize_session": False})
+    if gone:
+        session.execute(delete(RollupCell).where(RollupCell.id.in_(gone)))
+
+
+def pack(cm) -> list[bytes]:
+    """One cell's numbers as bytes: its measures' moments, then its cross moments."""
+    flat = cm.m.reshape(len(cm.count), -1)
+    if cm.cross is not None and len(cm.cross_items):
+        flat = np.concatenate([flat, cm.cross.reshape(len(cm.count), -1)], axis=1)
+    flat = np.ascontiguousarray(flat, dtype=np.float64)
+    return [row.tobytes() for row in flat]
+
+
+def _fold(session: Session, wave: Wave, plan: Layout, state: RollupState) -> int:
+    """Add every response the cells do not hold yet; the number added. The transaction sees one
+    snapshot (REPEATABLE READ on PostgreSQL, SQLite's one writer), so the closing UPDATE marks
+    exactly the responses read, whatever commits meanwhile."""
+    from analysis.moments import CellMoments  # scipy: slow to import, only figures need it
+
+    unrolled = [Response.rolled.is_(False), Response.excluded.is_(False)]
+    total, after, added = None, 0, 0
+    while True:  # summed batch by batch: memory stays that of the cells, whatever the responses
+        ids, frame = _read(session, wave, plan, unrolled, after, BATCH)
+        if ids:
+            part = moments_of(wave, plan, frame)
+            total = part if total is None else CellMoments.concat([total, part])
+            added, after = added + len(ids), ids[-1]
+        if len(ids) < BATCH:
+            break
+    if not added:
+        return 0
+    _merge(session, wave, total)
+    session.execute(update(Response).where(Response.wave_id == wave.id, Response.id <= after, *unrolled)
+                    .values(rolled=True).execution_options(synchronize_session=False))
+    state.version += 1
+    state.updated_at = utcnow()
+    return added
+
+
+def update_cells(session: Session, wave: Wave, *, wait: bool = True) -> int:
+    """Fold new responses into the cells, in ``session``'s transaction (the caller commits).
+    Rebuilds instead when the wave's layout changed (e.g. raking by another variable)."""
+    plan = measures.layout(wave)
+    state = _lock(session, wave, plan, wait)
+    if state is None:
+        return 0
+    if state.layout != plan.as_json():
+        return _rebuild_locked(session, wave, plan, state)
+    return _fold(session, wave, plan, state)
+
+
+def _rebuild_locked(session: Session, wave: Wave, plan: Layout, state: RollupState) -> int:
+    session.execute(delete(RollupCell).where(RollupCell.wave_id == wave.id))
+    session.execute(update(Response).where(Response.wave_id == wave.id, Response.rolled.is_(True))
+                    .values(rolled=False).execution_options(synchronize_session=False))
+    state.layout = plan.as_json()
+    state.version += 1
+    return _fold(session, wave, plan, state)
+
+
+def rebuild(session: Session, wave: Wave) -> int:
+    """Drop the wave's cells and add every response again (``flask results rebuild``)."""
+    plan = measures.layout(wave)
+    state = _lock(session, wave, plan)
+    return _rebuild_locked(session, wave, plan, state)
+
+
+def hold(session: Session, wave: Wave) -> None:
+    """Take the wave's lock in the caller's transaction before changing a response's exclusion:
+    an update running now finishes first (and the two never wait for each other's rows)."""
+    _lock(session, wave, measures.layout(wave))
+
+
+def in_own_transaction(engine, wave_id: int, action, *, wait: bool = True) -> int | None:
+    """``action(session, wave)`` in a transaction of its own, committed; None when another
+    instance got there first (PostgreSQL's serialization failure, SQLite busy)."""
+    with Session(engine) as session:
+        if engine.dialect.name == "postgresql":  # one snapshot for the whole update (see _fold)
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        try:
+            result = action(session, session.get(Wave, wave_id))
+            session.commit()
+            return result
+        except OperationalError:
+            session.rollback()
+            if wait:
+                raise
+            return None
+
+
+def take_out(session: Session, response: Response) -> None:
+    """An excluded response's sums leave its cell (when the cells hold it), in the caller's
+    transaction; a restored one is added by the next update."""
+    wave = session.get(Wave, response.wave_id)
+    plan = measures.layout(wave)
+    state = _lock(session, wave, plan)
+    if state.layout != plan.as_json():
+        return  # the next update rebuilds
+    held = session.scalar(select(Response.rolled).where(Response.id == response.id)
+                          .execution_options(populate_existing=True))
+    if not held:
+        return
+    _ids, frame = _read(session, wave, plan, [Response.id == response.id])
+    _merge(session, wave, moments_of(wave, plan, frame), sign=-1)
+    session.execute(update(Response).where(Response.id == response.id).values(rolled=False)
+                    .execution_options(synchronize_session=False))
+    state.version += 1
+    state.updated_at = utcnow()
+
+
+def pending(session: Session, wave: Wave) -> bool:
+    """Whether some response waits to be added (one probe of the partial index)."""
+    return session.execute(select(Response.id).where(Response.wave_id == wave.id, Response.rolled.is_(False),
+                                                     Response.excluded.is_(False)).limit(1)).first() is not None
+
+
+def stale(session: Session, wave: Wave) -> bool:
+    """Whether an update has something to do: new responses, no cells yet or another layout."""
+    stored = session.scalar(select(RollupState.layout).where(RollupState.wave_id == wave.id))
+    return stored is None or stored != measures.layout(wave).as_json() or pending(session, wave)
+
+
+def version(session: Session, wave: Wave) -> int:
+    return session.scalar(select(RollupState.version).where(RollupState.wave_id == wave.id)) or 0
+
+
+def cells(session: Session, wave: Wave) -> tuple[pd.DataFrame, np.ndarray]:
+    """Every cell of the wave: a frame (agency_id, week, key, count) and the packed numbers as an
+    array (cells × numbers)."""
+    rows = session.execute(select(RollupCell.agency_id, RollupCell.week, RollupCell.key, RollupCell.count,
+                                  RollupCell.moments).where(RollupCell.wave_id == wave.id)
+                           .order_by(RollupCell.id)).all()
+    frame = pd.DataFrame([r[:4] for r in rows], columns=["agency_id", "week", "key", "count"])
+    numbers = np.frombuffer(b"".join(r[4] for r in rows)).reshape(len(rows), -1) if rows else np.empty((0, 0))
+    return frame, numbers
+
