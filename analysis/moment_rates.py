@@ -25,7 +25,7 @@ from analysis.design import LONELY_PSU
 from analysis.intervals import proportion_ci
 from analysis.labels import nfc, nfc_column
 from analysis.moments import CellMoments
-from analysis.prepare import _label_codes, _sorted_codes, _weights, numeric
+from analysis.prepare import _label_codes, _sorted_codes, _weights, numeric, where
 from analysis.weights import rake
 
 
@@ -39,6 +39,7 @@ def rates_from_moments(
     weight: str | None = None,
     strata: str | None = None,
     fpc: str | None = None,
+    psu: str | None = None,
     margins: pd.DataFrame | None = None,
     ci: str = "logit",
     level: float = 0.95,
@@ -52,7 +53,10 @@ def rates_from_moments(
     that name; under the mean rule factors and overall come from the item moments and
     ``cm.cross`` (the pooled measures still give n, n_eff and deff, as in ``compute_rates``).
     ``with_total=True`` returns (by_table, whole_table) like ``compute_rates_with_total``.
+    ``psu`` is refused: PSU totals cannot be formed from cells that mix PSUs.
     """
+    if psu is not None:
+        raise ValueError("a design with PSUs cannot come from cells; use the microdata path")
     if rule not in rt.RULES:
         raise ValueError(f"unknown rule {rule!r}; choose one of {sorted(rt.RULES)}")
     proportion_ci(0.5, 0.1, method=ci, level=level)
@@ -209,7 +213,7 @@ def _fraction(keys: pd.DataFrame, fpc: str | None, st: np.ndarray, n_h: np.ndarr
         return np.zeros(n_h.size)
     pop = numeric(keys, fpc, "fpc column")
     if np.isnan(pop).any():
-        raise ValueError(f"fpc column {fpc!r} is blank on row {keys.index[int(np.isnan(pop).argmax())]}")
+        raise ValueError(f"fpc column {fpc!r} is blank on {where(keys, int(np.isnan(pop).argmax()))}")
     lo = np.full(n_h.size, np.inf)
     hi = np.full(n_h.size, -np.inf)
     np.minimum.at(lo, st, pop)

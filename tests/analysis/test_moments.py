@@ -185,3 +185,29 @@ def test_errors_name_the_column():
         rates_from_moments(cm0, ITEMS, factors=FACTORS, rule="mean")
     with pytest.raises(ValueError, match="not a key column"):
         rates_from_moments(cm, ITEMS, strata="agency")
+
+
+def test_design_errors_match_compute_rates():
+    keys = ["agency", "w", "pop"]
+    low = DATA.assign(pop=DATA["pop"].where(DATA["agency"] != "B1", 3.0))
+    for frame, kw in ((low, dict(strata="agency", fpc="pop")),
+                      (DATA.assign(pop=np.arange(len(DATA), dtype=float)), dict(strata="agency", fpc="pop")),
+                      (DATA, dict(margins=MARGINS.assign(total=[1.0, 2.0, 3.0, 4.0])))):
+        with pytest.raises(ValueError) as micro:
+            compute_rates(frame, ITEMS, **kw)
+        keep = keys + [v for v in ("gender", "age") if "margins" in kw]
+        with pytest.raises(ValueError) as cells:
+            rates_from_moments(moments_of(frame, keep), ITEMS, **kw)
+        assert str(cells.value) == str(micro.value)
+    with pytest.raises(ValueError, match="PSUs cannot come from cells"):
+        rates_from_moments(moments_of(DATA, keys), ITEMS, psu="agency")
+
+
+def test_raking_that_does_not_converge_is_the_same_error():
+    data = DATA.assign(age=np.where(DATA["gender"] == "F", "young", "old"))  # age = gender
+    with pytest.raises(ValueError, match="raking did not converge") as micro:
+        compute_rates(data, ITEMS, weight="w", margins=MARGINS)
+    with pytest.raises(ValueError) as cells:
+        rates_from_moments(moments_of(data, ["gender", "age", "w"]), ITEMS, weight="w",
+                           margins=MARGINS)
+    assert str(cells.value) == str(micro.value)
