@@ -21,7 +21,7 @@ from analysis.cells import _compact
 from analysis.prepare import _check_codes, numeric
 
 MOMENTS = ("n", "s", "a", "ss", "sa", "aa")
-_CHUNK = 1 << 23  # rows per float32 product: counts below 2**24 stay exact
+_BLOCK = 1 << 16  # rows per block of cross products (float32 sums of 0/1 below 2**24: exact)
 
 
 @dataclass(frozen=True)
@@ -197,24 +197,24 @@ def cell_moments(keys: pd.DataFrame, states: Mapping[str, np.ndarray], *,
 
 
 def _cross(cell: np.ndarray, n_c: int, states: list[np.ndarray]) -> np.ndarray:
-    """(cells, 3, K, K) Σ y_p y_q, Σ y_p a_q, Σ a_p a_q: rows sorted by cell, one float32
-    product Zᵀ Z per cell (Z = [y | a], 0/1, exact below 2**24 rows per product)."""
-    k = len(states)
+    """(cells, 3, K, K) Σ y_p y_q, Σ y_p a_q, Σ a_p a_q: rows sorted by cell, then per block of
+    rows and cell one float32 product Z Zᵀ (Z = [y; a], 2K × rows of 0/1: exact in a block)."""
+    k, n = len(states), cell.size
     order = np.argsort(cell, kind="stable")
-    z = np.empty((cell.size, 2 * k), np.float32)
-    for p, st in enumerate(states):
-        st = st[order]
-        z[:, p] = st == 2
-        z[:, k + p] = st > 0
+    st = np.vstack(states)[:, order]  # (K, n) int8, rows sorted by cell
     sc = cell[order]
-    starts = np.flatnonzero(np.r_[True, sc[1:] != sc[:-1]]) if sc.size else sc
-    ends = np.r_[starts[1:], sc.size].astype(np.int64)
     out = np.zeros((n_c, 2 * k, 2 * k))
+    z = np.empty((2 * k, min(n, _BLOCK)), np.float32)  # reused: no page faults per block
     buf = np.empty((2 * k, 2 * k), np.float32)
-    for lo, hi in zip(starts.tolist(), ends.tolist()):
-        c = sc[lo]
-        for a in range(lo, hi, _CHUNK):  # einsum: no BLAS threads on a small product
-            b = min(hi, a + _CHUNK)
-            np.einsum("ij,ik->jk", z[a:b], z[a:b], out=buf)
-            out[c] += buf
+    for a in range(0, n, _BLOCK):
+        b = min(n, a + _BLOCK)
+        zb = z[:, : b - a]
+        np.equal(st[:, a:b], 2, out=zb[:k], casting="unsafe")
+        np.greater(st[:, a:b], 0, out=zb[k:], casting="unsafe")
+        blk = sc[a:b]
+        starts = np.flatnonzero(np.r_[True, blk[1:] != blk[:-1]])
+        for lo, hi in zip(starts.tolist(), [*starts[1:].tolist(), b - a]):
+            # einsum: on this small product BLAS's threads cost more than they save
+            np.einsum("ji,ki->jk", zb[:, lo:hi], zb[:, lo:hi], out=buf)
+            out[blk[lo]] += buf
     return np.stack([out[:, :k, :k], out[:, :k, k:], out[:, k:, k:]], axis=1)

@@ -211,3 +211,19 @@ def test_raking_that_does_not_converge_is_the_same_error():
         rates_from_moments(moments_of(data, ["gender", "age", "w"]), ITEMS, weight="w",
                            margins=MARGINS)
     assert str(cells.value) == str(micro.value)
+
+
+def test_cross_moments_across_row_blocks(monkeypatch):
+    import analysis.moments as mo
+
+    rng = np.random.default_rng(5)
+    keys = pd.DataFrame({"k": rng.integers(0, 4, 300)})
+    states = {f"x{i}": rng.integers(0, 3, 300).astype(np.int8) for i in range(3)}
+    monkeypatch.setattr(mo, "_BLOCK", 7)  # cells span many blocks
+    cm = cell_moments(keys, states, cross=list(states))
+    y = np.stack([s == 2 for s in states.values()], axis=1).astype(float)
+    a = np.stack([s > 0 for s in states.values()], axis=1).astype(float)
+    for c, k in enumerate(cm.keys["k"]):
+        rows = keys["k"].to_numpy() == k
+        yc, ac = y[rows], a[rows]
+        assert np.array_equal(cm.cross[c], np.stack([yc.T @ yc, yc.T @ ac, ac.T @ ac]))
