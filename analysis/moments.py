@@ -21,7 +21,8 @@ from analysis.cells import _compact
 from analysis.prepare import _check_codes, numeric
 
 MOMENTS = ("n", "s", "a", "ss", "sa", "aa")
-_BLOCK = 1 << 16  # rows per block of cross products (float32 sums of 0/1 below 2**24: exact)
+_BLOCK = 1 << 16  # rows per block of cross products
+_SMALL = 512  # cells of at most this many rows are multiplied in stacks
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,8 @@ def cell_moments(keys: pd.DataFrame, states: Mapping[str, np.ndarray], *,
     cell3 = cell * 3
     for j, st in enumerate(states.values()):
         t = np.bincount(cell3 + st, minlength=3 * n_c).reshape(n_c, 3)
-        m[:, j] = t @ np.array([[0, 0, 0, 0, 0, 0], [1, 0, 1, 0, 0, 1], [1, 1, 1, 1, 1, 1.0]])
+        answered, sat = t[:, 1] + t[:, 2], t[:, 2]  # s = s² = s·a, a = a² = n for 0/1 values
+        m[:, j] = np.stack([answered, sat, answered, sat, sat, answered], axis=1)
     for j, members in enumerate(pooled.values(), start=len(states)):
         small = np.int16 if len(members) < 32767 else np.int64
         s, a = np.zeros(n, small), np.zeros(n, small)
@@ -197,24 +199,49 @@ def cell_moments(keys: pd.DataFrame, states: Mapping[str, np.ndarray], *,
 
 
 def _cross(cell: np.ndarray, n_c: int, states: list[np.ndarray]) -> np.ndarray:
-    """(cells, 3, K, K) Σ y_p y_q, Σ y_p a_q, Σ a_p a_q: rows sorted by cell, then per block of
-    rows and cell one float32 product Z Zᵀ (Z = [y; a], 2K × rows of 0/1: exact in a block)."""
+    """(cells, 3, K, K) Σ y_p y_q, Σ y_p a_q, Σ a_p a_q from float32 products Zᵀ Z (Z = [y | a],
+    rows × 2K of 0/1; float32 sums of 0/1 are exact below 2**24 rows, far above a block).
+
+    Rows are sorted by cell.  A large cell takes one product per block of rows; small cells are
+    grouped by size (padded with zero rows to the next power of two) and multiplied as a stack,
+    so the Python loop runs per block, not per cell."""
     k, n = len(states), cell.size
     order = np.argsort(cell, kind="stable")
-    st = np.vstack(states)[:, order]  # (K, n) int8, rows sorted by cell
+    st = np.vstack(states)[:, order].T.copy()  # (n, K) int8, rows sorted by cell
     sc = cell[order]
-    out = np.zeros((n_c, 2 * k, 2 * k))
-    z = np.empty((2 * k, min(n, _BLOCK)), np.float32)  # reused: no page faults per block
-    buf = np.empty((2 * k, 2 * k), np.float32)
-    for a in range(0, n, _BLOCK):
-        b = min(n, a + _BLOCK)
-        zb = z[:, : b - a]
-        np.equal(st[:, a:b], 2, out=zb[:k], casting="unsafe")
-        np.greater(st[:, a:b], 0, out=zb[k:], casting="unsafe")
-        blk = sc[a:b]
-        starts = np.flatnonzero(np.r_[True, blk[1:] != blk[:-1]])
-        for lo, hi in zip(starts.tolist(), [*starts[1:].tolist(), b - a]):
-            # einsum: on this small product BLAS's threads cost more than they save
-            np.einsum("ji,ki->jk", zb[:, lo:hi], zb[:, lo:hi], out=buf)
-            out[blk[lo]] += buf
-    return np.stack([out[:, :k, :k], out[:, :k, k:], out[:, k:, k:]], axis=1)
+    out = np.zeros((n_c, 3, k, k))  # (C·3K² float64: the largest array here)
+
+    def add(c, zz):  # Zᵀ Z = [[yy, ya], [ay, aa]]
+        out[c, 0] += zz[..., :k, :k]
+        out[c, 1] += zz[..., :k, k:]
+        out[c, 2] += zz[..., k:, k:]
+
+    starts = np.flatnonzero(np.r_[True, sc[1:] != sc[:-1]]) if n else sc
+    sizes = np.diff(np.r_[starts, n])
+    big = sizes > _SMALL
+    for lo, size in zip(starts[big].tolist(), sizes[big].tolist()):
+        c = sc[lo]
+        for a in range(lo, lo + size, _BLOCK):
+            z = _z(st[a:min(lo + size, a + _BLOCK)], k)
+            add(c, np.einsum("li,lj->ij", z, z))  # einsum: BLAS threads cost more here
+    width = 1 << np.ceil(np.log2(np.maximum(sizes, 1))).astype(np.int64)
+    for L in np.unique(width[~big]).tolist():
+        pick = np.flatnonzero(~big & (width == L))
+        step = max(1, _BLOCK // L)
+        for a in range(0, pick.size, step):
+            seg = pick[a:a + step]
+            offs = np.arange(L)
+            idx = starts[seg][:, None] + offs  # (S, L) rows, padded past the cell's end
+            pad = offs >= sizes[seg][:, None]
+            z = _z(st[np.minimum(idx, n - 1)], k)  # (S, L, 2K)
+            z[pad] = 0.0
+            add(sc[starts[seg]], np.einsum("sli,slj->sij", z, z))
+    return out
+
+
+def _z(st: np.ndarray, k: int) -> np.ndarray:
+    """[y | a] as float32 from int8 states (last axis: items)."""
+    z = np.empty((*st.shape[:-1], 2 * k), np.float32)
+    np.equal(st, 2, out=z[..., :k], casting="unsafe")
+    np.greater(st, 0, out=z[..., k:], casting="unsafe")
+    return z

@@ -213,13 +213,15 @@ def test_raking_that_does_not_converge_is_the_same_error():
     assert str(cells.value) == str(micro.value)
 
 
-def test_cross_moments_across_row_blocks(monkeypatch):
+@pytest.mark.parametrize("block,small", [(7, 512), (7, 10), (1 << 16, 10)])
+def test_cross_moments_across_row_blocks(monkeypatch, block, small):
     import analysis.moments as mo
 
     rng = np.random.default_rng(5)
     keys = pd.DataFrame({"k": rng.integers(0, 4, 300)})
     states = {f"x{i}": rng.integers(0, 3, 300).astype(np.int8) for i in range(3)}
-    monkeypatch.setattr(mo, "_BLOCK", 7)  # cells span many blocks
+    monkeypatch.setattr(mo, "_BLOCK", block)  # cells span many blocks
+    monkeypatch.setattr(mo, "_SMALL", small)  # cells of ~75 rows: stacked, or one by one
     cm = cell_moments(keys, states, cross=list(states))
     y = np.stack([s == 2 for s in states.values()], axis=1).astype(float)
     a = np.stack([s > 0 for s in states.values()], axis=1).astype(float)
