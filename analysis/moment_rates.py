@@ -1,4 +1,4 @@
-"""``compute_rates`` from cell moments (issue 15).
+"""``compute_rates`` from cell moments (issue 15); use it as ``analysis.moments.rates_from_moments``.
 
 The cells of a :class:`analysis.moments.CellMoments` become the cells of the sufficient-
 statistics engine (:class:`analysis.cells.Cells`): one cell per row of the table, its unit the
@@ -24,13 +24,12 @@ from analysis.cells import _compact
 from analysis.design import LONELY_PSU
 from analysis.intervals import proportion_ci
 from analysis.labels import nfc, nfc_column
-from analysis.moments import CellMoments
 from analysis.prepare import _label_codes, _sorted_codes, _weights, numeric, where
 from analysis.weights import rake
 
 
 def rates_from_moments(
-    cm: CellMoments,
+    cm,
     items: Sequence[str],
     *,
     factors: Mapping[str, Sequence[str]] | None = None,
@@ -46,7 +45,9 @@ def rates_from_moments(
     lonely_psu: str = "adjust",
     with_total: bool = False,
 ):
-    """The table ``compute_rates`` gives, from cell moments.
+    """The table ``compute_rates`` gives, from cell moments ``cm`` (an
+    :class:`analysis.moments.CellMoments`, which re-exports this function; this module does not
+    import that one, so that the two form no import cycle).
 
     ``weight``, ``strata``, ``fpc``, the margins' variables and ``by`` are key columns of
     ``cm.keys``.  Under the pooled rule a factor F (and ``overall``) is cm's pooled measure of
@@ -227,7 +228,7 @@ def _fraction(keys: pd.DataFrame, fpc: str | None, st: np.ndarray, n_h: np.ndarr
     return n_h / lo
 
 
-def _tables(cm: CellMoments, cells: cl.Cells, j: int) -> dict[str, np.ndarray]:
+def _tables(cm, cells: cl.Cells, j: int) -> dict[str, np.ndarray]:
     """Measure j's per-cell tables as ``cells.combo_tables`` gives them from rows."""
     mom = dict(zip(("n", "s", "a", "ss", "sa", "aa"), cm.m[:, j].T))
     out = {"1_" + k: mom[k] for k in ("n", "s", "a")}
@@ -260,7 +261,7 @@ def _mean_coef(parts) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
     return rate, (ay, aa)
 
 
-def _coef_zstats(cm: CellMoments, cells: cl.Cells, coef, dmap) -> cl.ZStats:
+def _coef_zstats(cm, cells: cl.Cells, coef, dmap) -> cl.ZStats:
     """Per-cell Σz and Σz² of z = Σ_k cy_k y_k + ca_k a_k from the cross moments."""
     cy, ca = coef[0][dmap], coef[1][dmap]  # (C, K)
     yy, ya, aa = cm.cross[:, 0], cm.cross[:, 1], cm.cross[:, 2]

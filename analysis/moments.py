@@ -18,7 +18,10 @@ import numpy as np
 import pandas as pd
 
 from analysis.cells import _compact
+from analysis.moment_rates import rates_from_moments
 from analysis.prepare import _check_codes, numeric
+
+__all__ = ["MOMENTS", "CellMoments", "cell_moments", "item_states", "rates_from_moments"]
 
 MOMENTS = ("n", "s", "a", "ss", "sa", "aa")
 _BLOCK = 1 << 16  # rows per block of cross products

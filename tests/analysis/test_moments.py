@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.moment_rates import rates_from_moments
-from analysis.moments import MOMENTS, CellMoments, cell_moments, item_states
+from analysis.moments import MOMENTS, CellMoments, cell_moments, item_states, rates_from_moments
 from analysis.rates import compute_rates, compute_rates_with_total
 
 ITEMS = [f"q{k}" for k in range(1, 7)]
