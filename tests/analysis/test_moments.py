@@ -228,3 +228,13 @@ def test_cross_moments_across_row_blocks(monkeypatch, block, small):
         rows = keys["k"].to_numpy() == k
         yc, ac = y[rows], a[rows]
         assert np.array_equal(cm.cross[c], np.stack([yc.T @ yc, yc.T @ ac, ac.T @ ac]))
+
+
+def test_one_respondent_domain_has_zero_se_on_both_paths():
+    """Its linearized values are 0 in exact arithmetic; rounding noise (se ~5e-9 after raking)
+    used to collapse the interval to a point instead of the zero-SE rule (Clopper-Pearson)."""
+    kw = dict(weight="w", strata="agency", margins=MARGINS, by=["region"], factors=FACTORS)
+    cm = moments_of(DATA, ["agency", "region", "gender", "age", "w"])
+    for table in (compute_rates(DATA, ITEMS, **kw), rates_from_moments(cm, ITEMS, **kw)):
+        tiny = table[table["region"] == "tiny"].dropna(subset=["rate"])
+        assert (tiny["se"] == 0).all() and (tiny["ci_upper"] - tiny["ci_lower"] > 0.5).all()
