@@ -238,3 +238,30 @@ def test_one_respondent_domain_has_zero_se_on_both_paths():
     for table in (compute_rates(DATA, ITEMS, **kw), rates_from_moments(cm, ITEMS, **kw)):
         tiny = table[table["region"] == "tiny"].dropna(subset=["rate"])
         assert (tiny["se"] == 0).all() and (tiny["ci_upper"] - tiny["ci_lower"] > 0.5).all()
+
+
+def test_raking_cells_with_frequency_weights_equals_raking_rows():
+    from analysis.moment_rates import _cells
+    from analysis.weights import rake
+
+    keys = ["agency", "gender", "age", "w"]
+    cm = moments_of(DATA, keys)
+    rows = rake(DATA, "w", MARGINS).weights
+    cells = _cells(cm, cm.keys, [], "w", "agency", None, MARGINS, "adjust")[0]
+    code = DATA[keys].merge(cm.keys.reset_index(), on=keys, how="left")["index"].to_numpy()
+    assert np.max(np.abs(cells.cell_w[code] - rows) / rows) < 1e-12
+
+
+def test_labels_keep_their_dtype_and_missing_labels_are_refused():
+    data = DATA.assign(size=np.where(DATA["agency"] == "A1", 10, 20))  # an int by column
+    kw = dict(weight="w", by=["size", "region"])
+    expected = compute_rates(data, ITEMS, **kw)
+    got = rates_from_moments(moments_of(data, ["size", "region", "w"]), ITEMS, **kw)
+    same(expected, got)
+    assert got["size"].dtype == np.int64
+    missing = DATA.assign(region=DATA["region"].where(DATA.index != 11))
+    with pytest.raises(ValueError) as micro:
+        compute_rates(missing.reset_index(drop=True), ITEMS, by=["region"])
+    with pytest.raises(ValueError, match="by column 'region' is blank") as cells:
+        rates_from_moments(moments_of(missing, ["region"]), ITEMS, by=["region"])
+    assert str(micro.value).split(" on ")[0] == str(cells.value).split(" on ")[0]
