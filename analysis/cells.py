@@ -56,6 +56,9 @@ class Cells:
     cell_w: np.ndarray | None = None
     cell_d: np.ndarray | None = None
     lonely_psu: str = "adjust"  # R's survey.lonely.psu (analysis.design.LONELY_PSU)
+    # (cells,) rows per cell, for cells built from per-cell sums (analysis.moment_rates) where
+    # ``cell`` holds one entry per cell rather than one per row; None: count ``cell``
+    count: np.ndarray | None = None
 
 
 def _compact(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -112,17 +115,7 @@ def build_cells(
     xg = gram_pinv = None
     if cal_factors:
         sizes = [int(f.max()) + 1 for f in cal_factors]
-        rest, cols = gkey.copy(), []
-        for size in reversed(sizes):
-            cols.append(rest % size)
-            rest //= size
-        cols.reverse()
-        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        xg = np.zeros((n_g, sum(sizes)))
-        for col, off in zip(cols, offsets):
-            xg[np.arange(n_g), off + col] = 1.0
-        dg = np.bincount(g, d, n_g)
-        gram_pinv = np.linalg.pinv(xg.T @ (dg[:, None] * xg))
+        xg, gram_pinv = calibration_design(gkey, sizes, np.bincount(g, d, n_g))
     cell_w, cell_d = _constant_per_cell(cell, ckey.size, w), None
     if cell_w is not None:
         cell_d = cell_w if d is w else _constant_per_cell(cell, ckey.size, d)
@@ -132,6 +125,22 @@ def build_cells(
         cell, ckey.size, c_unit, c_dom, c_cal, unit_stratum, unit_size, frac, rowwise,
         w, w2, d, p1, p2, xg, gram_pinv, n_dom, total_psu, cell_w, cell_d, lonely_psu,
     )
+
+
+def calibration_design(gkey: np.ndarray, sizes: list[int], dg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Indicators (G, p) of each calibration cell (``gkey``: mixed-radix key of the margin codes
+    with radices ``sizes``) and the pseudo-inverse of their Gram matrix weighted by Σd (``dg``)."""
+    n_g = gkey.size
+    rest, cols = gkey.copy(), []
+    for size in reversed(sizes):
+        cols.append(rest % size)
+        rest //= size
+    cols.reverse()
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    xg = np.zeros((n_g, sum(sizes)))
+    for col, off in zip(cols, offsets):
+        xg[np.arange(n_g), off + col] = 1.0
+    return xg, np.linalg.pinv(xg.T @ (dg[:, None] * xg))
 
 
 def _constant_per_cell(cell: np.ndarray, n_cells: int, x: np.ndarray) -> np.ndarray | None:
@@ -203,22 +212,30 @@ def ratio_zstats(t: dict[str, np.ndarray], dmap: np.ndarray, n_dom: int):
         r = np.nan_to_num(ratio)[dmap]
         inv = np.where(den > 0, 1 / den, 0.0)[dmap]
     z = ZStats(
-        (t["w2_ss"] - 2 * r * t["w2_sa"] + r * r * t["w2_aa"]) * inv**2,
-        (t["w_s"] - r * t["w_a"]) * inv,
-        (t["w2_s"] - r * t["w2_a"]) * inv,
-        (t["d_s"] - r * t["d_a"]) * inv,
-        (t["w_ss"] - 2 * r * t["w_sa"] + r * r * t["w_aa"]) * inv**2,
+        _exact_zero(t["w2_ss"], -2 * r * t["w2_sa"], r * r * t["w2_aa"]) * inv**2,
+        _exact_zero(t["w_s"], -r * t["w_a"]) * inv,
+        _exact_zero(t["w2_s"], -r * t["w2_a"]) * inv,
+        _exact_zero(t["d_s"], -r * t["d_a"]) * inv,
+        _exact_zero(t["w_ss"], -2 * r * t["w_sa"], r * r * t["w_aa"]) * inv**2,
     )
     return ratio, z
+
+
+def _exact_zero(*terms: np.ndarray) -> np.ndarray:
+    """Σ terms, with 0 where the sum is rounding noise (|Σ| ≤ 1e-12 Σ|term|): a cell whose
+    linearized values are all 0 in exact arithmetic (s = R a on every row, as in a domain of one
+    respondent) then gives a variance of exactly 0 whatever order the sums were taken in, so the
+    row and cell paths agree on a zero SE (where the interval rules switch)."""
+    total = sum(terms)
+    gross = sum(np.abs(x) for x in terms)
+    return np.where(np.abs(total) <= 1e-12 * gross, 0.0, total)
 
 
 def dense_zstats(cells: Cells, z: np.ndarray) -> ZStats:
     """Cell sums for a linearized value given per row (e.g. a mean of rates)."""
     c, m = cells.cell, cells.n_cells
     if cells.cell_w is not None:  # weights constant per cell: two unweighted sums
-        z1, z2 = np.bincount(c, z, m), np.bincount(c, z * z, m)
-        cw = cells.cell_w
-        return ZStats(cw * cw * z2, cw * z1, cw * cw * z1, cells.cell_d * z1, cw * z2)
+        return cell_zstats(cells, np.bincount(c, z, m), np.bincount(c, z * z, m))
     wz = cells.w * z
     z1w = np.bincount(c, wz, m)
     return ZStats(
@@ -228,6 +245,12 @@ def dense_zstats(cells: Cells, z: np.ndarray) -> ZStats:
         z1w if cells.d is cells.w else np.bincount(c, cells.d * z, m),
         np.bincount(c, wz * z, m),
     )
+
+
+def cell_zstats(cells: Cells, z1: np.ndarray, z2: np.ndarray) -> ZStats:
+    """ZStats from the per-cell sums Σz and Σz² where the weights are constant per cell."""
+    cw = cells.cell_w
+    return ZStats(cw * cw * z2, cw * z1, cw * cw * z1, cells.cell_d * z1, cw * z2)
 
 
 def variance(cells: Cells, zs: ZStats, dmap: np.ndarray, n_dom: int) -> np.ndarray:
@@ -307,7 +330,8 @@ def domain_df(cells: Cells, dmap: np.ndarray, n_dom: int) -> np.ndarray:
     dom, _ = domain_strata(cells, dmap, n_dom)
     n_h = np.bincount(dom, minlength=n_dom)
     if cells.rowwise:  # each respondent is a PSU
-        n_psu = np.bincount(dmap, np.bincount(cells.cell, minlength=cells.n_cells), n_dom)
+        rows = np.bincount(cells.cell, minlength=cells.n_cells) if cells.count is None else cells.count
+        n_psu = np.bincount(dmap, rows, n_dom)
     else:
         n_units = cells.unit_stratum.size
         n_psu = np.bincount(np.unique(dmap * n_units + cells.unit) // n_units, minlength=n_dom)
