@@ -267,7 +267,16 @@ def _coef_zstats(cm, cells: cl.Cells, coef, dmap) -> cl.ZStats:
     yy, ya, aa = cm.cross[:, 0], cm.cross[:, 1], cm.cross[:, 2]
     sy = np.einsum("ckk->ck", yy)
     sa = np.einsum("ckk->ck", aa)
+    # a cell whose z are all 0 in exact arithmetic (each respondent's answers at the domain's rates)
+    # sums to exactly 0, as the rows do: rounding noise below 1e-12 of Σ|term| is 0
+    # (cells._exact_zero; the moments are counts, never negative)
     z1 = (cy * sy).sum(axis=1) + (ca * sa).sum(axis=1)
+    g1 = (np.abs(cy) * sy).sum(axis=1) + (np.abs(ca) * sa).sum(axis=1)
     z2 = (np.einsum("cp,cpq,cq->c", cy, yy, cy) + 2 * np.einsum("cp,cpq,cq->c", cy, ya, ca)
           + np.einsum("cp,cpq,cq->c", ca, aa, ca))
+    ay, aa_ = np.abs(cy), np.abs(ca)
+    g2 = (np.einsum("cp,cpq,cq->c", ay, yy, ay) + 2 * np.einsum("cp,cpq,cq->c", ay, ya, aa_)
+          + np.einsum("cp,cpq,cq->c", aa_, aa, aa_))
+    z1 = np.where(np.abs(z1) <= 1e-12 * g1, 0.0, z1)
+    z2 = np.where(np.abs(z2) <= 1e-12 * g2, 0.0, z2)
     return cl.cell_zstats(cells, z1, z2)
