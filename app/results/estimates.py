@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from app.models import User, Wave
 from app.programme.questionnaires import questionnaire_of
-from app.results import design, disclosure, rolled, snapshot
+from app.results import design, disclosure, measures, rolled, snapshot
 from app.results.snapshot import Snapshot
 from app.shared.refusal import Refusal
 
@@ -54,14 +54,27 @@ def _compute(snap: Snapshot, by: list[str], with_total: bool = False) -> list[pd
     if not len(cm.count):
         columns = ["measure", "n", "rate", "se", "ci_lower", "ci_upper", "deff", "n_eff"]
         return [pd.DataFrame(columns=[*by, *columns]), pd.DataFrame(columns=columns)]
-    factors = questionnaire.factor_items() or None
+    named = [measures.item_measure(c) for c in items]
+    factors = {f: [measures.item_measure(c) for c in m] for f, m in questionnaire.factor_items().items()} or None
     try:
-        out = rates_from_moments(cm, items, by=by or None, factors=factors, rule=questionnaire.rule or "pooled",
+        out = rates_from_moments(cm, named, by=by or None, factors=factors, rule=questionnaire.rule or "pooled",
                                  with_total=with_total, **design.options(wave))
-        return list(out) if with_total else [out]
     except ValueError as exc:  # margins that do not fit the data, fpc below the sample, ...
         raise Refusal("settings", _("the wave's weighting settings do not fit its data: %(exc)s",
                                     exc=exc)) from exc
+    tables = list(out) if with_total else [out]
+    if measures.ITEM_OVERALL in named:  # the question coded "overall" is shown as the overall figure
+        tables = [_item_as_overall(t, questionnaire.overall) for t in tables]
+    return tables
+
+
+def _item_as_overall(table: pd.DataFrame, index_shown: bool) -> pd.DataFrame:
+    """The row of a question coded "overall" takes its code back, in place of the overall index
+    unless the questionnaire shows that index (then the question's row goes)."""
+    drop = measures.ITEM_OVERALL if index_shown else "overall"
+    table = table[table["measure"] != drop].copy()
+    table["measure"] = table["measure"].replace(measures.ITEM_OVERALL, "overall")
+    return table.reset_index(drop=True)
 
 
 def protected(snap: Snapshot, dims: Sequence[str]) -> pd.DataFrame:

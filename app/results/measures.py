@@ -23,6 +23,7 @@ LATE, APOLOGY, D766 = "extra:late", "extra:apology", "extra:decision766"
 D766_PARTS = ("d766:ontime", "d766:nocomplaint")
 DIMENSIONS = ("channel", "language", "service_field")  # the dashboard's filters and domains in a cell's key
 TOP_EXPECTATION = (3,)  # "Rất nhiều"
+ITEM_OVERALL = "item:overall"  # a rated question coded "overall": apart from the overall index
 NEGATIVE_RATING = (1,)  # a per-case rating that counts as a complaint (Decision 766)
 
 
@@ -40,19 +41,29 @@ class Layout:
 
     @property
     def states(self) -> list[str]:
-        return [*self.items, *(EXPECTATION + c for c in self.expectations), *self.figures]
+        return [*self.measures, *(EXPECTATION + c for c in self.expectations), *self.figures]
+
+    @property
+    def measures(self) -> list[str]:
+        """The rated items as the cells name them."""
+        return [item_measure(c) for c in self.items]
 
     def as_json(self) -> dict:
         return asdict(self)
+
+
+def item_measure(code: str) -> str:
+    return ITEM_OVERALL if code == "overall" else code
 
 
 def layout(wave: Wave) -> Layout:
     questionnaire = questionnaire_of(wave.survey_version)
     items = list(questionnaire.rated_items)
     factors = questionnaire.factor_items()
-    pooled = {name: list(members) for name, members in factors.items()}
+    pooled = {name: [item_measure(c) for c in members] for name, members in factors.items()}
     if factors:
-        pooled["overall"] = sorted({c for m in factors.values() for c in m}, key=items.index)
+        pooled["overall"] = [item_measure(c) for c in sorted({c for m in factors.values() for c in m},
+                                                              key=items.index)]
     known = {q.code for q in questionnaire.questions}
     figures = []
     has_late = "late" in known or "on_time" in known
@@ -71,7 +82,7 @@ def layout(wave: Wave) -> Layout:
     codes = [c for c in dict.fromkeys([*items, *expectation_codes(questionnaire), *FIGURE_CODES, *raking])
              if c in known]
     return Layout(items, satisfied, expectation_codes(questionnaire), figures, pooled,
-                  items if rule == "mean" and factors else [], raking, rule, codes)
+                  [item_measure(c) for c in items] if rule == "mean" and factors else [], raking, rule, codes)
 
 
 def _state(values: pd.Series | np.ndarray, hit) -> np.ndarray:
@@ -85,7 +96,8 @@ def states(questionnaire: Questionnaire, plan: Layout, data: pd.DataFrame) -> di
     """Each measure's state per respondent of ``data`` (columns: the layout's codes)."""
     from analysis.moments import item_states  # scipy: slow to import, only figures need it
 
-    out = item_states(data, plan.items, plan.satisfied) if plan.items else {}
+    found = item_states(data, plan.items, plan.satisfied) if plan.items else {}
+    out = {item_measure(code): state for code, state in found.items()}
     for code in plan.expectations:
         out[EXPECTATION + code] = _state(data[code], lambda x: np.isin(x, TOP_EXPECTATION))
     if plan.figures:

@@ -88,7 +88,7 @@ def answered(snap: Snapshot) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     plan = measures.layout(snap.wave)
     index = {name: i for i, name in enumerate(cm.measures)}
     n = {name: cm.m[:, i, 0] for name, i in index.items()}
-    out = {code: n[code] for code in plan.items}
+    out = {code: n[measures.item_measure(code)] for code in plan.items}
     out.update({name: n[name] for name in plan.pooled if name != "decision766"})
     out.update({code: n[measures.EXPECTATION + code] for code in plan.expectations})
     if measures.LATE in n:

@@ -129,13 +129,13 @@ def _merge(session: Session, wave: Wave, cm, sign: int = 1) -> None:
             gone.append(found[0])
         else:
             moments = np.frombuffer(found[2]) + sign * np.frombuffer(blob)
-            changed.append({"cid": found[0], "count": total, "moments": moments.tobytes()})
+            changed.append({"cid": found[0], "new_count": total, "new_moments": moments.tobytes()})
     if new:
         session.execute(insert(RollupCell), new)
     if changed:
-        session.execute(update(RollupCell).where(RollupCell.id == bindparam("cid"))
-                        .values(count=bindparam("count"), moments=bindparam("moments")),
-                        changed, execution_options={"synchronize_session": False})
+        table = RollupCell.__table__  # (a Core executemany: the ORM's bulk update wants primary keys by name)
+        session.execute(update(table).where(table.c.id == bindparam("cid"))
+                        .values(count=bindparam("new_count"), moments=bindparam("new_moments")), changed)
     if gone:
         session.execute(delete(RollupCell).where(RollupCell.id.in_(gone)))
 
