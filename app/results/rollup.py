@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from sqlalchemy import bindparam, delete, insert, select, tuple_, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from app.collect import store as coded
@@ -210,8 +210,10 @@ def hold(session: Session, wave: Wave) -> None:
 
 
 def in_own_transaction(engine, wave_id: int, action, *, wait: bool = True) -> int | None:
-    """``action(session, wave)`` in a transaction of its own, committed; None when another
-    instance got there first (PostgreSQL's serialization failure, SQLite busy)."""
+    """``action(session, wave)`` in a transaction of its own, committed. Without ``wait``, None
+    when it cannot be done now (another instance got there first: PostgreSQL's serialization
+    failure, SQLite busy; or the database is a read-only replica, where `flask results update`
+    on the primary keeps the roll-ups)."""
     with Session(engine) as session:
         if engine.dialect.name == "postgresql":  # one snapshot for the whole update (see _fold)
             session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
@@ -219,7 +221,7 @@ def in_own_transaction(engine, wave_id: int, action, *, wait: bool = True) -> in
             result = action(session, session.get(Wave, wave_id))
             session.commit()
             return result
-        except OperationalError:
+        except DBAPIError:  # serialization failure, SQLite busy, a read-only replica
             session.rollback()
             if wait:
                 raise
