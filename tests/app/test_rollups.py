@@ -237,3 +237,31 @@ def test_changing_the_raking_variables_rebuilds_the_cells(demo):
     layout = db.session.get(RollupState, demo.id).layout
     assert layout["raking"] == ["visits"]
     assert all(k.count(rollup.SEP) == len(rollup.KEY_PARTS) for _a, _w, k in cells_of(demo))
+
+
+def test_two_instances_sum_new_responses_once(app, demo, _schema):
+    """Instance A adds the new responses to the cells; instance B, on the same database, finds
+    nothing left to add and shows the same version (the figures are not computed from responses
+    in either process)."""
+    from app import create_app
+    from tests.conftest import make_config
+
+    other = create_app(make_config(_schema))
+    first = snapshot.current(demo).version
+    questionnaire = questionnaire_of(demo.survey_version)
+    for _ in range(4):
+        store.store(demo, demo.agencies[0], factories.satisfied_answers(questionnaire), channel="link", language="vi")
+    db.session.commit()
+    with other.app_context():
+        from app.models import Wave
+
+        theirs = db.session.get(Wave, demo.id)
+        assert rollup.stale(db.session, theirs)
+        seen_by_b = snapshot.current(theirs).version  # B adds them
+        assert seen_by_b[1] == first[1] + 1
+        db.session.remove()
+        db.engine.dispose()
+    assert not rollup.stale(db.session, demo)  # A finds nothing left to add
+    assert snapshot.current(demo).version == seen_by_b
+    n = estimates.compute(snapshot.current(demo), [])
+    assert n[n["measure"] == "overall"]["n"].item() == len(respondents(demo, []))
