@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from app.programme.questionnaires import questionnaire_of
 from app.results import design, disclosure, measures, rolled
 from app.results.filters import Filters, in_domain
 from app.results.snapshot import Snapshot
