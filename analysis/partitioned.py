@@ -191,6 +191,13 @@ def dask_moments(files: Sequence[str], opts: Options, scheduler: str) -> CellMom
     try:
         futures = client.map(file_moments, list(files), opts=opts, pure=False)
         parts = client.gather(futures)
+    except (RuntimeError, ImportError) as exc:  # a scheduler or worker without this package
+        cause = exc.__cause__ or exc  # the scheduler re-raises a ModuleNotFoundError as its cause
+        detail = " ".join([type(cause).__name__ + ":", *f"{cause}".strip().splitlines()[:1]])
+        raise ValueError(
+            f"the Dask cluster could not run the tasks ({detail}); install this package with its "
+            "dask extra on the scheduler and every worker (pip install '.[dask]')"
+        ) from None
     finally:
         client.close()
         if cluster is not None:

@@ -135,3 +135,17 @@ def test_csv_files_are_read_as_the_command_line_reads_them(cluster, tmp_path):
     got = partitioned_rates(str(tmp_path / "*.csv"), ITEMS, scheduler=cluster, **kw)
     expected = compute_rates(DATA, ITEMS, **kw)
     assert np.max(np.abs(got["rate"] - expected["rate"])) < 1e-9 and got["n"].equals(expected["n"])
+
+
+@pytest.mark.parametrize("mode", ["adjust", "certainty"])
+def test_lonely_strata_notes_match(cluster, tmp_path, mode):
+    data = DATA.copy()
+    data.loc[data.index[[7, 9, 11]], "agency"] = ["solo", "solo2", "solo3"]  # strata of one
+    for agency, rows in data.groupby("agency"):
+        rows.to_parquet(tmp_path / f"{agency}.parquet", index=False)
+    kw = dict(factors=FACTORS, rule="mean", weight="w", strata="agency", lonely_psu=mode)
+    for by in (None, ["gender"]):
+        expected = compute_rates(data, ITEMS, by=by, **kw)
+        assert "note" in expected.columns
+        same(expected, partitioned_rates(str(tmp_path / "*.parquet"), ITEMS, scheduler=cluster,
+                                         by=by, **kw))
