@@ -24,11 +24,13 @@ import numpy as np
 import pandas as pd
 
 from analysis.labels import nfc
-from analysis.moments import CellMoments, cell_moments, item_states, rates_from_moments
+from analysis.moments import CellMoments, cell_moments, item_states, key_codes, rates_from_moments
 from analysis.prepare import _label_codes, _weights, numeric, where
 from analysis.rates import compute_rates
 
 __all__ = ["Options", "input_files", "is_dataset", "partitioned_rates"]
+
+MAX_CELL_BYTES = 1 << 30  # per file: moments larger than this mean the cells are not cells
 
 
 @dataclass(frozen=True)
@@ -167,18 +169,28 @@ def file_moments(path: str, opts: Options) -> CellMoments:
     pooled = {str(nfc(k)): list(v) for k, v in (opts.factors or {}).items()}
     if pooled:
         pooled["overall"] = opts.factor_items
-    return cell_moments(frame[opts.keys], states, pooled=pooled, cross=opts.factor_items)
+    keys = frame[opts.keys]
+    n_cells = int(key_codes(keys)[1].size)
+    size = n_cells * (6 * (len(states) + len(pooled)) + 3 * len(opts.factor_items) ** 2) * 8
+    if size > MAX_CELL_BYTES:  # e.g. a weight that differs for every respondent (raked per row)
+        raise ValueError(
+            f"input file {path!r}: {n_cells} cells of {', '.join(opts.keys)} for {len(frame)} rows "
+            f"would need {size / 2**30:.1f} GiB of moments; the Dask path needs weights that are "
+            "constant within agency, stratum and margin cell (run without --scheduler)"
+        )
+    return cell_moments(keys, states, pooled=pooled, cross=opts.factor_items)
 
 
-def _client(scheduler: str):
-    """A Client on a LocalCluster started for this run (``local``) or on a running scheduler."""
+def _client(scheduler: str, n_files: int):
+    """A Client on a LocalCluster started for this run (``local``: a process per core, no more
+    than files) or on a running scheduler."""
     from distributed import Client, LocalCluster  # reason: optional extra sipas[dask], heavy
 
     if scheduler == "local":
-        cluster = LocalCluster(processes=True, threads_per_worker=1, dashboard_address=":0")
+        workers = max(1, min(os.cpu_count() or 1, n_files))
+        cluster = LocalCluster(n_workers=workers, processes=True, threads_per_worker=1,
+                               dashboard_address=":0")
         return Client(cluster), cluster
-    if not scheduler.startswith(("tcp://", "tls://", "ucx://", "inproc://")):
-        raise ValueError(f"--scheduler is 'local' or an address like tcp://HOST:8786, got {scheduler!r}")
     try:
         return Client(scheduler, timeout="20s"), None
     except OSError as exc:
@@ -187,7 +199,7 @@ def _client(scheduler: str):
 
 def dask_moments(files: Sequence[str], opts: Options, scheduler: str) -> CellMoments:
     """Per-file cell moments on the cluster, summed on the client."""
-    client, cluster = _client(scheduler)
+    client, cluster = _client(scheduler, len(files))
     try:
         futures = client.map(file_moments, list(files), opts=opts, pure=False)
         parts = client.gather(futures)
@@ -247,6 +259,8 @@ def partitioned_rates(
     if scheduler and psu:
         raise ValueError("--psu cannot be used with --scheduler: PSU totals cannot come from "
                          "per-file cells; run without --scheduler")
+    if scheduler and scheduler != "local" and "://" not in scheduler:
+        raise ValueError(f"--scheduler is 'local' or an address like tcp://HOST:8786, got {scheduler!r}")
     files = input_files(pattern)
     if scheduler is None:
         frame = pd.concat([file_frame(p, opts) for p in files], ignore_index=True)

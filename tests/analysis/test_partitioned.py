@@ -99,6 +99,8 @@ def test_a_pattern_that_matches_nothing_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1
     assert err.startswith("error: no input file matches") and "none" in err
+    code = main(["rates", "--items", "q1", "--input", str(tmp_path / "*.csv"), "--scheduler", "dask"])
+    assert code == 2 and "--scheduler is 'local' or an address like tcp://" in capsys.readouterr().err
 
 
 def test_file_errors_name_the_file(cluster, tmp_path, capsys):
@@ -149,3 +151,16 @@ def test_lonely_strata_notes_match(cluster, tmp_path, mode):
         assert "note" in expected.columns
         same(expected, partitioned_rates(str(tmp_path / "*.parquet"), ITEMS, scheduler=cluster,
                                          by=by, **kw))
+
+
+
+def test_weights_that_vary_per_respondent_are_refused_before_memory_runs_out(tmp_path, monkeypatch):
+    import analysis.partitioned as pt
+
+    rows = DATA.assign(w=DATA["w"] * (1 + np.arange(len(DATA)) * 1e-6))  # raked per respondent
+    rows.to_parquet(tmp_path / "raked.parquet", index=False)
+    opts = pt.Options(tuple(ITEMS), FACTORS, weight="w", strata="agency")
+    assert pt.file_moments(str(tmp_path / "raked.parquet"), opts).n_cells == len(DATA)
+    monkeypatch.setattr(pt, "MAX_CELL_BYTES", 1 << 20)  # the task's check, at 3,000 rows
+    with pytest.raises(ValueError, match=r"raked\.parquet': 3000 cells of agency, w for 3000 rows"):
+        pt.file_moments(str(tmp_path / "raked.parquet"), opts)
