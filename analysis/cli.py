@@ -15,7 +15,6 @@ import pandas as pd
 
 from analysis.design import LONELY_PSU
 from analysis.labels import nfc
-from analysis.partitioned import is_dataset, partitioned_rates
 from analysis.prepare import numeric
 from analysis.ranking import rank_table
 from analysis.rates import compute_rates
@@ -111,15 +110,6 @@ def _margins(path: str | None) -> pd.DataFrame | None:
 
 
 def _rates(args: argparse.Namespace) -> None:
-    if args.scheduler or is_dataset(args.input):  # many files, maybe on Dask: analysis/partitioned.py
-        items, opt = _split(args.items), {k: nfc(v) if v else v for k, v in vars(args).items()
-                                          if k in ("weight", "strata", "psu", "fpc")}
-        out = partitioned_rates(
-            args.input, items, scheduler=args.scheduler, factors=_factors(args.factors, items),
-            rule=args.rule, by=_split(args.by) or None, margins=_margins(args.margins), ci=args.ci,
-            satisfied=_numbers(args.satisfied, "--satisfied"), codes=_numbers(args.codes, "--codes"),
-            level=args.level, lonely_psu=args.lonely_psu, **opt)
-        return _noted_write(out, args.output)
     frame = _read(args.input)
     items = _split(args.items)
     for col in items:  # numeric check with line numbers before anything else
@@ -140,12 +130,24 @@ def _rates(args: argparse.Namespace) -> None:
     _write(out, args.output)
 
 
-def _noted_write(out: pd.DataFrame, output: str | None) -> None:
+def _rates_or_dataset(args: argparse.Namespace) -> None:
+    """``rates`` on one CSV here, or on a dataset of files (a pattern, Parquet; maybe on Dask)."""
+    from analysis import partitioned  # reason: the dataset path, only for a pattern or --scheduler
+
+    if not (args.scheduler or partitioned.is_dataset(args.input)):
+        return _rates(args)
+    items = _split(args.items)
+    opt = {k: nfc(getattr(args, k)) if getattr(args, k) else None for k in ("weight", "strata", "psu", "fpc")}
+    out = partitioned.partitioned_rates(
+        args.input, items, scheduler=args.scheduler, factors=_factors(args.factors, items),
+        rule=args.rule, by=_split(args.by) or None, margins=_margins(args.margins), ci=args.ci,
+        satisfied=_numbers(args.satisfied, "--satisfied"), codes=_numbers(args.codes, "--codes"),
+        level=args.level, lonely_psu=args.lonely_psu, **opt)
     if "note" in out.columns:  # as _rates: lonely PSUs on stderr and in the output
         notes = list(dict.fromkeys(n for n in out["note"] if isinstance(n, str) and n))
         more = f" (and {len(notes) - 2} more)" if len(notes) > 2 else ""
         print(f"warning: {'; '.join(notes[:2])}{more}; see the note column", file=sys.stderr)
-    _write(out, output)
+    _write(out, args.output)
 
 
 def _numbers(text: str, option: str) -> list[float]:
@@ -210,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--level", type=float, default=0.95)
     r.add_argument("--scheduler", help="run on Dask, one task per input file: 'local' (a cluster "
                    "on this machine) or tcp://HOST:PORT (a running dask scheduler)")
-    r.set_defaults(run=_rates)
+    r.set_defaults(run=_rates_or_dataset)
     k = sub.add_parser("rake", help="rake weights to margins")
     k.add_argument("--input", required=True)
     k.add_argument("--weight")
