@@ -195,7 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m analysis", description="SIPAS survey statistics")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     r = sub.add_parser("rates", help="satisfaction rates with SEs and intervals")
-    r.add_argument("--input", required=True)
+    r.add_argument("--input", required=True,
+                   help="a CSV file, or Parquet/CSV files: a file or a quoted pattern ('DIR/*.parquet')")
     r.add_argument("--items", required=True)
     r.add_argument("--factors")
     r.add_argument("--rule", default="pooled", choices=["pooled", "mean"])

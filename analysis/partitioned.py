@@ -111,7 +111,7 @@ def read_file(path: str, opts: Options) -> pd.DataFrame:
                         encoding="utf-8-sig", index_col=False)
     frame.columns = [nfc(str(c)) for c in frame.columns]
     _require(cols, {c: c for c in frame.columns}, opts)
-    frame = frame[cols]
+    frame = frame[cols].copy()
     if sep == ";":  # decimal commas in the numeric columns, as the command line reads them
         for col in [*opts.items, opts.weight, opts.fpc]:
             if col:
@@ -199,10 +199,15 @@ def _client(scheduler: str, n_files: int):
 
 def dask_moments(files: Sequence[str], opts: Options, scheduler: str) -> CellMoments:
     """Per-file cell moments on the cluster, summed on the client."""
+    from distributed import KilledWorker  # reason: optional extra sipas[dask], heavy
+
     client, cluster = _client(scheduler, len(files))
     try:
         futures = client.map(file_moments, list(files), opts=opts, pure=False)
         parts = client.gather(futures)
+    except KilledWorker as exc:
+        raise ValueError(f"a Dask worker died while reading a file ({exc}); is a file larger than "
+                         "a worker's memory?") from None
     except (RuntimeError, ImportError) as exc:  # a scheduler or worker without this package
         cause = exc.__cause__ or exc  # the scheduler re-raises a ModuleNotFoundError as its cause
         detail = " ".join([type(cause).__name__ + ":", *f"{cause}".strip().splitlines()[:1]])
