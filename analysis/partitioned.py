@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import glob
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -55,6 +56,11 @@ class Options:
         return list(dict.fromkeys(c for c in cols if c))
 
     @property
+    def labels(self) -> set[str]:
+        """Columns read as text (CSV semantics): by, strata, psu and the margin variables."""
+        return {c for c in [*self.by, self.strata, self.psu, *self.margin_vars] if c}
+
+    @property
     def columns(self) -> list[str]:
         return list(dict.fromkeys([*self.items, *self.keys, *([self.psu] if self.psu else [])]))
 
@@ -89,10 +95,12 @@ def _what(col: str, opts: Options) -> str:
 
 def read_file(path: str, opts: Options) -> pd.DataFrame:
     """The needed columns of one Parquet or CSV file (a CSV read as the command line reads it:
-    text, blanks missing, ``line N`` in errors; Parquet keeps its types, ``row N`` in errors)."""
+    text, blanks missing, ``line N`` in errors; Parquet keeps the types of its numbers, reads
+    labels as text, ``row N`` in errors)."""
     cols = opts.columns
     if path.lower().endswith(".parquet"):
-        import pyarrow.parquet as pq  # reason: optional fast reader, loaded only for Parquet
+        import pyarrow as pa  # reason: optional fast reader, loaded only for Parquet
+        import pyarrow.parquet as pq  # reason: as above
 
         try:
             names = pq.read_schema(path).names
@@ -100,15 +108,21 @@ def read_file(path: str, opts: Options) -> pd.DataFrame:
             raise ValueError(f"cannot read Parquet: {f'{exc}'.splitlines()[0]}") from None
         have = {nfc(str(c)): c for c in names}
         _require(cols, have, opts)
-        frame = pq.read_table(path, columns=[have[c] for c in cols]).to_pandas()
+        table = pq.read_table(path, columns=[have[c] for c in cols])
+        for i, col in enumerate(cols):  # labels are text, as in a CSV: 9 < 10 but "10" < "9"
+            if col in opts.labels and not pa.types.is_string(table.column(i).type):
+                table = table.set_column(i, have[col], table.column(i).cast(pa.string()))
+        frame = table.to_pandas()
         frame.columns = cols
         frame.index = pd.RangeIndex(1, len(frame) + 1, name="row")
         return frame
     with open(path, encoding="utf-8-sig", newline="") as fh:
         header = fh.readline()
     sep = ";" if header.count(";") > header.count(",") else ","
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], sep=sep,
-                        encoding="utf-8-sig", index_col=False)
+    with warnings.catch_warnings():  # a row longer than the header: an error, as in the CLI
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], sep=sep,
+                            encoding="utf-8-sig", index_col=False)
     frame.columns = [nfc(str(c)) for c in frame.columns]
     _require(cols, {c: c for c in frame.columns}, opts)
     frame = frame[cols].copy()
@@ -148,7 +162,8 @@ def check_file(frame: pd.DataFrame, opts: Options) -> dict[str, np.ndarray]:
 def _in_file(path: str, step, *args):
     try:
         return step(*args)
-    except (ValueError, KeyError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+    except (ValueError, KeyError, OSError, UnicodeDecodeError, pd.errors.ParserError,
+            pd.errors.ParserWarning, pd.errors.EmptyDataError) as exc:
         detail = f"{exc}".strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ValueError(f"input file {path!r}: {detail}") from None
 

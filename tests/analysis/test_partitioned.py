@@ -137,6 +137,10 @@ def test_csv_files_are_read_as_the_command_line_reads_them(cluster, tmp_path):
     got = partitioned_rates(str(tmp_path / "*.csv"), ITEMS, scheduler=cluster, **kw)
     expected = compute_rates(DATA, ITEMS, **kw)
     assert np.max(np.abs(got["rate"] - expected["rate"])) < 1e-9 and got["n"].equals(expected["n"])
+    with open(tmp_path / "B1.csv", "a", encoding="utf-8") as fh:
+        fh.write("B1;north;F;old;1;2;3;4;5;5;4;3;2;1;5;4;3\n")  # longer than the header
+    with pytest.raises(ValueError, match=r"input file '.*B1\.csv': .*Expected \d+ fields"):
+        partitioned_rates(str(tmp_path / "*.csv"), ITEMS, **kw)
 
 
 @pytest.mark.parametrize("mode", ["adjust", "certainty"])
@@ -164,3 +168,25 @@ def test_weights_that_vary_per_respondent_are_refused_before_memory_runs_out(tmp
     monkeypatch.setattr(pt, "MAX_CELL_BYTES", 1 << 20)  # the task's check, at 3,000 rows
     with pytest.raises(ValueError, match=r"raked\.parquet': 3000 cells of agency, w for 3000 rows"):
         pt.file_moments(str(tmp_path / "raked.parquet"), opts)
+
+
+def test_number_labels_are_text_as_in_the_csv(cluster, tmp_path):
+    """A by column of numbers (9 and 10) and a margin variable coded 1/2: the CSV's labels are
+    text ("10" sorts before "9", the margins file's "1" matches), so the Parquet ones are too."""
+    data = DATA.assign(size=np.where(DATA["agency"] == "A1", 9, 10),
+                       sex=np.where(DATA["gender"] == "F", 1, 2))
+    for agency, rows in data.groupby("agency"):
+        rows.to_parquet(tmp_path / f"{agency}.parquet", index=False)
+    data.to_csv(tmp_path / "all.csv", index=False)
+    MARGINS.assign(variable=MARGINS["variable"].replace({"gender": "sex"}),
+                   category=MARGINS["category"].replace({"F": "1", "M": "2"})).to_csv(
+        tmp_path / "margins.csv", index=False)
+    args = ["rates", "--items", ",".join(ITEMS), "--by", "size", "--weight", "w",
+            "--margins", str(tmp_path / "margins.csv")]
+    outs = {}
+    for name, extra in (("csv", ["--input", str(tmp_path / "all.csv")]),
+                        ("dask", ["--input", str(tmp_path / "*.parquet"), "--scheduler", cluster])):
+        assert main([*args, *extra, "--output", str(tmp_path / f"{name}.out")]) == 0
+        outs[name] = pd.read_csv(tmp_path / f"{name}.out", dtype={"size": str})
+    assert outs["dask"]["size"].tolist()[:len(ITEMS) + 1] == ["10"] * len(ITEMS) + ["9"]
+    same(outs["csv"], outs["dask"])
