@@ -48,6 +48,7 @@ class Options:
     margin_vars: tuple[str, ...] = ()
     satisfied: tuple[float, ...] = (4.0, 5.0)
     codes: tuple[float, ...] | None = None
+    rule: str = "pooled"
 
     @property
     def keys(self) -> list[str]:
@@ -186,14 +187,16 @@ def file_moments(path: str, opts: Options) -> CellMoments:
         pooled["overall"] = opts.factor_items
     keys = frame[opts.keys]
     n_cells = int(key_codes(keys)[1].size)
-    size = n_cells * (6 * (len(states) + len(pooled)) + 3 * len(opts.factor_items) ** 2) * 8
+    k = len(opts.factor_items) if opts.rule == "mean" else 0
+    size = n_cells * (6 * (len(states) + len(pooled)) + 3 * k * k) * 8
     if size > MAX_CELL_BYTES:  # e.g. a weight that differs for every respondent (raked per row)
         raise ValueError(
             f"input file {path!r}: {n_cells} cells of {', '.join(opts.keys)} for {len(frame)} rows "
             f"would need {size / 2**30:.1f} GiB of moments; the Dask path needs weights that are "
             "constant within agency, stratum and margin cell (run without --scheduler)"
         )
-    return cell_moments(keys, states, pooled=pooled, cross=opts.factor_items)
+    cross = opts.factor_items if opts.rule == "mean" else []  # cross moments: the mean rule only
+    return cell_moments(keys, states, pooled=pooled, cross=cross)
 
 
 def _client(scheduler: str, n_files: int):
@@ -238,6 +241,21 @@ def dask_moments(files: Sequence[str], opts: Options, scheduler: str) -> CellMom
     return CellMoments.concat(nonempty or parts[:1])
 
 
+def _check_names(items: list[str], factors: Mapping[str, Sequence[str]] | None) -> None:
+    """The checks of ``prepare`` that need no rows, before any file is read (same messages)."""
+    if not items:
+        raise ValueError("no items given")
+    if len(set(items)) != len(items):
+        raise ValueError("an item is listed twice")
+    for name, cols in (factors or {}).items():
+        name, cols = nfc(name), [nfc(c) for c in cols]
+        unknown = [c for c in cols if c not in items]
+        if unknown:
+            raise ValueError(f"factor {name!r} names {unknown[0]!r}, which is not among the items")
+        if name in items or name == "overall":
+            raise ValueError(f"factor name {name!r} clashes with an item or 'overall'")
+
+
 def partitioned_rates(
     pattern: str,
     items: Sequence[str],
@@ -268,9 +286,8 @@ def partitioned_rates(
     if margins is not None and "variable" in margins.columns:
         margin_vars = tuple(dict.fromkeys(nfc(str(v)) for v in margins["variable"].dropna()))
     opts = Options(tuple(items), factors, tuple(by or ()), weight, strata, psu, fpc, margin_vars,
-                   tuple(float(s) for s in satisfied), None if codes is None else tuple(codes))
-    if not items:
-        raise ValueError("no items given")
+                   tuple(float(s) for s in satisfied), None if codes is None else tuple(codes), rule)
+    _check_names(list(items), factors)
     if codes is not None and not np.isin(opts.satisfied, codes).all():
         bad = [s for s in opts.satisfied if s not in codes][0]
         raise ValueError(f"satisfied value {bad:g} is not one of the codes")

@@ -121,6 +121,14 @@ def test_file_errors_name_the_file(cluster, tmp_path, capsys):
     assert code == 2 and "bad.parquet" in err and "column 'q2', row 5: '9' is not one of the codes" in err
 
 
+def test_factor_errors_come_before_any_file_is_read(tmp_path):
+    with pytest.raises(ValueError, match="factor 'F' names 'q9', which is not among the items"):
+        partitioned_rates(str(tmp_path / "*.parquet"), ITEMS, factors={"F": ["q1", "q9"]},
+                          scheduler="tcp://127.0.0.1:1")
+    with pytest.raises(ValueError, match="an item is listed twice"):
+        partitioned_rates(str(tmp_path / "*.parquet"), ["q1", "q1"], scheduler="local")
+
+
 def test_psu_designs_stay_on_the_single_process_path(cluster, dataset):
     kw = dict(factors=FACTORS, weight="w", strata="agency", psu="region")
     expected = compute_rates(DATA, ITEMS, **kw)
