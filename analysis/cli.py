@@ -130,6 +130,26 @@ def _rates(args: argparse.Namespace) -> None:
     _write(out, args.output)
 
 
+def _rates_or_dataset(args: argparse.Namespace) -> None:
+    """``rates`` on one CSV here, or on a dataset of files (a pattern, Parquet; maybe on Dask)."""
+    from analysis import partitioned  # reason: the dataset path, only for a pattern or --scheduler
+
+    if not (args.scheduler or partitioned.is_dataset(args.input)):
+        return _rates(args)
+    items = _split(args.items)
+    opt = {k: nfc(getattr(args, k)) if getattr(args, k) else None for k in ("weight", "strata", "psu", "fpc")}
+    out = partitioned.partitioned_rates(
+        args.input, items, scheduler=args.scheduler, factors=_factors(args.factors, items),
+        rule=args.rule, by=_split(args.by) or None, margins=_margins(args.margins), ci=args.ci,
+        satisfied=_numbers(args.satisfied, "--satisfied"), codes=_numbers(args.codes, "--codes"),
+        level=args.level, lonely_psu=args.lonely_psu, **opt)
+    if "note" in out.columns:  # as _rates: lonely PSUs on stderr and in the output
+        notes = list(dict.fromkeys(n for n in out["note"] if isinstance(n, str) and n))
+        more = f" (and {len(notes) - 2} more)" if len(notes) > 2 else ""
+        print(f"warning: {'; '.join(notes[:2])}{more}; see the note column", file=sys.stderr)
+    _write(out, args.output)
+
+
 def _numbers(text: str, option: str) -> list[float]:
     try:
         values = [float(v) for v in _split(text)]
@@ -175,7 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m analysis", description="SIPAS survey statistics")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     r = sub.add_parser("rates", help="satisfaction rates with SEs and intervals")
-    r.add_argument("--input", required=True)
+    r.add_argument("--input", required=True,
+                   help="a CSV file, or Parquet/CSV files: a file or a quoted pattern ('DIR/*.parquet')")
     r.add_argument("--items", required=True)
     r.add_argument("--factors")
     r.add_argument("--rule", default="pooled", choices=["pooled", "mean"])
@@ -190,7 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="strata with a single PSU, as R's survey.lonely.psu (default adjust)")
     r.add_argument("--ci", default="logit", choices=["logit", "kg", "wilson", "wald"])
     r.add_argument("--level", type=float, default=0.95)
-    r.set_defaults(run=_rates)
+    r.add_argument("--scheduler", help="run on Dask, one task per input file: 'local' (a cluster "
+                   "on this machine) or tcp://HOST:PORT (a running dask scheduler)")
+    r.set_defaults(run=_rates_or_dataset)
     k = sub.add_parser("rake", help="rake weights to margins")
     k.add_argument("--input", required=True)
     k.add_argument("--weight")
