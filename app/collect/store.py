@@ -308,9 +308,10 @@ _CLAIMED = (_claim(*_BY_TOKEN, *_OF_OPEN_WAVE, _WAVE.c.survey_version_id == bind
 
 def _claim_and_insert():
     """The statement with psycopg's own placeholders, and its constant parameters (the open status)."""
-    columns = [c for c in _RESPONSE.c if c.key != "id"]
+    columns = [c for c in _RESPONSE.c if c.key not in ("id", "rolled")]  # (rolled: the database's default)
     chosen = [_CLAIMED.c[c.key] if c.key in _FROM_CLAIM else bindparam(c.key, type_=c.type) for c in columns]
-    statement = (insert(_RESPONSE).from_select([c.key for c in columns], select(*chosen).select_from(_CLAIMED))
+    statement = (insert(_RESPONSE).from_select([c.key for c in columns], select(*chosen).select_from(_CLAIMED),
+                                               include_defaults=False)
                  .returning(_RESPONSE.c.id))
     compiled = statement.compile(dialect=postgresql.psycopg.dialect())
     return str(compiled), {k: v for k, v in compiled.params.items() if v is not None}
