@@ -38,7 +38,7 @@ LAYERS: list[tuple[tuple[str, ...], bool]] = [
 ]
 # Deferred on purpose: slow to import, or optional extras. Anything else is imported at the top.
 HEAVY = {"analysis", "scipy", "statsmodels", "numpy", "pandas", "plotly", "pyreadstat", "openpyxl", "redis",
-         "segno", "babel"}
+         "segno", "babel", "pyarrow"}
 # The application factory and the CLI's init_app import the parts they assemble when they are
 # called (Flask's factory pattern), so that `import app.models` (Alembic, scripts) stays light.
 FACTORIES = {"app", "app.cli"}
