@@ -145,7 +145,9 @@ def _arrow_table(path: str, sep: str, columns: list[str]):
     try:
         return pv.read_csv(
             pa.py_buffer(data),
-            parse_options=pv.ParseOptions(delimiter=sep, newlines_in_values=True),
+            read_options=pv.ReadOptions(block_size=4 << 20),
+            # a file without quotes has no newline inside a value: the faster chunking is exact
+            parse_options=pv.ParseOptions(delimiter=sep, newlines_in_values=b'"' in data),
             convert_options=pv.ConvertOptions(
                 column_types={c: text for c in columns}, include_columns=columns,
                 null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=True,
@@ -158,18 +160,21 @@ def _arrow_table(path: str, sep: str, columns: list[str]):
 def _dictionary(column, sep: str) -> tuple[np.ndarray, np.ndarray]:
     """Distinct texts (object array, decimal commas read as ``_read`` does) and each row's code
     (-1 where blank) of a dictionary-encoded column."""
-    import pyarrow as pa  # heavy: as above
-    import pyarrow.compute as pc  # heavy: as above
-
     column = column.unify_dictionaries()
-    chunk = column.chunks[0] if column.num_chunks else None
-    values = np.asarray(chunk.dictionary.to_pylist() if chunk is not None else [], dtype=object)
-    idx = pc.fill_null(pa.chunked_array([c.indices for c in column.chunks], pa.int32()), -1)
-    codes = idx.to_numpy()
+    values = column.chunks[0].dictionary.to_pylist() if column.num_chunks else []
     if sep == ";":
-        values = np.asarray([v.replace(",", ".") if _DECIMAL_COMMA.match(v) else v for v in values],
-                            dtype=object)
-    return values, codes
+        values = [v.replace(",", ".") if _DECIMAL_COMMA.match(v) else v for v in values]
+    parts = []
+    for chunk in column.chunks:  # indices from the buffers: no pyarrow.compute (its import) needed
+        idx = chunk.indices
+        start, stop = idx.offset, idx.offset + len(idx)
+        codes = np.frombuffer(idx.buffers()[1], np.int32)[start:stop].astype(np.intp)
+        if idx.null_count:
+            valid = np.unpackbits(np.frombuffer(idx.buffers()[0], np.uint8), bitorder="little")
+            codes[valid[start:stop] == 0] = -1
+        parts.append(codes)
+    codes = np.concatenate(parts) if parts else np.zeros(0, np.intp)
+    return np.asarray(values, dtype=object), codes
 
 
 def _write(frame: pd.DataFrame, output: str | None) -> None:
