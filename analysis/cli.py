@@ -6,8 +6,10 @@ Errors go to stderr as one line ``error: ...`` with exit status 2.
 from __future__ import annotations
 
 import argparse
+import importlib
 import re
 import sys
+import threading
 import warnings
 from collections.abc import Sequence
 
@@ -92,45 +94,54 @@ def _fast_header(path: str, sep: str) -> list[str] | None:
 
 
 def _read_typed(path: str, what: str, numbers: Sequence[str], labels: Sequence[str] | None,
-                *, positive: Sequence[str] = ()) -> pd.DataFrame:
+                *, positive: Sequence[str] = (), codes: Sequence[str] = ()) -> pd.DataFrame:
     """The columns ``numbers`` (float) and ``labels`` (text; None: every other column) of a CSV,
     as ``_read`` reads them.
 
     pyarrow's multi-threaded parser reads each needed column dictionary-encoded; every distinct
     text is then handled as ``_read`` and ``numeric`` handle it (decimal commas, ``_parse``), so
-    the float64 values are the same bits as the text path's.  A column that is not clean (a
-    value that is not a number, or for ``positive`` columns not a positive number) stays text,
-    for ``numeric`` and ``prepare`` to report with the very same message.  Anything pyarrow
-    cannot read exactly as pandas does (rows shorter or longer than the header, quotes in the
-    header, repeated names, text that is not UTF-8 anywhere in the file) goes through ``_read``.
-    Columns named but absent are left out, for the caller's "unknown column" error.
+    the float64 values are the same bits as the text path's.  The ``codes`` among the numbers
+    (answers on a scale) are first tried as 16-bit integers: a text pyarrow reads as one ("4",
+    "04", "+4", "-0") is the same number to the text path (which also makes "-0" a plain 0).
+    A column that is not clean (a value that is not a number, or for ``positive`` columns not a
+    positive number) stays text, for ``numeric`` and ``prepare`` to report with the very same
+    message.  Anything pyarrow cannot read exactly as pandas does (rows shorter or longer than
+    the header, quotes in the header, repeated names, text that is not UTF-8 anywhere in the
+    file) goes through ``_read``.  Columns named but absent are left out, for the caller's
+    "unknown column" error.
     """
     sep = _delimiter(path, what)
     names = _fast_header(path, sep)
     raw = {nfc(n): n for n in names or ()}
     labels = [c for c in raw if c not in numbers] if labels is None else labels
     wanted = {c: kind for kind, cols in (("number", numbers), ("label", labels)) for c in cols if c in raw}
-    table = _arrow_table(path, sep, [raw[c] for c in wanted]) if wanted else None
+    ints = [raw[c] for c, kind in wanted.items() if kind == "number" and c in codes]
+    table = _arrow_table(path, sep, [raw[c] for c in wanted], ints) if wanted else None
     if table is None or table.num_rows == 0:
         return _read(path, what)
     n = table.num_rows
     columns = {}
     for name, kind in wanted.items():
-        values, codes = _dictionary(table.column(raw[name]), sep)
+        column = table.column(raw[name])
+        if not hasattr(column.type, "value_type"):  # read as integers: NaN where blank
+            columns[name] = column.to_numpy().astype(float)
+            continue
+        values, at = _dictionary(column, sep)
         if kind == "number":
             num, bad = _parse(pd.Series(values, dtype=object))
-            num = np.append(num, np.nan)[codes]  # code -1 (blank) is NaN
+            num = np.append(num, np.nan)[at]  # code -1 (blank) is NaN
             ok = not bad.any() and (name not in positive or bool(np.all(np.isfinite(num) & (num > 0))))
             if ok:
                 columns[name] = num
                 continue
-        columns[name] = np.append(values, np.nan)[codes]
+        columns[name] = np.append(values, np.nan)[at]
     # copy=False: one block per column, no copy of a million rows into a 2-d block
     return pd.DataFrame(columns, index=pd.RangeIndex(2, n + 2, name="line"), copy=False)
 
 
-def _arrow_table(path: str, sep: str, columns: list[str]):
-    """The columns as dictionary-encoded text, or None where pyarrow refuses the file."""
+def _arrow_table(path: str, sep: str, columns: list[str], ints: list[str]):
+    """The columns, ``ints`` as 16-bit integers if they all are and the others as dictionary-
+    encoded text, or None where pyarrow refuses the file."""
     import pyarrow as pa  # heavy: the fast CSV reader, only for `rates`
     import pyarrow.csv as pv  # heavy: as above
 
@@ -142,17 +153,28 @@ def _arrow_table(path: str, sep: str, columns: list[str]):
         except UnicodeDecodeError:
             return None
     text = pa.dictionary(pa.int32(), pa.string())
-    try:
+
+    def read(types):
         return pv.read_csv(
             pa.py_buffer(data),
             read_options=pv.ReadOptions(block_size=4 << 20),
             # a file without quotes has no newline inside a value: the faster chunking is exact
             parse_options=pv.ParseOptions(delimiter=sep, newlines_in_values=b'"' in data),
             convert_options=pv.ConvertOptions(
-                column_types={c: text for c in columns}, include_columns=columns,
+                column_types=types, include_columns=columns,
                 null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=True,
             ),
         )
+
+    if ints:
+        try:
+            table = read({c: pa.int16() if c in ints else text for c in columns})
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            table = None  # a code that is not an integer: read every column as text
+        if table is not None:
+            return table
+    try:
+        return read({c: text for c in columns})
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
 
@@ -207,6 +229,9 @@ def _margins(path: str | None) -> pd.DataFrame | None:
 
 
 def _rates(args: argparse.Namespace) -> None:
+    # The intervals need scipy.special (0.2 s to import): import it while pyarrow reads the file
+    # in its own threads, which leave the interpreter free.
+    threading.Thread(target=importlib.import_module, args=("scipy.special",), daemon=True).start()
     items = _split(args.items)
     weight, strata, psu, fpc = (nfc(c) if c else c for c in (args.weight, args.strata, args.psu, args.fpc))
     # With margins every other column is read as text (the margins name the raking variables and
@@ -214,7 +239,7 @@ def _rates(args: argparse.Namespace) -> None:
     # does, as it always has.
     numbers = [*items, *(c for c in (fpc,) if c), *(c for c in (weight,) if c and not args.margins)]
     labels = None if args.margins else [*_split(args.by), *(c for c in (strata, psu) if c)]
-    frame = _read_typed(args.input, "input", numbers, labels, positive=[weight] if weight else [])
+    frame = _read_typed(args.input, "input", numbers, labels, positive=[weight] if weight else [], codes=items)
     for col in items:  # numeric check with line numbers before anything else
         frame[col] = numeric(frame, col, "item")
     satisfied = _numbers(args.satisfied, "--satisfied")

@@ -4,9 +4,9 @@
         [--samplics-n 0]
 
 Writes a CSV of ``--n`` respondents: agency (30 text codes "01".."30", kept as text), a weight
-constant within each agency, 22 rated items q01..q22 (1..5, ~5% blank) over 5 factors and 2
-expectation items (exp_1, exp_2).  The 28 measures are the 24 items, the 5 factors pooled
-(the expectations form none) and the overall index.
+constant within each agency, 20 rated items q01..q20 (1..5, ~5% blank) in 5 factors and 2
+expectation items (exp_1, exp_2).  The 28 measures are the 22 items, the 5 factors pooled and
+the overall index (the 20 rated items pooled; the expectations are in no factor).
 
 Times the whole process ``python -m analysis rates ... --by agency --weight weight --strata
 agency`` (a subprocess, best of ``--repeat``: interpreter start, imports, reading the CSV,
@@ -29,8 +29,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-SIZES = [4, 5, 5, 4, 4]
-ITEMS = [f"q{k:02d}" for k in range(1, 23)]
+SIZES = [4, 4, 4, 4, 4]
+ITEMS = [f"q{k:02d}" for k in range(1, 21)]
 EXPECTATIONS = ["exp_1", "exp_2"]
 N_AGENCIES = 30
 

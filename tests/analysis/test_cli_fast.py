@@ -173,3 +173,20 @@ def test_typed_reader_keeps_codes_as_text_and_numbers_exact(tmp_path):
     # pandas' text-to-number parser is not correctly rounded (a last-bit error on some values;
     # pyarrow's is): the same bits as before, not always the nearest double to the text.
     assert np.allclose(frame["weight"].to_numpy(), w, rtol=4e-16, atol=0)
+
+
+@pytest.mark.parametrize("zero", ["0", "-0", "+0", "00"])
+@pytest.mark.parametrize("other", ["4", "4.0", "+4", " 4", "04", "4e0"])
+def test_codes_read_as_integers_only_where_every_parser_agrees(tmp_path, zero, other):
+    """Answers are first read as integers; signs, leading zeros, decimals, exponents and spaces
+    must come out as the text path reads them (which reads "-0" as 0, not -0)."""
+    rows = "".join(f"0{k % 3},2026-01-0{1 + k % 9},{1 + k % 4}.5,{k % 6},{5 - k % 5},3,,5,{k % 2}\n"
+                   for k in range(60))
+    text = "agency,day,weight,q01,q02,q03,q04,q05,q06\n" + rows.replace(",0,", f",{zero},", 2)
+    text = text.replace(",3,,", f",{other},,", 5)
+    path = write(tmp_path, text)
+    code, out = same(tmp_path, path, "--by", "agency", "--weight", "weight", "--codes", "0,1,2,3,4,5")
+    assert code == 0, out
+    argv = ["rates", "--input", str(path), "--items", ITEMS, "--codes", "1,2,3,4,5"]
+    code, out = fast_path(argv, tmp_path)
+    assert (code, out) == text_path(argv) and code == 2 and "'0' is not one of the codes" in out
