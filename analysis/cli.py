@@ -6,17 +6,19 @@ Errors go to stderr as one line ``error: ...`` with exit status 2.
 from __future__ import annotations
 
 import argparse
+import importlib
 import re
 import sys
+import threading
 import warnings
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from analysis.design import LONELY_PSU
 from analysis.labels import nfc
-from analysis.prepare import numeric
-from analysis.ranking import rank_table
+from analysis.prepare import _parse, numeric
 from analysis.rates import compute_rates
 from analysis.weights import rake
 
@@ -80,6 +82,123 @@ def _read(path: str, what: str = "input") -> pd.DataFrame:
     return frame
 
 
+def _fast_header(path: str, sep: str) -> list[str] | None:
+    """The header's names when the fast reader names the columns exactly as pandas does (no
+    quotes, no empty or repeated name, before or after NFC), else None."""
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        line = fh.readline().rstrip("\r\n")
+    names = line.split(sep)
+    if '"' in line or not all(names) or len({nfc(n) for n in names}) != len(names):
+        return None
+    return names
+
+
+def _read_typed(path: str, what: str, numbers: Sequence[str], labels: Sequence[str] | None,
+                *, positive: Sequence[str] = (), codes: Sequence[str] = ()) -> pd.DataFrame:
+    """The columns ``numbers`` (float) and ``labels`` (text; None: every other column) of a CSV,
+    as ``_read`` reads them.
+
+    pyarrow's multi-threaded parser reads each needed column dictionary-encoded; every distinct
+    text is then handled as ``_read`` and ``numeric`` handle it (decimal commas, ``_parse``), so
+    the float64 values are the same bits as the text path's.  The ``codes`` among the numbers
+    (answers on a scale) are first tried as 16-bit integers: a text pyarrow reads as one ("4",
+    "04", "+4", "-0") is the same number to the text path (which also makes "-0" a plain 0).
+    A column that is not clean (a value that is not a number, or for ``positive`` columns not a
+    positive number) stays text, for ``numeric`` and ``prepare`` to report with the very same
+    message.  Anything pyarrow cannot read exactly as pandas does (rows shorter or longer than
+    the header, quotes in the header, repeated names, text that is not UTF-8 anywhere in the
+    file) goes through ``_read``.  Columns named but absent are left out, for the caller's
+    "unknown column" error.
+    """
+    sep = _delimiter(path, what)
+    names = _fast_header(path, sep)
+    raw = {nfc(n): n for n in names or ()}
+    labels = [c for c in raw if c not in numbers] if labels is None else labels
+    wanted = {c: kind for kind, cols in (("number", numbers), ("label", labels)) for c in cols if c in raw}
+    ints = [raw[c] for c, kind in wanted.items() if kind == "number" and c in codes]
+    table = _arrow_table(path, sep, [raw[c] for c in wanted], ints) if wanted else None
+    if table is None or table.num_rows == 0:
+        return _read(path, what)
+    n = table.num_rows
+    columns = {}
+    for name, kind in wanted.items():
+        column = table.column(raw[name])
+        if not hasattr(column.type, "value_type"):  # read as integers: NaN where blank
+            columns[name] = column.to_numpy().astype(float)
+            continue
+        values, at = _dictionary(column, sep)
+        if kind == "number":
+            num, bad = _parse(pd.Series(values, dtype=object))
+            num = np.append(num, np.nan)[at]  # code -1 (blank) is NaN
+            ok = not bad.any() and (name not in positive or bool(np.all(np.isfinite(num) & (num > 0))))
+            if ok:
+                columns[name] = num
+                continue
+        columns[name] = np.append(values, np.nan)[at]
+    # copy=False: one block per column, no copy of a million rows into a 2-d block
+    return pd.DataFrame(columns, index=pd.RangeIndex(2, n + 2, name="line"), copy=False)
+
+
+def _arrow_table(path: str, sep: str, columns: list[str], ints: list[str]):
+    """The columns, ``ints`` as 16-bit integers if they all are and the others as dictionary-
+    encoded text, or None where pyarrow refuses the file."""
+    import pyarrow as pa  # heavy: the fast CSV reader, only for `rates`
+    import pyarrow.csv as pv  # heavy: as above
+
+    with open(path, "rb") as fh:
+        data = fh.read()
+    if not data.isascii():  # pandas decodes every column: text that is not UTF-8 is its error
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    text = pa.dictionary(pa.int32(), pa.string())
+
+    def read(types):
+        return pv.read_csv(
+            pa.py_buffer(data),
+            read_options=pv.ReadOptions(block_size=4 << 20),
+            # a file without quotes has no newline inside a value: the faster chunking is exact
+            parse_options=pv.ParseOptions(delimiter=sep, newlines_in_values=b'"' in data),
+            convert_options=pv.ConvertOptions(
+                column_types=types, include_columns=columns,
+                null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=True,
+            ),
+        )
+
+    if ints:
+        try:
+            table = read({c: pa.int16() if c in ints else text for c in columns})
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            table = None  # a code that is not an integer: read every column as text
+        if table is not None:
+            return table
+    try:
+        return read({c: text for c in columns})
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+
+
+def _dictionary(column, sep: str) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct texts (object array, decimal commas read as ``_read`` does) and each row's code
+    (-1 where blank) of a dictionary-encoded column."""
+    column = column.unify_dictionaries()
+    values = column.chunks[0].dictionary.to_pylist() if column.num_chunks else []
+    if sep == ";":
+        values = [v.replace(",", ".") if _DECIMAL_COMMA.match(v) else v for v in values]
+    parts = []
+    for chunk in column.chunks:  # indices from the buffers: no pyarrow.compute (its import) needed
+        idx = chunk.indices
+        start, stop = idx.offset, idx.offset + len(idx)
+        codes = np.frombuffer(idx.buffers()[1], np.int32)[start:stop].astype(np.intp)
+        if idx.null_count:
+            valid = np.unpackbits(np.frombuffer(idx.buffers()[0], np.uint8), bitorder="little")
+            codes[valid[start:stop] == 0] = -1
+        parts.append(codes)
+    codes = np.concatenate(parts) if parts else np.zeros(0, np.intp)
+    return np.asarray(values, dtype=object), codes
+
+
 def _write(frame: pd.DataFrame, output: str | None) -> None:
     if output:
         frame.to_csv(output, index=False)
@@ -110,13 +229,21 @@ def _margins(path: str | None) -> pd.DataFrame | None:
 
 
 def _rates(args: argparse.Namespace) -> None:
-    frame = _read(args.input)
+    # The intervals need scipy.special (0.2 s to import): import it while pyarrow reads the file
+    # in its own threads, which leave the interpreter free.
+    threading.Thread(target=importlib.import_module, args=("scipy.special",), daemon=True).start()
     items = _split(args.items)
+    weight, strata, psu, fpc = (nfc(c) if c else c for c in (args.weight, args.strata, args.psu, args.fpc))
+    # With margins every other column is read as text (the margins name the raking variables and
+    # are read after the items are checked) and so are the weights: raking reads them as numpy
+    # does, as it always has.
+    numbers = [*items, *(c for c in (fpc,) if c), *(c for c in (weight,) if c and not args.margins)]
+    labels = None if args.margins else [*_split(args.by), *(c for c in (strata, psu) if c)]
+    frame = _read_typed(args.input, "input", numbers, labels, positive=[weight] if weight else [], codes=items)
     for col in items:  # numeric check with line numbers before anything else
         frame[col] = numeric(frame, col, "item")
     satisfied = _numbers(args.satisfied, "--satisfied")
     codes = _numbers(args.codes, "--codes")
-    weight, strata, psu, fpc = (nfc(c) if c else c for c in (args.weight, args.strata, args.psu, args.fpc))
     out = compute_rates(
         frame, items, factors=_factors(args.factors, items), rule=args.rule,
         by=_split(args.by) or None, weight=weight, strata=strata, psu=psu,
@@ -179,6 +306,8 @@ def _rake(args: argparse.Namespace) -> None:
 
 
 def _rank(args: argparse.Namespace) -> None:
+    from analysis.ranking import rank_table  # heavy: scipy.stats, only for `rank`
+
     rates = _read(args.input, "rates")
     rates.index = pd.RangeIndex(len(rates))
     for col in ("rate", "se", "n_eff"):

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
 LONELY_PSU = ("adjust", "average", "certainty", "remove", "fail")
 
@@ -184,6 +183,8 @@ def calibration_residuals(z: np.ndarray, cal: Calibration) -> np.ndarray:
     stacks the indicators of every category of every calibration variable
     (rank deficiency is harmless: residuals are unique).
     """
+    from scipy import sparse  # heavy: 0.15 s to import, not needed by the cell engine (analysis.cells)
+
     n = z.shape[0]
     blocks = []
     for f in cal.factors:
@@ -253,6 +254,8 @@ def taylor_variance(x: np.ndarray, design: Design) -> np.ndarray:
     units = list(design.stages) or [np.arange(design.n)]
     parents = [design.strata, *units[:-1]]
     var = np.zeros(x2.shape[1])
+    from scipy import sparse  # heavy: as in calibration_residuals
+
     multiplier_rows = np.ones(design.n)
     for stage, (unit, parent) in enumerate(zip(units, parents)):
         xs = x2

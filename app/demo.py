@@ -8,11 +8,12 @@ The demo province: 41 agencies in 3 blocks, modelled on a provincial SIPAS (Qu�
 from __future__ import annotations
 
 import secrets
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 from sqlalchemy import func, select
 
+from app import demo_rows
 from app.accounts import users
 from app.collect import store
 from app.extensions import db
@@ -20,15 +21,9 @@ from app.models import Agency, FrameCount, Response, SurveyVersion, User, Wave
 from app.models.wave import CHANNELS, WAVE_OPEN
 from app.programme import agencies, questionnaires
 from app.programme.questionnaires import questionnaire_of
-from survey_definitions import NOT_APPLICABLE, Questionnaire, evaluate
-from survey_definitions.questiontypes import choices, offers_not_applicable
 
 SURVEY_SLUG = "sipas-2017"
 BLOCK_EFFECT = {"departments": 0.25, "districts": -0.1, "central": 0.1}
-YES_PROBABILITY = {"late": 0.04, "apology": 0.7, "harassed": 0.03, "informal_payment": 0.02}
-CHANNEL_SHARES = [0.45, 0.30, 0.20, 0.05]
-COMMENTS = ["Cần thêm ghế ngồi chờ.", "Cán bộ nhiệt tình, chu đáo.", "Thủ tục còn rườm rà.",
-            "Nên nhắn tin báo khi có kết quả.", "Rất hài lòng."]
 
 
 def is_empty() -> bool:
@@ -72,44 +67,18 @@ def _wave(version: SurveyVersion, agency_list: list[Agency], year: int) -> Wave:
     return wave
 
 
-def _answer(rng, questionnaire: Questionnaire, question, latent: float, so_far: dict):
-    """One generated answer (or None), consistent with the question's type and options."""
-    kind = question.type
-    if kind == "scale":
-        if offers_not_applicable(question, questionnaire.scales) and rng.random() < 0.05:
-            return NOT_APPLICABLE
-        points = [c.value for c in choices(question, questionnaire.scales)]
-        z = latent + rng.logistic(0, 0.55)
-        cut = np.searchsorted([-1.6, -0.9, 0.45, 2.3], z)  # 4 cut points → 5 levels
-        return points[min(int(cut), len(points) - 1)]
-    if not question.required and rng.random() < (0.9 if kind == "text" else 0.1):
-        return None
-    if kind == "yes_no":
-        return int(rng.random() < YES_PROBABILITY.get(question.code, 0.3))
-    if kind in ("single", "multiple"):
-        values = [c.value for c in choices(question, questionnaire.scales)]
-        weights = rng.dirichlet(np.ones(len(values)) * 3, 1)[0] if kind == "single" else None
-        if kind == "single":
-            return int(rng.choice(values, p=weights))
-        picked = sorted(int(v) for v in values if rng.random() < 0.25)
-        return picked or [int(values[0])]
-    if kind == "number":
-        low, high = int(question.min if question.min is not None else 1), int(question.max or 5)
-        return int(min(high, max(low, low + rng.poisson(0.6))))
-    if kind == "text":
-        return str(rng.choice(COMMENTS))
-    return None
-
-
 def local_today() -> date:
     return store.local_today()
 
 
 def _responses(rng, wave: Wave, agency_list: list[Agency], total: int) -> int:
+    """Generate and write the wave's responses (app/demo_rows.py: the answer model, a column at a
+    time, written with COPY on PostgreSQL)."""
     questionnaire = questionnaire_of(wave.survey_version)
     factor_of = {item: f for f, items in questionnaire.factor_items().items() for item in items}
     factor_effect = {f: e for f, e in zip(questionnaire.factor_items(), rng.normal(0, 0.35, 10), strict=False)}
     item_effect = {code: rng.normal(0, 0.2) for code in factor_of}
+    generator = demo_rows.Generator(questionnaire, factor_effect, item_effect)
     frame_n = rng.lognormal(9.3, 0.8, len(agency_list)).round().astype(int) + 500
     share = np.sqrt(frame_n) / np.sqrt(frame_n).sum()
     floor = max(5, min(30, total // (2 * len(agency_list))))
@@ -120,27 +89,11 @@ def _responses(rng, wave: Wave, agency_list: list[Agency], total: int) -> int:
     for agency, big_n, n in zip(agency_list, frame_n, sample_n, strict=True):
         db.session.add(FrameCount(wave_id=wave.id, agency_id=agency.id, transactions=int(big_n)))
         effect = rng.normal(0, 0.35) + BLOCK_EFFECT.get(agency.block.code, 0)
-        # channel, language and day of every response first, then their answers (the seeded order)
-        metas = [(str(rng.choice(CHANNELS, p=CHANNEL_SHARES)), "en" if rng.random() < 0.03 else "vi",
-                  wave.period_start + timedelta(days=int(rng.integers(0, days + 1)))) for _ in range(n)]
-        rows = []
-        for channel, language, submitted_on in metas:
-            person = rng.normal(0, 0.6)
-            so_far: dict = {}
-            for question in questionnaire.questions:
-                if not evaluate(question.show_if, so_far):
-                    continue
-                latent = 1.9 + effect + person + factor_effect.get(factor_of.get(question.code), 0) \
-                    + item_effect.get(question.code, 0)
-                value = _answer(rng, questionnaire, question, latent, so_far)
-                if value is None:
-                    continue
-                so_far[question.code] = value
-            rows.append(store.row(questionnaire, so_far, wave_id=wave.id, survey_version_id=wave.survey_version_id,
-                                  agency_id=agency.id, channel=channel, language=language,
-                                  submitted_on=submitted_on))
-        store.insert_rows(rows)
-        stored += len(rows)
+        meta = demo_rows.Meta(wave.id, wave.survey_version_id, agency.id, wave.period_start, days)
+        for rows in demo_rows.chunks(rng, generator, meta, effect, int(n), list(CHANNELS)):
+            demo_rows.write(rows)
+            stored += len(rows)
+    db.session.flush()
     return stored
 
 

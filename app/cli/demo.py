@@ -13,7 +13,8 @@ group = AppGroup("demo", help="Demo data.")
 
 @group.command("seed")
 @click.option("--if-empty", is_flag=True, help="do nothing when the database already has responses")
-@click.option("--responses", default=20_000, show_default=True, type=click.IntRange(100, 2_000_000))
+@click.option("--responses", default=20_000, show_default=True, type=click.IntRange(100, 10_000_000),
+              help="about this many responses (PostgreSQL: written with COPY, a million in about a minute)")
 @click.option("--seed", "seed_value", default=2024, show_default=True)
 def seed(if_empty: bool, responses: int, seed_value: int) -> None:
     """A demo province (41 agencies, 3 blocks), the open wave `demo` and two accounts."""

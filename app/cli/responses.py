@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+
 import click
 from flask.cli import AppGroup
 
@@ -21,10 +23,17 @@ def _wave(slug: str):
 
 @group.command("export")
 @click.option("--wave", "wave_slug", required=True)
-@click.option("--format", "fmt", type=click.Choice(exchange.FORMATS), default="csv", show_default=True)
-@click.option("--output", type=click.Path(), required=True)
+@click.option("--format", "fmt", type=click.Choice([*exchange.FORMATS, *exchange.DATASETS]), default="csv",
+              show_default=True)
+@click.option("--output", type=click.Path(), required=True, help="a file; for parquet a new or empty folder")
 def export(wave_slug: str, fmt: str, output: str) -> None:
-    """One row per response: response_id, agency, block, channel, language, submitted_on, weight, answers."""
+    """One row per response: response_id, agency, block, channel, language, submitted_on, weight, answers.
+
+    With --format parquet, OUTPUT is a folder that gets one file per agency, OUTPUT/<agency>.parquet."""
+    if fmt in exchange.DATASETS:
+        _export_dataset(_wave(wave_slug), output)
+        return
+
     def progress(done: int, total: int) -> None:  # Excel takes seconds for a large wave: say how far
         click.echo(f"{fmt}: {done} of {total} rows written ({100 * done // max(total, 1)} %)", err=True)
 
@@ -34,6 +43,18 @@ def export(wave_slug: str, fmt: str, output: str) -> None:
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"wrote {output}")
+
+
+def _export_dataset(wave, output: str) -> None:
+    if os.path.exists(output) and not os.path.isdir(output):
+        fail(f"--output: {output} is a file; parquet writes a folder of files (one per agency)")
+    if os.path.isdir(output) and os.listdir(output):
+        fail(f"--output: folder {output} is not empty; give a new or empty folder")
+    os.makedirs(output, exist_ok=True)
+    paths = exchange.write_parquet(wave, output)
+    if not paths:
+        click.echo(f"warning: wave {wave.slug} has no responses; no file written", err=True)
+    click.echo(f"wrote {len(paths)} files to {output} (one per agency)")
 
 
 @group.command("import")

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Callable
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
@@ -27,6 +29,7 @@ from survey_definitions import NOT_APPLICABLE, Questionnaire, clean_answers, vis
 from survey_definitions.questiontypes import offers_not_applicable
 
 FORMATS = ("csv", "xlsx", "sav")
+DATASETS = ("parquet",)  # written as a folder of files (the command line's export only)
 
 
 def exported_codes(questionnaire: Questionnaire) -> list[str]:
@@ -100,6 +103,35 @@ def export_file(wave: Wave, fmt: str, progress: Progress | None = None) -> tuple
     questionnaire = questionnaire_of(wave.survey_version)
     data, cuts = savfile.sav_bytes(questionnaire, table, not_applicable(wave, table))
     return data, [str(c) for c in cuts]
+
+
+def parquet_name(code: str) -> str:
+    """A file name for an agency's part: the code itself when it is a safe name, else escaped."""
+    safe = quote(code, safe="")
+    return (safe if not safe.startswith(".") else "%2E" + safe[1:]) + ".parquet"
+
+
+def write_parquet(wave: Wave, directory: str) -> list[str]:
+    """The export as a Parquet dataset: one file per agency, ``directory/<agency>.parquet``, with
+    the CSV export's columns and values (numbers as numbers, text as text, blanks as nulls; text
+    is not escaped, a Parquet file is never opened as a spreadsheet) and one schema for all files,
+    so that ``python -m analysis rates --input 'DIR/*.parquet'`` reads them as one table.
+    Returns the paths written (none for a wave without responses)."""
+    import pyarrow as pa  # heavy: only for the Parquet export
+    import pyarrow.parquet as pq  # heavy: as above
+
+    table = export_table(wave)
+    schema = pa.schema([
+        pa.field(name, pa.string() if pd.api.types.is_object_dtype(table[name])
+                 else pa.int64() if pd.api.types.is_integer_dtype(table[name]) else pa.float64())
+        for name in table.columns
+    ])
+    paths = []
+    for code, part in table.groupby("agency", sort=True):
+        path = os.path.join(directory, parquet_name(str(code)))
+        pq.write_table(pa.Table.from_pandas(part, schema=schema, preserve_index=False), path)
+        paths.append(path)
+    return paths
 
 
 def not_applicable(wave: Wave, table: pd.DataFrame) -> dict[str, np.ndarray]:
