@@ -279,7 +279,12 @@ def variance(cells: Cells, zs: ZStats, dmap: np.ndarray, n_dom: int) -> np.ndarr
         n_h = cells.unit_size[:, None]
         coef = (1 - cells.fraction)[:, None]
         with np.errstate(divide="ignore", invalid="ignore"):
-            within = n_h / (n_h - 1) * (quad - lin**2 / n_h)
+            spread = quad - lin**2 / n_h
+            # Σ(z - z̄)² = Σz² - (Σz)²/n cancels to rounding noise (~1e-17 of Σz²) when every z of
+            # the stratum is the same: that is exactly 0 (whose root, ~1e-8, would otherwise pass
+            # for a tiny SE and collapse the interval instead of applying the zero-SE rule)
+            spread = np.where(np.abs(spread) <= 1e-12 * np.abs(quad), 0.0, spread)
+            within = n_h / (n_h - 1) * spread
         # R's "adjust" leaves a lonely PSU's total uncentred (its deviation from zero, the mean of
         # the linearized values); "average" and "certainty" give it nothing here
         lonely = lin**2 if mode == "adjust" else np.zeros_like(lin)
