@@ -61,7 +61,7 @@ _Y = np.array([0.0, 0.0, 1.0])  # satisfied, per answer state (0 blank, 1 not sa
 _A = np.array([0.0, 1.0, 1.0])  # answered
 
 
-def _mean_z(prep, cells, parts, dmap, n_dom, item_cache) -> tuple[np.ndarray, np.ndarray]:
+def _mean_z(prep, cells, parts, dmap, n_dom, item_cache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean of measures: rate = mean over defined parts, z = mean of their z."""
     rates = np.array([item_cache[p][0] for p in parts])  # (K, D)
     defined = ~np.isnan(rates)
@@ -72,14 +72,21 @@ def _mean_z(prep, cells, parts, dmap, n_dom, item_cache) -> tuple[np.ndarray, np
     row_dom = dmap[cells.cell]
     row_dom3 = row_dom * 3
     z = np.zeros(prep.n)
+    gross = np.zeros(prep.n)  # Σ|term|: what z is rounding noise of when it cancels
     for p, c in zip(parts, coef):
         part = item_cache[p][1]
         if isinstance(part, _ItemZ):  # c·z of an item only depends on (domain, answer state)
             table = c[:, None] * ((_Y - part.r[:, None] * _A) * part.inv[:, None])
+            size = np.abs(c)[:, None] * ((_Y + np.abs(part.r)[:, None] * _A) * part.inv[:, None])
             z += table.ravel()[row_dom3 + prep.state[part.j]]
+            gross += size.ravel()[row_dom3 + prep.state[part.j]]
         else:
             z += c[row_dom] * part
-    return rate, z
+            gross += np.abs(c[row_dom]) * item_cache[p][2]
+    # a respondent whose answers sit at the domain's rates has z = 0 in exact arithmetic; rounding
+    # leaves ~1e-17, which would pass for a tiny SE (the cell path, analysis.moment_rates, agrees)
+    z = np.where(np.abs(z) <= 1e-12 * gross, 0.0, z)
+    return rate, z, gross
 
 
 def compute_rates(
@@ -257,8 +264,8 @@ def _rule_mean(prep, cells, t, name, dmap, n_dom, cache) -> dict[str, np.ndarray
         parts = list(prep.factor_members)
     else:
         parts = [prep.items[j] for j in prep.factor_members[name]]
-    rate, z = _mean_z(prep, cells, parts, dmap, n_dom, cache)
-    cache[name] = (rate, z)
+    rate, z, gross = _mean_z(prep, cells, parts, dmap, n_dom, cache)
+    cache[name] = (rate, z, gross)
     zs = cl.dense_zstats(cells, z)
     var = cl.variance(cells, zs, dmap, n_dom)
     return _finish(rate, var, zs.zw2, _summaries(t, dmap, n_dom), dmap, n_dom)
