@@ -1,21 +1,18 @@
-"""A wave's responses as one wide table, the respondent table (one row per response): read from
-the database, never cached here (results.snapshot keeps it per data version)."""
+"""A wave's responses as one wide table, the respondent table (one row per response), read from the
+database when an export asks for it (figures come from the roll-ups, app.results.rollup)."""
 from __future__ import annotations
 
 import io
 import json
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select, text
+from sqlalchemy import select
 
 from app.collect import store as coded  # the coded strings' decoder: with the row recipe
 from app.extensions import db
 from app.models import Agency, Block, Response, Wave
-from app.models.wave import CHANNELS
 from app.programme.questionnaires import questionnaire_of
 from app.results import design
 
@@ -30,10 +27,6 @@ def _responses(wave: Wave, include_excluded: bool) -> tuple[pd.DataFrame, np.nda
     """The wave's responses (COLUMNS) and a (1 + k) × n float array: row 0 left for the caller
     (the design weight), then one row per closed question, the responses in the same order."""
     width = len(questionnaire_of(wave.survey_version).coded_questions)
-    if db.session.get_bind().dialect.name == "postgresql":
-        read = _responses_columnar(wave, include_excluded, width)
-        if read is not None:
-            return read
     query = (select(Response.id, Agency.code, Block.code, Response.channel, Response.language,
                     Response.submitted_on, Response.stratum, Response.excluded, Response.exclusion_reason,
                     Response.coded)
@@ -47,96 +40,6 @@ def _responses(wave: Wave, include_excluded: bool) -> tuple[pd.DataFrame, np.nda
     data["stratum"] = data["stratum"].fillna("")
     data["excluded"] = data["excluded"].astype(bool)
     data["submitted_on"] = pd.to_datetime(data["submitted_on"])  # SQLite's driver gives text
-    return data, values
-
-
-_EPOCH = date(2000, 1, 1)
-_COLUMNAR = text("""
-SELECT count(*),
-       string_agg(r.id::text, ','), string_agg(r.agency_id::text, ','),
-       string_agg(chr(65 + coalesce(array_position(CAST(:channels AS text[]), r.channel), 0)), ''),
-       string_agg(chr(65 + coalesce(array_position(CAST(:languages AS text[]), r.language), 0)), ''),
-       string_agg((r.submitted_on - DATE '2000-01-01')::text, ','),
-       string_agg(replace(r.stratum, E'\\x1f', ' '), E'\\x1f'), string_agg(r.excluded::int::text, ''),
-       string_agg(r.coded, '')
-FROM response r
-WHERE r.wave_id = :wave AND (:all OR NOT r.excluded) AND r.id > :low AND r.id <= :high
-""")
-PARTS = 2  # the wave is read in this many id ranges at once, one connection each (string_agg is not parallel)
-# Channel and language travel as one letter each ("A" = a value not listed here: the row read then).
-KNOWN = {"channels": list(CHANNELS), "languages": ["vi", "en"]}
-
-
-def _columnar_slice(engine, wave_id: int, include_excluded: bool, bounds: tuple[int, int]) -> tuple:
-    with engine.connect() as connection:
-        # JIT-compiling nine aggregates costs more than it saves on a read like this one.
-        connection.execute(text("SET LOCAL jit = off"))
-        return tuple(connection.execute(_COLUMNAR, {"wave": wave_id, "all": include_excluded, **KNOWN,
-                                                    "low": bounds[0], "high": bounds[1]}).one())
-
-
-def _responses_columnar(wave: Wave, include_excluded: bool, width: int) -> tuple[pd.DataFrame, np.ndarray] | None:
-    """PostgreSQL: every column of the wave concatenated by string_agg, in PARTS slices read at the
-    same time on their own connections, then split by numpy and pandas. Reading a million
-    responses this way costs a fraction of building a million row tuples. None (the row-by-row
-    read then) if a coded string is not `width` long or a channel or language is not in KNOWN."""
-    engine = db.engine
-    first, last = db.session.execute(select(func.min(Response.id), func.max(Response.id))
-                                     .where(Response.wave_id == wave.id)).one()
-    if first is None:
-        return pd.DataFrame(columns=COLUMNS), np.empty((1 + width, 0))
-    cuts = np.linspace(first - 1, last, PARTS + 1).round().astype(int).tolist()  # id ranges, in order
-    with ThreadPoolExecutor(PARTS) as pool:
-        slices = list(pool.map(lambda bounds: _columnar_slice(engine, wave.id, include_excluded, bounds),
-                               zip(cuts[:-1], cuts[1:], strict=True)))
-    slices = [s for s in slices if s[0]]
-    if not slices:
-        return pd.DataFrame(columns=COLUMNS), np.empty((1 + width, 0))
-    count = sum(s[0] for s in slices)
-
-    def numbers(index: int) -> np.ndarray:
-        return np.concatenate([np.fromstring(s[index], dtype=np.int64, sep=",") for s in slices])
-
-    def texts(index: int, sep: str = ",") -> np.ndarray:
-        return np.array([v for s in slices for v in s[index].split(sep)], dtype=object)
-
-    def letters(index: int, values: list[str]) -> np.ndarray | None:
-        codes = np.frombuffer("".join(s[index] for s in slices).encode("ascii"), dtype=np.uint8) - 65
-        return None if (codes == 0).any() else np.array([None, *values], dtype=object)[codes]
-
-    channel, language = letters(3, KNOWN["channels"]), letters(4, KNOWN["languages"])
-    if channel is None or language is None:
-        return None
-
-    agencies = pd.DataFrame(db.session.execute(select(Agency.id, Agency.code, Block.code)
-                                               .join(Block, Block.id == Agency.block_id)).all(),
-                            columns=["id", "agency", "block"]).set_index("id")
-    agency_id = pd.Series(numbers(2))
-    data = pd.DataFrame({
-        "response_id": numbers(1),
-        "agency": agency_id.map(agencies["agency"]).to_numpy(dtype=object),
-        "block": agency_id.map(agencies["block"]).to_numpy(dtype=object),
-        "channel": channel,
-        "language": language,
-        "submitted_on": pd.Timestamp(_EPOCH) + pd.to_timedelta(numbers(5), unit="D"),
-        "stratum": texts(6, "\x1f"),
-        "excluded": np.frombuffer("".join(s[7] for s in slices).encode("ascii"), dtype=np.uint8) == ord("1"),
-        "exclusion_reason": None,
-    })
-    if data["excluded"].any():
-        reasons = dict(db.session.execute(select(Response.id, Response.exclusion_reason)
-                                          .where(Response.wave_id == wave.id, Response.excluded.is_(True))).all())
-        reason = data["response_id"].map(reasons).astype(object)
-        data["exclusion_reason"] = reason.where(reason.notna(), None)
-    joined = "".join(s[8] for s in slices)
-    if len(joined) != count * width:  # a coded string of another length (not expected: versions are immutable)
-        return None
-    values = np.empty((1 + width, int(count)))
-    coded.decode_joined(joined, int(count), width, by_column=True, out=values[1:])
-    ids = data["response_id"].to_numpy()
-    if len(ids) > 1 and not (ids[1:] > ids[:-1]).all():  # a scan usually returns rows in id order
-        order = np.argsort(ids, kind="stable")
-        data, values = data.iloc[order].reset_index(drop=True), values[:, order]
     return data, values
 
 
@@ -194,8 +97,8 @@ def pick(full: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
 def respondents(wave: Wave, codes: Sequence[str] | None = None, *, include_excluded: bool = False) -> pd.DataFrame:
     """One row per response, read from the database now: base columns, then one column per
     question code asked for. Exports use it: they hold every response acknowledged before they
-    were asked for, where the pages' shared table (results.snapshot) may lag new responses by up
-    to RESULTS_REFRESH_SECONDS."""
+    were asked for, where the pages' roll-ups may lag new responses by up to
+    RESULTS_REFRESH_SECONDS."""
     wanted = wanted_codes(wave, codes)
     return pick(widen(load(wave, include_excluded), wave, wanted, include_excluded), wanted)
 

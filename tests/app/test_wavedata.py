@@ -1,5 +1,5 @@
-"""The wide respondent table: the same from the columnar PostgreSQL read as from row tuples, and
-the closed answers decoded from the coded strings equal the stored answer documents."""
+"""The wide respondent table the exports read: the closed answers decoded from the coded strings
+equal the stored answer documents; and how new responses and exclusions reach the figures."""
 from __future__ import annotations
 
 import time
@@ -17,7 +17,6 @@ from app.results import design, overview, snapshot, table
 from app.results.filters import Filters
 from app.review import cleaning
 from tests import factories
-from tests.conftest import ON_POSTGRES
 
 
 @pytest.fixture
@@ -53,39 +52,6 @@ def test_excluded_responses_are_left_out_unless_asked_for(wave):
     excluded = everything[everything["excluded"]]
     assert excluded["exclusion_reason"].tolist() == ["test entry, not a citizen"]
     assert (everything["stratum"] == "urban").sum() == 1
-
-
-@pytest.mark.skipif(not ON_POSTGRES, reason="the columnar read is PostgreSQL's (string_agg)")
-def test_the_columnar_read_equals_the_row_by_row_read(wave, monkeypatch):
-    columnar, values = table._responses(wave, include_excluded=True)
-    monkeypatch.setattr(type(db.engine.dialect), "name", "postgresql-off", raising=False)
-    rows, row_values = table._responses(wave, include_excluded=True)
-    pd.testing.assert_frame_equal(columnar.reset_index(drop=True), rows.reset_index(drop=True), check_dtype=False)
-    np.testing.assert_array_equal(values[1:], row_values[1:])  # (row 0 is left for the weight)
-
-
-@pytest.mark.skipif(not ON_POSTGRES, reason="the columnar read is PostgreSQL's (string_agg)")
-def test_a_coded_string_of_another_length_falls_back_to_the_row_read(wave):
-    row = db.session.query(Response).filter_by(wave_id=wave.id).order_by(Response.id.desc()).first()
-    row.coded = row.coded[:-1]  # not written by the app (versions are immutable), but read all the same
-    db.session.commit()
-    frame, values = table._responses(wave, include_excluded=False)
-    closed = questionnaire_of(wave.survey_version).coded_questions
-    kept = db.session.query(Response).filter_by(wave_id=wave.id, excluded=False).count()
-    assert len(frame) == kept and values.shape == (1 + len(closed), kept)
-    last = frame.index[frame["response_id"] == row.id][0]
-    assert np.isnan(values[-1, last])  # the missing question reads as not answered
-    assert (values[1:-1, last] == values[1:-1, last]).sum() > 0
-
-
-@pytest.mark.skipif(not ON_POSTGRES, reason="the columnar read is PostgreSQL's (string_agg)")
-def test_a_channel_the_columnar_read_does_not_know_falls_back_to_the_row_read(wave):
-    row = db.session.query(Response).filter_by(wave_id=wave.id).order_by(Response.id).first()
-    row.channel = "sms"  # not a channel of this version: as if written by a newer one
-    db.session.commit()
-    frame, _ = table._responses(wave, include_excluded=True)
-    assert frame.loc[frame["response_id"] == row.id, "channel"].tolist() == ["sms"]
-    assert set(frame["channel"]) - {"sms"} <= set(table.KNOWN["channels"])
 
 
 def test_new_responses_reach_the_figures_at_most_the_refresh_interval_late(app, wave):
