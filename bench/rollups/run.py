@@ -38,7 +38,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -52,7 +52,7 @@ AGENCY = "SNV"
 
 
 def log(message: str) -> None:
-    print(f"[{datetime.now(timezone.utc):%H:%M:%S}] {message}", flush=True)
+    print(f"[{datetime.now(UTC):%H:%M:%S}] {message}", flush=True)
 
 
 def environment(url: str) -> dict:
@@ -149,10 +149,12 @@ def grow(engine, target: int) -> int:
     return have
 
 
-def vacuum(engine) -> None:
+def vacuum(engine, full_rollups: bool = False) -> None:
+    """VACUUM ANALYZE, as autovacuum would; after a rebuild, VACUUM FULL of the (small) roll-up
+    table, so that its size on disk is that of the cells (not of the ones the rebuild deleted)."""
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
         c.execute(sa.text("VACUUM ANALYZE response"))
-        c.execute(sa.text("VACUUM ANALYZE rollup_cell"))
+        c.execute(sa.text(f"VACUUM {'FULL ' if full_rollups else ''}ANALYZE rollup_cell"))
 
 
 def add_responses(engine, n: int) -> None:
@@ -172,8 +174,9 @@ def rollup_facts(engine) -> dict:
         cells = c.scalar(sa.text("SELECT count(*) FROM rollup_cell c JOIN wave w ON w.id = c.wave_id WHERE w.slug = 'demo'"))
         size = c.scalar(sa.text("SELECT pg_total_relation_size('rollup_cell') + pg_total_relation_size('rollup_state')"))
         width = c.scalar(sa.text("SELECT avg(octet_length(moments)) FROM rollup_cell"))
+        read = c.scalar(sa.text("SELECT count(*) FROM rollup_cell WHERE week = '0001-01-01'"))
         responses_mb = c.scalar(sa.text("SELECT pg_total_relation_size('response')")) / 2**20
-    return {"cells": cells, "rollup_mb": size / 2**20, "moments_bytes": float(width or 0), "response_mb": responses_mb}
+    return {"cells": cells, "cells_read": read or cells, "rollup_mb": size / 2**20, "moments_bytes": float(width or 0), "response_mb": responses_mb}
 
 
 def version(engine) -> int:
@@ -204,14 +207,14 @@ class Gunicorn:
              "app:create_app()"], cwd=ROOT, env=environment(self.url),
             stdout=subprocess.DEVNULL, stderr=open(ROOT / "bench" / "results" / f"gunicorn-{self.port}.log", "a"))
         Gunicorn.running.add(self)
-        deadline = time.time() + 60
+        deadline = time.time() + 120
         while time.time() < deadline:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=5):
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=30):
                     pass
                 if len(self.workers()) == 2:
                     return
-            except (urllib.error.URLError, ConnectionError):
+            except OSError:  # not listening yet, or a worker still importing
                 pass
             time.sleep(0.2)
         raise SystemExit(f"gunicorn on port {self.port} did not start")
@@ -413,7 +416,7 @@ def main() -> None:
         if args.grow_only:
             continue
         rebuild_s, said = flask(url, "results", "rebuild", "--wave", "demo")
-        vacuum(engine)
+        vacuum(engine, full_rollups=True)
         facts = rollup_facts(engine)
         log(f"  rebuild {rebuild_s:.1f} s wall ({said}); {facts['cells']:,} cells, {facts['rollup_mb']:.1f} MB")
         row = {"size": have, "seed_s": seed_s, "rebuild_s": rebuild_s, "rebuild_said": said, **facts}
@@ -433,7 +436,7 @@ def main() -> None:
             row.update(folds=folds, update_1000_s=folds["update_wall_s"], fold_1000_view_s=folds["first_view_s"])
             row["two_instances"] = two_instances(url, engine, (args.port, args.port + 1), clients, args.refresh)
         rows.append(row)
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
         summary = {"database": url, "survey": args.survey, "rows": rows}
         if not args.prepare_only:
             summary["table"] = table(rows)
