@@ -357,15 +357,22 @@ def two_instances(url: str, engine, ports: tuple[int, int], clients: tuple[Clien
 # ---------------------------------------------------------------- report
 
 
+def said_seconds(said: str) -> float:
+    """The seconds a `flask results` command reports for its own work (without starting Python)."""
+    found = re.search(r"\(([\d.]+) s\)", said)
+    return float(found.group(1)) if found else float("nan")
+
+
 def table(rows: list[dict]) -> str:
-    head = ("size", "seed s", "rebuild s", "cells", "rollup MB", "cold dash ms", "cold agency ms",
+    head = ("size", "seed s", "rebuild s", "cells (read)", "rollup MB", "cold dash ms", "cold agency ms",
             "warm dash ms", "warm agency ms", "worker RSS MB", "update 1000 s", "fold-1000 view s")
     lines = [" | ".join(head), " | ".join("---" for _ in head)]
     for r in rows:
         lines.append(" | ".join((
-            f"{r['size']:,}", f"{r['seed_s']:.0f}", f"{r['rebuild_s']:.1f}", f"{r['cells']:,}", f"{r['rollup_mb']:.1f}",
+            f"{r['size']:,}", f"{r['seed_s']:.0f}", f"{said_seconds(r['rebuild_said']):.1f}",
+            f"{r['cells']:,} ({r.get('cells_read', r['cells']):,})", f"{r['rollup_mb']:.1f}",
             f"{r['cold_dashboard_ms']:.0f}", f"{r['cold_agency_ms']:.0f}", f"{r['warm_dashboard_ms']:.1f}",
-            f"{r['warm_agency_ms']:.1f}", f"{r['rss_mb']:.0f}", f"{r['update_1000_s']:.2f}",
+            f"{r['warm_agency_ms']:.1f}", f"{r['rss_mb']:.0f}", f"{said_seconds(r['folds']['update_said']):.2f}",
             f"{r['fold_1000_view_s']:.2f}")))
     return "\n".join(lines)
 
@@ -379,7 +386,25 @@ def ratios(rows: list[dict]) -> dict:
             "warm_ok": all(max(r["warm_dashboard_ms"], r["warm_agency_ms"]) < 100 for r in rows)}
 
 
+def report(rows: list[dict]) -> None:
+    print(table(rows))
+    if len(rows) > 1:
+        r = ratios(rows)
+        print(f"\ncold@{rows[-1]['size']:,} / cold@{rows[0]['size']:,}: {r['cold_ratio']:.2f} (target <= 2)"
+              f"\nRSS@{rows[-1]['size']:,} / RSS@{rows[0]['size']:,}: {r['rss_ratio']:.2f} (target <= 1.5)"
+              f"\nwarm: max {r['warm_max_ms']:.1f} ms (target < 100)")
+    for row in rows:
+        two = row["two_instances"]
+        print(f"two instances at {row['size']:,}: version {two['version_before']} -> after A "
+              f"{two['version_after_a']} -> after B {two['version_after_b']} (B added nothing: "
+              f"{two['b_added_nothing']})")
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--table"]:  # the table of earlier runs: --table FILE.json ...
+        rows = [r for f in sys.argv[2:] for r in json.loads(Path(f).read_text())["rows"] if "pages" in r]
+        report(sorted(rows, key=lambda r: r["size"]))
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="20000,1000000")
     parser.add_argument("--database", default="postgresql+psycopg://127.0.0.1/sipas_rollbench")
@@ -405,7 +430,7 @@ def main() -> None:
     seeded_s = time.perf_counter() - started
     log(f"seeded: {count(engine):,} responses ({seeded_s:.0f} s)")
     clients = tuple(Client(e) for e in EMAILS)
-    rows = []
+    rows, path = [], None
     for size in sizes:
         log(f"size {size:,}")
         start = time.perf_counter()
@@ -443,20 +468,11 @@ def main() -> None:
             summary["ratios"] = ratios(rows) if len(rows) > 1 else None
         path = ROOT / "bench" / "results" / f"rollups-{stamp}.json"
         path.write_text(json.dumps(summary, indent=2, default=str))
-    if not args.prepare_only:
+    if not args.prepare_only and not args.grow_only:
         print()
-        print(table(rows))
-        if len(rows) > 1:
-            r = ratios(rows)
-            print(f"\ncold@{rows[-1]['size']:,} / cold@{rows[0]['size']:,}: {r['cold_ratio']:.2f} (target <= 2)"
-                  f"\nRSS@{rows[-1]['size']:,} / RSS@{rows[0]['size']:,}: {r['rss_ratio']:.2f} (target <= 1.5)"
-                  f"\nwarm: max {r['warm_max_ms']:.1f} ms (target < 100)")
-        for row in rows:
-            two = row["two_instances"]
-            print(f"two instances at {row['size']:,}: version {two['version_before']} -> after A "
-                  f"{two['version_after_a']} -> after B {two['version_after_b']} (B added nothing: "
-                  f"{two['b_added_nothing']})")
-    log(f"summary: {path}")
+        report(rows)
+    if path:
+        log(f"summary: {path}")
 
 
 if __name__ == "__main__":
