@@ -12,7 +12,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import bindparam, delete, insert, select, tuple_, update
+from sqlalchemy import bindparam, delete, insert, not_, select, tuple_, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,6 +26,13 @@ from app.results.measures import Layout
 SEP = "\x1f"
 BATCH = 50_000  # responses decoded and summed at a time
 KEY_PARTS = ("stratum", "channel", "language", "service_field")
+
+
+def _unrolled() -> list:
+    """The responses the cells do not hold yet, written as the partial index ix_response_unrolled
+    says it (NOT rolled): PostgreSQL does not match ``rolled IS false`` (what ``.is_(False)``
+    renders) to that index and scans every response of the wave instead (1.1 s per probe at 1M)."""
+    return [not_(Response.rolled), Response.excluded.is_(False)]
 # The week of a row that sums every week of its (agency, key): what figures read (one row per
 # agency × key, however many weeks), kept beside the weekly cells by every change. Derived rows:
 # their count column is 0 (a sum over the table counts each respondent once) and their count is
@@ -225,7 +232,7 @@ def _fold(session: Session, wave: Wave, plan: Layout, state: RollupState, rebuil
     were just deleted); the number added. The transaction sees one snapshot (REPEATABLE READ on
     PostgreSQL, SQLite's one writer), so the closing UPDATE marks exactly the responses read,
     whatever commits meanwhile (a rebuild rewrites only the rows not marked yet)."""
-    unrolled = [Response.rolled.is_(False), Response.excluded.is_(False)]
+    unrolled = _unrolled()
     read = [Response.excluded.is_(False)] if rebuild else unrolled
     total, after, added = _Sum(), 0, 0
     while True:  # summed batch by batch: memory stays that of the cells, whatever the responses
@@ -320,8 +327,8 @@ def take_out(session: Session, response: Response) -> None:
 
 def pending(session: Session, wave: Wave) -> bool:
     """Whether some response waits to be added (one probe of the partial index)."""
-    return session.execute(select(Response.id).where(Response.wave_id == wave.id, Response.rolled.is_(False),
-                                                     Response.excluded.is_(False)).limit(1)).first() is not None
+    return session.execute(select(Response.id).where(Response.wave_id == wave.id, *_unrolled())
+                           .limit(1)).first() is not None
 
 
 def stale(session: Session, wave: Wave) -> bool:

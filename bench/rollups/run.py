@@ -415,6 +415,8 @@ def main() -> None:
     parser.add_argument("--refresh", type=float, default=10.0, help="the instance's RESULTS_REFRESH_SECONDS")
     parser.add_argument("--prepare-only", action="store_true", help="seed, grow and rebuild, then stop")
     parser.add_argument("--grow-only", action="store_true", help="seed and grow, then stop")
+    parser.add_argument("--keep-cells", action="store_true",
+                        help="no rebuild: bring the cells up to date (to time pages again after a code change)")
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
     url = args.database
@@ -440,7 +442,7 @@ def main() -> None:
         log(f"  {have:,} responses, grown and vacuumed in {seed_s:.0f} s")
         if args.grow_only:
             continue
-        rebuild_s, said = flask(url, "results", "rebuild", "--wave", "demo")
+        rebuild_s, said = flask(url, "results", "update" if args.keep_cells else "rebuild", "--wave", "demo")
         vacuum(engine, full_rollups=True)
         facts = rollup_facts(engine)
         log(f"  rebuild {rebuild_s:.1f} s wall ({said}); {facts['cells']:,} cells, {facts['rollup_mb']:.1f} MB")
