@@ -8,9 +8,11 @@ never add the same response twice; a submission takes no lock and touches no cel
 """
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 import pandas as pd
-from sqlalchemy import bindparam, delete, insert, select, tuple_, update
+from sqlalchemy import bindparam, delete, insert, not_, select, tuple_, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,6 +26,24 @@ from app.results.measures import Layout
 SEP = "\x1f"
 BATCH = 50_000  # responses decoded and summed at a time
 KEY_PARTS = ("stratum", "channel", "language", "service_field")
+
+
+def _unrolled() -> list:
+    """The responses the cells do not hold yet, written as the partial index ix_response_unrolled
+    says it (NOT rolled): PostgreSQL does not match ``rolled IS false`` (what ``.is_(False)``
+    renders) to that index and scans every response of the wave instead (1.1 s per probe at 1M)."""
+    return [not_(Response.rolled), Response.excluded.is_(False)]
+# The week of a row that sums every week of its (agency, key): what figures read (one row per
+# agency × key, however many weeks), kept beside the weekly cells by every change. Derived rows:
+# their count column is 0 (a sum over the table counts each respondent once) and their count is
+# the first number of their moments.
+ALL_WEEKS = date(1, 1, 1)
+
+
+def _layout(plan: Layout) -> dict:
+    """What rollup_state.layout records: the packed moments' layout and the cells' format (cells
+    written before the all-weeks rows existed do not match, so the next update rebuilds them)."""
+    return {**plan.as_json(), "all_weeks": ALL_WEEKS.isoformat()}
 
 
 def _text(value) -> str:
@@ -83,7 +103,7 @@ def _lock(session: Session, wave: Wave, plan: Layout, wait: bool = True) -> Roll
     if state is None:
         try:
             with session.begin_nested():
-                session.add(RollupState(wave_id=wave.id, layout=plan.as_json(), version=0))
+                session.add(RollupState(wave_id=wave.id, layout=_layout(plan), version=0))
         except IntegrityError:  # another instance created it meanwhile
             pass
     query = select(RollupState).where(RollupState.wave_id == wave.id).execution_options(populate_existing=True)
@@ -109,27 +129,41 @@ def _stored(session: Session, wave: Wave, keys: list[tuple]) -> dict[tuple, tupl
     return out
 
 
-def _merge(session: Session, wave: Wave, cm, sign: int = 1) -> None:
-    """Add (or subtract) CellMoments into the wave's cell rows, reading only the cells touched."""
-    if not len(cm.count):
-        return
+def _all_weeks(cm):
+    """The all-weeks rows of some weekly CellMoments (summed over weeks, week = ALL_WEEKS)."""
+    total = cm.reduce(["agency_id", "key"])
+    keys = total.keys.assign(week=ALL_WEEKS)[["agency_id", "week", "key"]]
+    return type(cm)(keys, total.count, total.measures, total.m, total.cross_items, total.cross)
+
+
+def _merge(session: Session, wave: Wave, cm, sign: int = 1, fresh: bool = False) -> None:
+    """Add (or subtract) weekly CellMoments into the wave's weekly and all-weeks cell rows."""
+    if len(cm.count):
+        _merge_rows(session, wave, cm, sign, fresh)
+        _merge_rows(session, wave, _all_weeks(cm), sign, fresh, derived=True)
+
+
+def _merge_rows(session: Session, wave: Wave, cm, sign: int, fresh: bool, derived: bool = False) -> None:
+    """Add (or subtract) CellMoments into the wave's cell rows, reading only the cells touched
+    (none when ``fresh``: a rebuild has just deleted them); ``derived``: all-weeks rows."""
     keys = [(int(a), w, k) for a, w, k in cm.keys[["agency_id", "week", "key"]].itertuples(index=False, name=None)]
-    stored = _stored(session, wave, keys)
+    stored = {} if fresh else _stored(session, wave, keys)
     new, changed, gone = [], [], []
-    for cell, count, blob in zip(keys, cm.count, pack(cm), strict=True):
+    for cell, count, blob in zip(keys, cm.count, pack(cm, counted=derived), strict=True):
         found = stored.get(cell)
         if found is None:
             if sign < 0:
                 raise RuntimeError("a response was taken out of a cell that does not hold it")
             new.append({"wave_id": wave.id, "agency_id": cell[0], "week": cell[1], "key": cell[2],
-                        "count": int(count), "moments": blob})
+                        "count": 0 if derived else int(count), "moments": blob})
             continue
-        total = int(found[1]) + sign * int(count)
+        held = np.frombuffer(found[2])[0] if derived else found[1]
+        total = int(held) + sign * int(count)
         if total <= 0:
             gone.append(found[0])
         else:
             moments = np.frombuffer(found[2]) + sign * np.frombuffer(blob)
-            changed.append({"cid": found[0], "new_count": total, "new_moments": moments.tobytes()})
+            changed.append({"cid": found[0], "new_count": 0 if derived else total, "new_moments": moments.tobytes()})
     if new:
         session.execute(insert(RollupCell), new)
     if changed:
@@ -140,34 +174,77 @@ def _merge(session: Session, wave: Wave, cm, sign: int = 1) -> None:
         session.execute(delete(RollupCell).where(RollupCell.id.in_(gone)))
 
 
-def pack(cm) -> list[bytes]:
-    """One cell's numbers as bytes: its measures' moments, then its cross moments."""
+def pack(cm, counted: bool = False) -> list[bytes]:
+    """One cell's numbers as bytes: its measures' moments, then its cross moments (``counted``:
+    its count first)."""
     flat = cm.m.reshape(len(cm.count), -1)
+    if counted:
+        flat = np.concatenate([np.asarray(cm.count, dtype=np.float64)[:, None], flat], axis=1)
     if cm.cross is not None and len(cm.cross_items):
         flat = np.concatenate([flat, cm.cross.reshape(len(cm.count), -1)], axis=1)
     flat = np.ascontiguousarray(flat, dtype=np.float64)
     return [row.tobytes() for row in flat]
 
 
-def _fold(session: Session, wave: Wave, plan: Layout, state: RollupState) -> int:
-    """Add every response the cells do not hold yet; the number added. The transaction sees one
-    snapshot (REPEATABLE READ on PostgreSQL, SQLite's one writer), so the closing UPDATE marks
-    exactly the responses read, whatever commits meanwhile."""
-    from analysis.moments import CellMoments  # scipy: slow to import, only figures need it
+class _Sum:
+    """CellMoments added batch by batch in place: a batch costs its own cells, not the cells
+    summed so far (CellMoments.concat would copy and sort them all again every batch)."""
 
-    unrolled = [Response.rolled.is_(False), Response.excluded.is_(False)]
-    total, after, added = None, 0, 0
+    def __init__(self):
+        self.rows: dict[tuple, int] = {}
+        self.keys: list[tuple] = []
+        self.head = self.count = self.m = self.cross = None
+
+    def add(self, part) -> None:
+        if self.head is None:
+            self.head, self.count, self.m = part, np.zeros(0), part.m[:0].copy()
+            self.cross = None if part.cross is None else part.cross[:0].copy()
+        where = np.empty(len(part.count), dtype=np.int64)
+        for i, cell in enumerate(part.keys[["agency_id", "week", "key"]].itertuples(index=False, name=None)):
+            row = self.rows.get(cell)
+            if row is None:
+                row = self.rows[cell] = len(self.keys)
+                self.keys.append(cell)
+            where[i] = row
+        if len(self.keys) > len(self.count):  # grown by doubling: amortised copies
+            size = max(len(self.keys), 2 * len(self.count))
+            self.count = _grown(self.count, size)
+            self.m = _grown(self.m, size)
+            self.cross = None if self.cross is None else _grown(self.cross, size)
+        self.count[where] += part.count  # a part holds each cell once: plain fancy-index adds
+        self.m[where] += part.m
+        if self.cross is not None:
+            self.cross[where] += part.cross
+
+    def total(self):
+        n, head = len(self.keys), self.head
+        keys = pd.DataFrame(self.keys, columns=["agency_id", "week", "key"])
+        return type(head)(keys, self.count[:n], head.measures, self.m[:n], head.cross_items,
+                          None if self.cross is None else self.cross[:n])
+
+
+def _grown(a: np.ndarray, size: int) -> np.ndarray:
+    return np.concatenate([a, np.zeros((size - len(a), *a.shape[1:]), dtype=a.dtype)])
+
+
+def _fold(session: Session, wave: Wave, plan: Layout, state: RollupState, rebuild: bool = False) -> int:
+    """Add every response the cells do not hold yet (with ``rebuild``, every response: the cells
+    were just deleted); the number added. The transaction sees one snapshot (REPEATABLE READ on
+    PostgreSQL, SQLite's one writer), so the closing UPDATE marks exactly the responses read,
+    whatever commits meanwhile (a rebuild rewrites only the rows not marked yet)."""
+    unrolled = _unrolled()
+    read = [Response.excluded.is_(False)] if rebuild else unrolled
+    total, after, added = _Sum(), 0, 0
     while True:  # summed batch by batch: memory stays that of the cells, whatever the responses
-        ids, frame = _read(session, wave, plan, unrolled, after, BATCH)
+        ids, frame = _read(session, wave, plan, read, after, BATCH)
         if ids:
-            part = moments_of(wave, plan, frame)
-            total = part if total is None else CellMoments.concat([total, part])
+            total.add(moments_of(wave, plan, frame))
             added, after = added + len(ids), ids[-1]
         if len(ids) < BATCH:
             break
     if not added:
         return 0
-    _merge(session, wave, total)
+    _merge(session, wave, total.total(), fresh=rebuild)
     session.execute(update(Response).where(Response.wave_id == wave.id, Response.id <= after, *unrolled)
                     .values(rolled=True).execution_options(synchronize_session=False))
     state.version += 1
@@ -182,18 +259,18 @@ def update_cells(session: Session, wave: Wave, *, wait: bool = True) -> int:
     state = _lock(session, wave, plan, wait)
     if state is None:
         return 0
-    if state.layout != plan.as_json():
+    if state.layout != _layout(plan):
         return _rebuild_locked(session, wave, plan, state)
     return _fold(session, wave, plan, state)
 
 
 def _rebuild_locked(session: Session, wave: Wave, plan: Layout, state: RollupState) -> int:
+    """Delete the cells and sum every (not excluded) response again. Rows already marked rolled
+    stay so (they are summed again all the same): a rebuild does not rewrite every response twice."""
     session.execute(delete(RollupCell).where(RollupCell.wave_id == wave.id))
-    session.execute(update(Response).where(Response.wave_id == wave.id, Response.rolled.is_(True))
-                    .values(rolled=False).execution_options(synchronize_session=False))
-    state.layout = plan.as_json()
+    state.layout = _layout(plan)
     state.version += 1
-    return _fold(session, wave, plan, state)
+    return _fold(session, wave, plan, state, rebuild=True)
 
 
 def rebuild(session: Session, wave: Wave) -> int:
@@ -234,7 +311,7 @@ def take_out(session: Session, response: Response) -> None:
     wave = session.get(Wave, response.wave_id)
     plan = measures.layout(wave)
     state = _lock(session, wave, plan)
-    if state.layout != plan.as_json():
+    if state.layout != _layout(plan):
         return  # the next update rebuilds
     held = session.scalar(select(Response.rolled).where(Response.id == response.id)
                           .execution_options(populate_existing=True))
@@ -250,27 +327,30 @@ def take_out(session: Session, response: Response) -> None:
 
 def pending(session: Session, wave: Wave) -> bool:
     """Whether some response waits to be added (one probe of the partial index)."""
-    return session.execute(select(Response.id).where(Response.wave_id == wave.id, Response.rolled.is_(False),
-                                                     Response.excluded.is_(False)).limit(1)).first() is not None
+    return session.execute(select(Response.id).where(Response.wave_id == wave.id, *_unrolled())
+                           .limit(1)).first() is not None
 
 
 def stale(session: Session, wave: Wave) -> bool:
     """Whether an update has something to do: new responses, no cells yet or another layout."""
     stored = session.scalar(select(RollupState.layout).where(RollupState.wave_id == wave.id))
-    return stored is None or stored != measures.layout(wave).as_json() or pending(session, wave)
+    return stored is None or stored != _layout(measures.layout(wave)) or pending(session, wave)
 
 
 def version(session: Session, wave: Wave) -> int:
     return session.scalar(select(RollupState.version).where(RollupState.wave_id == wave.id)) or 0
 
 
-def cells(session: Session, wave: Wave) -> tuple[pd.DataFrame, np.ndarray]:
-    """Every cell of the wave: a frame (agency_id, week, key, count) and the packed numbers as an
-    array (cells × numbers)."""
+def cells(session: Session, wave: Wave, *, weekly: bool = False) -> tuple[pd.DataFrame, np.ndarray]:
+    """The wave's all-weeks cells (``weekly``: its weekly cells): a frame (agency_id, week, key,
+    count) and the packed numbers as an array (cells × numbers)."""
+    week = RollupCell.week != ALL_WEEKS if weekly else RollupCell.week == ALL_WEEKS
     rows = session.execute(select(RollupCell.agency_id, RollupCell.week, RollupCell.key, RollupCell.count,
-                                  RollupCell.moments).where(RollupCell.wave_id == wave.id)
+                                  RollupCell.moments).where(RollupCell.wave_id == wave.id, week)
                            .order_by(RollupCell.id)).all()
     frame = pd.DataFrame([r[:4] for r in rows], columns=["agency_id", "week", "key", "count"])
     numbers = np.frombuffer(b"".join(r[4] for r in rows)).reshape(len(rows), -1) if rows else np.empty((0, 0))
+    if not weekly and rows:  # derived rows: the count is their first number
+        frame["count"], numbers = numbers[:, 0].astype(np.int64), numbers[:, 1:]
     return frame, numbers
 
