@@ -268,6 +268,10 @@ def _rebuild_locked(session: Session, wave: Wave, plan: Layout, state: RollupSta
     """Delete the cells and sum every (not excluded) response again. Rows already marked rolled
     stay so (they are summed again all the same): a rebuild does not rewrite every response twice."""
     session.execute(delete(RollupCell).where(RollupCell.wave_id == wave.id))
+    # an excluded response is held by no cell (and restoring it must add it): never marked rolled
+    session.execute(update(Response).where(Response.wave_id == wave.id, Response.excluded.is_(True),
+                                           Response.rolled.is_(True))
+                    .values(rolled=False).execution_options(synchronize_session=False))
     state.layout = _layout(plan)
     state.version += 1
     return _fold(session, wave, plan, state, rebuild=True)
@@ -311,8 +315,10 @@ def take_out(session: Session, response: Response) -> None:
     wave = session.get(Wave, response.wave_id)
     plan = measures.layout(wave)
     state = _lock(session, wave, plan)
-    if state.layout != _layout(plan):
-        return  # the next update rebuilds
+    if state.layout != _layout(plan):  # the next update rebuilds; a restore must find it unrolled
+        session.execute(update(Response).where(Response.id == response.id).values(rolled=False)
+                        .execution_options(synchronize_session=False))
+        return
     held = session.scalar(select(Response.rolled).where(Response.id == response.id)
                           .execution_options(populate_existing=True))
     if not held:

@@ -265,3 +265,21 @@ def test_two_instances_sum_new_responses_once(app, demo, _schema):
     assert snapshot.current(demo).version == seen_by_b
     n = estimates.compute(snapshot.current(demo), [])
     assert n[n["measure"] == "overall"]["n"].item() == len(respondents(demo, []))
+
+
+def test_a_response_excluded_while_the_cells_await_a_rebuild_comes_back_when_restored(demo):
+    snapshot.current(demo)
+    db.session.add(Margin(wave_id=demo.id, variable="visits", category="1", total=1000))
+    db.session.add(Margin(wave_id=demo.id, variable="visits", category="2", total=1000))
+    demo.mark_data_changed()
+    db.session.commit()  # the cells' layout is stale until the next update rebuilds them
+    row = db.session.query(Response).filter_by(wave_id=demo.id).order_by(Response.id).first()
+    cleaning.set_excluded(row, True, "a test entry")
+    db.session.commit()
+    snapshot.current(demo)  # rebuilt without it
+    cleaning.set_excluded(row, False, "a citizen after all")
+    db.session.commit()
+    snapshot.current(demo)  # added back
+    held = db.session.scalar(select(func.count()).where(Response.wave_id == demo.id, Response.rolled.is_(True)))
+    assert held == db.session.scalar(select(func.count()).where(Response.wave_id == demo.id))
+    assert sum(c for c, _ in cells_of(demo).values()) == held
