@@ -7,6 +7,7 @@ from collections.abc import Iterable
 import click
 
 from app.extensions import db
+from app.programme import waves
 
 
 def fail(lines: Iterable[str] | str, code: int = 1) -> None:
@@ -14,6 +15,14 @@ def fail(lines: Iterable[str] | str, code: int = 1) -> None:
     for line in [lines] if isinstance(lines, str) else lines:
         click.echo(f"error: {line}", err=True)
     sys.exit(code)
+
+
+def wave_or_fail(slug: str):
+    """The wave with this slug, or a one-line error naming --wave (exit 1)."""
+    wave = waves.get_wave(slug)
+    if wave is None:
+        fail(f"--wave: no wave '{slug}'")
+    return wave
 
 
 def read_input(path: str) -> bytes:

@@ -7,10 +7,10 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from app.cli.common import fail
+from app.cli.common import fail, wave_or_fail
 from app.collect import invitations
 from app.extensions import db
-from app.programme import agencies, waves
+from app.programme import agencies
 from app.shared import qr
 from app.shared.refusal import Refusal
 
@@ -25,10 +25,8 @@ group = AppGroup("invitations", help="Issue invitation links.")
 @click.option("--qr-dir", type=click.Path(file_okay=False), help="also write a QR code (PNG and SVG) per link here")
 def issue(wave_slug: str, agency_code: str, count: int, output: str | None, qr_dir: str | None) -> None:
     """Write COUNT invitation links as CSV. The raw tokens exist only in this output."""
-    wave = waves.get_wave(wave_slug)
+    wave = wave_or_fail(wave_slug)
     agency = agencies.by_code(agency_code)
-    if wave is None:
-        fail(f"--wave: no wave '{wave_slug}'")
     if agency is None:
         fail(f"--agency: no agency '{agency_code}'")
     try:

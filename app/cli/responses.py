@@ -5,20 +5,12 @@ import os
 import click
 from flask.cli import AppGroup
 
-from app.cli.common import fail, read_input
+from app.cli.common import fail, read_input, wave_or_fail
 from app.extensions import db
-from app.programme import waves
 from app.review import exchange
 from app.shared.csvio import ImportRejected
 
 group = AppGroup("responses", help="Import and export a wave's responses.")
-
-
-def _wave(slug: str):
-    wave = waves.get_wave(slug)
-    if wave is None:
-        fail(f"--wave: no wave '{slug}'")
-    return wave
 
 
 @group.command("export")
@@ -31,13 +23,13 @@ def export(wave_slug: str, fmt: str, output: str) -> None:
 
     With --format parquet, OUTPUT is a folder that gets one file per agency, OUTPUT/<agency>.parquet."""
     if fmt in exchange.DATASETS:
-        _export_dataset(_wave(wave_slug), output)
+        _export_dataset(wave_or_fail(wave_slug), output)
         return
 
     def progress(done: int, total: int) -> None:  # Excel takes seconds for a large wave: say how far
         click.echo(f"{fmt}: {done} of {total} rows written ({100 * done // max(total, 1)} %)", err=True)
 
-    data, warnings = exchange.export_file(_wave(wave_slug), fmt, progress)
+    data, warnings = exchange.export_file(wave_or_fail(wave_slug), fmt, progress)
     with open(output, "wb") as handle:
         handle.write(data)
     for warning in warnings:
@@ -62,7 +54,7 @@ def _export_dataset(wave, output: str) -> None:
 @click.argument("file", type=click.Path())
 def import_responses(wave_slug: str, file: str) -> None:
     """Store the rows of FILE.csv or FILE.xlsx (the export's shape) as responses; all rows or none."""
-    wave = _wave(wave_slug)
+    wave = wave_or_fail(wave_slug)
     data = read_input(file)
     try:
         if file.lower().endswith(".xlsx"):

@@ -6,19 +6,11 @@ import time
 import click
 from flask.cli import AppGroup
 
-from app.cli.common import fail
+from app.cli.common import wave_or_fail
 from app.extensions import db
-from app.programme import waves
 from app.results import rollup
 
 group = AppGroup("results", help="The per-cell sums every figure is computed from (roll-ups).")
-
-
-def _wave(slug: str):
-    wave = waves.get_wave(slug)
-    if wave is None:
-        fail(f"--wave: no wave '{slug}'")
-    return wave
 
 
 @group.command("rebuild")
@@ -26,7 +18,7 @@ def _wave(slug: str):
 def rebuild(slug: str) -> None:
     """Drop the wave's roll-ups and sum every response again (the same cells as kept up to date
     response by response). One transaction: figures read meanwhile are the old ones."""
-    wave = _wave(slug)
+    wave = wave_or_fail(slug)
     started = time.perf_counter()
     added = rollup.in_own_transaction(db.engine, wave.id, rollup.rebuild)
     cells = len(rollup.cells(db.session, wave)[0])
@@ -38,7 +30,7 @@ def rebuild(slug: str) -> None:
 def update(slug: str) -> None:
     """Add the responses that came in since the last update (pages do this themselves at most
     every RESULTS_REFRESH_SECONDS; a cron job or a loader may call it)."""
-    wave = _wave(slug)
+    wave = wave_or_fail(slug)
     started = time.perf_counter()
     added = rollup.in_own_transaction(db.engine, wave.id, rollup.update_cells)
     click.echo(f"{wave.slug}: {added} responses added ({time.perf_counter() - started:.2f} s)", err=True)

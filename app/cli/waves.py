@@ -4,10 +4,9 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from app.cli.common import fail
+from app.cli.common import wave_or_fail
 from app.collect import paper
 from app.extensions import db
-from app.programme import waves
 
 group = AppGroup("waves", help="Settings of survey waves.")
 
@@ -18,9 +17,7 @@ group = AppGroup("waves", help="Settings of survey waves.")
 def double_entry(slug: str, state: str) -> None:
     """Switch double entry of paper forms on or off: with it on, a paper form counts only when two
     people's keyings of it agree. Audited."""
-    wave = waves.get_wave(slug)
-    if wave is None:
-        fail(f"--wave: no wave '{slug}'")
+    wave = wave_or_fail(slug)
     changed = paper.set_double_entry(wave, state == "on")  # audited as "system": the operator's
     db.session.commit()
     pending = paper.pending_count(wave)
