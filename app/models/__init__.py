@@ -1,5 +1,5 @@
 """All models, imported here so that Alembic and the app see one metadata."""
-from app.models.agency import Agency, Block
+from app.models.agency import Agency, AgencyLineage, Block
 from app.models.audit import AuditEvent
 from app.models.base import Base
 from app.models.form_session import FormSession
@@ -13,7 +13,7 @@ from app.models.user import ApiToken, LoginAttempt, User, UserSession
 from app.models.wave import FrameCount, Margin, Wave, wave_agency
 
 __all__ = [
-    "Agency", "ApiKey", "ApiToken", "AuditEvent", "Base", "Block", "CommentReview", "FormSession", "FrameCount",
+    "Agency", "AgencyLineage", "ApiKey", "ApiToken", "AuditEvent", "Base", "Block", "CommentReview", "FormSession", "FrameCount",
     "Invitation", "KioskDevice", "KioskKey", "LoginAttempt", "Margin", "PaperEntry", "Response", "RollupCell", "RollupState", "SurveyVersion", "User",
     "UserSession", "Wave", "wave_agency",
 ]

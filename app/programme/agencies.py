@@ -2,18 +2,22 @@
 from __future__ import annotations
 
 import io
+from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
 from app.extensions import db
 from app.models import Agency, Block, User
+from app.models.agency import LEVELS
 from app.shared import audit, cells
 from app.shared.csvio import ImportRejected, RowError, read_rows
 from app.shared.paging import Page, paginate
 from app.shared.refusal import Refusal
 
-COLUMNS = ("code", "name_vi", "name_en", "block", "parent", "level")
+COLUMNS = ("code", "name_vi", "name_en", "block", "parent", "level", "unit_code", "one_stop_code", "valid_from",
+           "valid_to")
+UNIT_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.")
 CODE_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
 
 
@@ -50,9 +54,35 @@ def _check_row(line: int, row: dict, seen: set[str], known: set[str]) -> list[Ro
         errors.append(RowError(line, "parent", _("unknown agency code '%(parent)s' (list parents first)",
                                                  parent=parent)))
     level = row.get("level", "")
-    if level and not (level.isdigit() and 1 <= int(level) <= 9):
-        errors.append(RowError(line, "level", _("expected a whole number from 1 to 9")))
+    if level and level.lower() not in LEVELS:
+        errors.append(RowError(line, "level", _("expected one of %(levels)s", levels=", ".join(LEVELS))))
+    for col in ("unit_code", "one_stop_code"):
+        value = row.get(col, "").upper()
+        if value and (not set(value) <= UNIT_CHARS or len(value) > (20 if col == "unit_code" else 40)):
+            errors.append(RowError(line, col, _("expected digits, capital letters and dots")))
+    days = {}
+    for col in ("valid_from", "valid_to"):
+        try:
+            days[col] = _day(row.get(col, ""))
+        except ValueError:
+            errors.append(RowError(line, col, _("expected a date as YYYY-MM-DD")))
+    if days.get("valid_from") and days.get("valid_to") and days["valid_to"] < days["valid_from"]:
+        errors.append(RowError(line, "valid_to", _("must not be before valid_from")))
     return errors
+
+
+def _day(text: str | None) -> date | None:
+    """A date from YYYY-MM-DD; None when blank; ValueError otherwise."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    if len(text) != 10:
+        raise ValueError(text)
+    return date.fromisoformat(text)
+
+
+def _unit(text: str | None) -> str | None:
+    return (text or "").strip().upper() or None
 
 
 def import_csv(data: bytes | str, actor: User | None = None) -> tuple[int, int]:
@@ -76,7 +106,9 @@ def import_csv(data: bytes | str, actor: User | None = None) -> tuple[int, int]:
         values = dict(name_vi=row["name_vi"], name_en=row.get("name_en") or row["name_vi"],
                       block=ensure_block(row["block"], row.get("block_name_vi"), row.get("block_name_en")),
                       parent=by_code(row["parent"]) if row.get("parent") else None,
-                      level=int(row.get("level") or 1))
+                      level=(row.get("level") or "department").lower(),
+                      unit_code=_unit(row.get("unit_code")), one_stop_code=_unit(row.get("one_stop_code")),
+                      valid_from=_day(row.get("valid_from")), valid_to=_day(row.get("valid_to")))
         if agency is None:
             agency = Agency(code=row["code"], **values)
             db.session.add(agency)
@@ -96,18 +128,39 @@ def export_csv() -> str:
     writer.writerow(COLUMNS)
     for agency in db.session.scalars(select(Agency).order_by(Agency.code)):
         writer.writerow([agency.code, agency.name_vi, agency.name_en, agency.block.code,
-                         agency.parent.code if agency.parent else "", agency.level])
+                         agency.parent.code if agency.parent else "", agency.level, agency.unit_code or "",
+                         agency.one_stop_code or "", _iso(agency.valid_from), _iso(agency.valid_to)])
+
+
     return out.getvalue()
 
 
+def _iso(day: date | None) -> str:
+    return day.isoformat() if day else ""
+
+
+def valid_on(day: date):
+    """A WHERE clause: the agency existed on ``day``."""
+    return (or_(Agency.valid_from.is_(None), Agency.valid_from <= day)
+            & or_(Agency.valid_to.is_(None), Agency.valid_to >= day))
+
+
+def valid_during(start: date, end: date):
+    """A WHERE clause: the agency existed on some day from ``start`` to ``end``."""
+    return (or_(Agency.valid_from.is_(None), Agency.valid_from <= end)
+            & or_(Agency.valid_to.is_(None), Agency.valid_to >= start))
+
+
 def search(text: str = "", *, include_inactive: bool = False, page: int = 1) -> Page:
+    """Agencies matching ``text``: the active ones valid today, or (include_inactive) all of them,
+    history included."""
     query = select(Agency).join(Block, Block.id == Agency.block_id)
     if text:
         like = f"%{text.strip().lower()}%"
         query = query.where(or_(func.lower(Agency.code).like(like), func.lower(Agency.name_vi).like(like),
                                 func.lower(Agency.name_en).like(like)))
     if not include_inactive:
-        query = query.where(Agency.active.is_(True))
+        query = query.where(Agency.active.is_(True), valid_on(date.today()))
     return paginate(query.order_by(Block.position, Agency.code), page)
 
 
@@ -115,19 +168,24 @@ def blocks() -> list[Block]:
     return list(db.session.scalars(select(Block).order_by(Block.position, Block.code)))
 
 
-def active_agencies() -> list[Agency]:
-    return list(db.session.scalars(select(Agency).where(Agency.active.is_(True)).order_by(Agency.code)))
+def active_agencies(day: date | None = None) -> list[Agency]:
+    """The active agencies valid on ``day`` (default today)."""
+    return list(db.session.scalars(select(Agency).where(Agency.active.is_(True), valid_on(day or date.today()))
+                                   .order_by(Agency.code)))
 
 
 def snapshot(agency: Agency) -> dict:
     return {"code": agency.code, "name_vi": agency.name_vi, "name_en": agency.name_en,
             "block": agency.block.code if agency.block else None,
             "parent": agency.parent.code if agency.parent else None,
-            "level": agency.level, "active": agency.active}
+            "level": agency.level, "active": agency.active, "unit_code": agency.unit_code,
+            "one_stop_code": agency.one_stop_code, "valid_from": _iso(agency.valid_from) or None,
+            "valid_to": _iso(agency.valid_to) or None}
 
 
 def save(agency: Agency | None, *, code: str, name_vi: str, name_en: str, block: str,
-         parent: str = "", level: int = 1, actor: User | None = None) -> Agency:
+         parent: str = "", level: str = "department", unit_code: str = "", one_stop_code: str = "",
+         valid_from: date | None = None, valid_to: date | None = None, actor: User | None = None) -> Agency:
     """Create (agency=None) or update an agency; raises Refusal naming the field."""
     code = code.strip()
     if not code or not set(code) <= CODE_CHARS or len(code) > 40:
@@ -144,8 +202,13 @@ def save(agency: Agency | None, *, code: str, name_vi: str, name_en: str, block:
         raise Refusal("parent", _("unknown agency code '%(parent)s'", parent=parent))
     if parent_agency is not None and agency is not None and _is_descendant(parent_agency, agency):
         raise Refusal("parent", _("an agency cannot be its own parent or descendant"))
-    if not 1 <= level <= 9:
-        raise Refusal("level", _("expected a whole number from 1 to 9"))
+    if level not in LEVELS:
+        raise Refusal("level", _("expected one of %(levels)s", levels=", ".join(LEVELS)))
+    for field, value, width in (("unit_code", unit_code, 20), ("one_stop_code", one_stop_code, 40)):
+        if value and (not set(value.strip().upper()) <= UNIT_CHARS or len(value.strip()) > width):
+            raise Refusal(field, _("expected digits, capital letters and dots"))
+    if valid_from and valid_to and valid_to < valid_from:
+        raise Refusal("valid_to", _("must not be before valid_from"))
     before = snapshot(agency) if agency is not None else None
     if agency is None:
         agency = Agency(code=code, name_vi="", name_en="", block=ensure_block(block.strip()))
@@ -154,6 +217,8 @@ def save(agency: Agency | None, *, code: str, name_vi: str, name_en: str, block:
     agency.name_en = name_en.strip() or name_vi.strip()
     agency.block = ensure_block(block.strip())
     agency.parent, agency.level = parent_agency, level
+    agency.unit_code, agency.one_stop_code = _unit(unit_code), _unit(one_stop_code)
+    agency.valid_from, agency.valid_to = valid_from, valid_to
     db.session.flush()
     audit.record("agency.create" if before is None else "agency.update", "agency", agency.code,
                  user=actor, before=before, after=snapshot(agency))

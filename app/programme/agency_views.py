@@ -32,7 +32,9 @@ def _save(form: AgencyForm, agency=None):
     return commit_or_show(
         form, lambda: agencies.save(agency, code=form.code.data, name_vi=form.name_vi.data,
                                     name_en=form.name_en.data or "", block=form.block.data,
-                                    parent=form.parent.data or "", level=form.level.data, actor=current_user()),
+                                    parent=form.parent.data or "", level=form.level.data,
+                                    unit_code=form.unit_code.data or "", one_stop_code=form.one_stop_code.data or "",
+                                    valid_from=form.valid_from.data, valid_to=form.valid_to.data, actor=current_user()),
         lambda saved: _("Agency %(code)s saved.", code=saved.code),
         lambda saved: url_for("admin.agency_list", q=saved.code))
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
-from app.shared.forms import CODE, SLUG, LocaleIntegerField, MultiCheckboxField
+from app.shared.forms import CODE, SLUG, MultiCheckboxField
 from app.shared.forms import TranslatedForm as FlaskForm
 
 
@@ -16,7 +16,14 @@ class AgencyForm(FlaskForm):
     name_en = StringField(_l("Name in English"), validators=[Optional(), Length(max=300)])
     block = StringField(_l("Block"), validators=[DataRequired(), Length(max=40), CODE], render_kw={"list": "blocks"})
     parent = SelectField(_l("Parent agency"), choices=[], validate_choice=False)
-    level = LocaleIntegerField(_l("Level"), default=1, validators=[DataRequired(), NumberRange(1, 9)])
+    level = SelectField(_l("Level"), default="department", choices=[
+        ("province", _l("Province")), ("department", _l("Department or sector")),
+        ("district", _l("District (before 1 July 2025)")), ("commune", _l("Commune, ward or special zone"))])
+    unit_code = StringField(_l("Statistics office unit code"), validators=[Optional(), Length(max=20)])
+    one_stop_code = StringField(_l("One-stop system unit code (start of its dossier codes)"),
+                                validators=[Optional(), Length(max=40)])
+    valid_from = DateField(_l("Valid from"), validators=[Optional()])
+    valid_to = DateField(_l("Valid to (last day)"), validators=[Optional()])
 
 
 class WaveForm(FlaskForm):
