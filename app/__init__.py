@@ -64,6 +64,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         frame_views,
         questionnaire_file_views,
         questionnaire_views,
+        reorganise_views,
         wave_views,
     )
     from app.reports import agency_views as _agency_pages  # noqa: F401

@@ -25,7 +25,7 @@ def agency_list():
     include_inactive = request.args.get("inactive") == "1"
     page = agencies.search(q, include_inactive=include_inactive, page=page_arg())
     return render_template("admin/agencies/list.html", page=page, q=q, include_inactive=include_inactive,
-                           confirm=ConfirmForm())
+                           confirm=ConfirmForm(), level_names=dict(AgencyForm.level_choices()))
 
 
 def _save(form: AgencyForm, agency=None):

@@ -16,14 +16,17 @@ class AgencyForm(FlaskForm):
     name_en = StringField(_l("Name in English"), validators=[Optional(), Length(max=300)])
     block = StringField(_l("Block"), validators=[DataRequired(), Length(max=40), CODE], render_kw={"list": "blocks"})
     parent = SelectField(_l("Parent agency"), choices=[], validate_choice=False)
-    level = SelectField(_l("Level"), default="department", choices=[
-        ("province", _l("Province")), ("department", _l("Department or sector")),
-        ("district", _l("District (before 1 July 2025)")), ("commune", _l("Commune, ward or special zone"))])
+    level = SelectField(_l("Level"), default="department", choices=lambda: AgencyForm.level_choices())
     unit_code = StringField(_l("Statistics office unit code"), validators=[Optional(), Length(max=20)])
     one_stop_code = StringField(_l("One-stop system unit code (start of its dossier codes)"),
                                 validators=[Optional(), Length(max=40)])
     valid_from = DateField(_l("Valid from"), validators=[Optional()])
     valid_to = DateField(_l("Valid to (last day)"), validators=[Optional()])
+
+    @staticmethod
+    def level_choices() -> list[tuple[str, str]]:
+        return [("province", _l("Province")), ("department", _l("Department or sector")),
+                ("district", _l("District (before 1 July 2025)")), ("commune", _l("Commune, ward or special zone"))]
 
 
 class WaveForm(FlaskForm):

@@ -152,3 +152,41 @@ def test_a_merge_is_exact_and_a_split_is_not():
     assert lineage.is_exact(lineage.ancestry("x", merge, stop=lambda u: u in "ab"))
     assert not lineage.is_exact(lineage.ancestry("y", split, stop=lambda u: u == "c"))
     assert lineage.ancestry("y", split, stop=lambda u: u == "c") == {"c": 0.6}
+
+
+def _post_file(client, text: str):
+    import io
+    return client.post("/admin/agencies/reorganise", data={"upload-file": (io.BytesIO((HEADER + text).encode()), "r.csv")},
+                       content_type="multipart/form-data")
+
+
+def test_the_admin_page_previews_then_applies(client, login_as):
+    _units("W1", "W2", "W3", "C1", "C2")
+    login_as("admin")
+    text = "W1,C1,1,2025-07-01\nW2,C1,1,2025-07-01\nW3,C1,0.6,2025-07-01\nW3,C2,0.4,2025-07-01\n"
+    preview = _post_file(client, text)
+    page = preview.get_data(as_text=True)
+    assert preview.status_code == 200
+    assert "C2 (0,4)" in page or "C2 (0.4)" in page  # the share, in the page's language
+    assert db.session.scalar(select(AgencyLineage.id)) is None  # a preview changes nothing
+    source = page.split('name="apply-source" type="hidden" value="')[1].split('"')[0]
+    import html
+    applied = client.post("/admin/agencies/reorganise", data={"apply-source": html.unescape(source)})
+    assert applied.status_code == 302
+    db.session.expire_all()
+    assert _agency("W3").valid_to == date(2025, 6, 30)
+    assert len(db.session.scalars(select(AgencyLineage)).all()) == 4
+    listing = client.get("/admin/agencies?inactive=1").get_data(as_text=True)
+    assert "30/06/2025" in listing or "2025-06-30" in listing or "30 thg 6, 2025" in listing
+
+
+def test_the_admin_page_shows_every_bad_line_and_applies_nothing(client, login_as):
+    _units("W1", "C1")
+    login_as("admin")
+    response = _post_file(client, "W1,C1,2,2025-07-01\nW9,C1,1,2025-07-01\n")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "<td>2</td><td>share</td>" in page and "<td>3</td><td>old_code</td>" in page
+    forged = client.post("/admin/agencies/reorganise", data={"apply-source": HEADER + "W1,C1,0.5,2025-07-01\n"})
+    assert forged.status_code == 400 and "sum to 0.5" in forged.get_data(as_text=True)
+    assert db.session.scalar(select(AgencyLineage.id)) is None
