@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import segno
 from flask import current_app
@@ -53,6 +53,9 @@ def issue(wave: Wave, agency: Agency, count: int = 1, *, dossiers: list[str] | N
                                           code=agency.code, slug=wave.slug))
     if wave.status == "closed":
         raise Refusal("wave", _("wave %(slug)s is closed", slug=wave.slug))
+    if agency.valid_to is not None and agency.valid_to < date.today():
+        raise Refusal("agency", _("%(code)s no longer exists: it ended on %(day)s", code=agency.code,
+                                  day=agency.valid_to.isoformat()))
     if "link" not in (wave.channels or []):
         raise Refusal("wave", _("wave %(slug)s does not collect answers by link", slug=wave.slug))
     digests = [dossier_digest(d) for d in dossiers] if dossiers else [None] * count

@@ -1,7 +1,7 @@
 """Kiosk at an agency's desk: a device holding the agency's kiosk key starts one response after another."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import abort, current_app, make_response, redirect, render_template, request, session, url_for
 
@@ -17,8 +17,8 @@ KEY_LIFETIME = timedelta(days=400)  # the longest browsers keep a cookie
 
 def _agency(code: str):
     agency = agencies.by_code(code)
-    if agency is None or not agency.active:
-        abort(404)
+    if agency is None or not agency.active or (agency.valid_to is not None and agency.valid_to < date.today()):
+        abort(404)  # (a unit that no longer exists after a reorganisation: its desk is another's now)
     return agency
 
 

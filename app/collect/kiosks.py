@@ -10,7 +10,7 @@ deactivated agency, whoever asks (the admin pages and the command line alike).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -50,6 +50,9 @@ def issue(agency: Agency, label: str = "", actor: User | None = None) -> IssuedK
     (and its setup link) is returned once, never stored."""
     if not agency.active:
         raise Refusal("agency", _("agency %(code)s is deactivated", code=agency.code))
+    if agency.valid_to is not None and agency.valid_to < date.today():
+        raise Refusal("agency", _("%(code)s no longer exists: it ended on %(day)s", code=agency.code,
+                                  day=agency.valid_to.isoformat()))
     label = label.strip()
     key = new_token()
     row = KioskKey(key_hash=_hash(key), agency_id=agency.id, label=label[:200])

@@ -87,7 +87,7 @@ def _unit(text: str | None) -> str | None:
 
 def import_csv(data: bytes | str, actor: User | None = None) -> tuple[int, int]:
     """Create or update agencies from CSV; all rows or none. Returns (created, updated)."""
-    _columns, rows = read_rows(data, required=("code", "name_vi", "block"))
+    columns, rows = read_rows(data, required=("code", "name_vi", "block"))
     known = set(db.session.scalars(select(Agency.code)))
     parsed, errors, seen = [], [], set()
     for line, row in rows:
@@ -109,6 +109,8 @@ def import_csv(data: bytes | str, actor: User | None = None) -> tuple[int, int]:
                       level=(row.get("level") or "department").lower(),
                       unit_code=_unit(row.get("unit_code")), one_stop_code=_unit(row.get("one_stop_code")),
                       valid_from=_day(row.get("valid_from")), valid_to=_day(row.get("valid_to")))
+        if agency is not None:  # an update changes the columns the file has, and keeps the others
+            values = {k: v for k, v in values.items() if k in columns or k in ("name_vi", "name_en", "block")}
         if agency is None:
             agency = Agency(code=row["code"], **values)
             db.session.add(agency)
@@ -172,6 +174,12 @@ def active_agencies(day: date | None = None) -> list[Agency]:
     """The active agencies valid on ``day`` (default today)."""
     return list(db.session.scalars(select(Agency).where(Agency.active.is_(True), valid_on(day or date.today()))
                                    .order_by(Agency.code)))
+
+
+def selectable() -> list[Agency]:
+    """The active agencies, former units included (a wave may be about a period before a
+    reorganisation; saving it checks each unit against the period)."""
+    return list(db.session.scalars(select(Agency).where(Agency.active.is_(True)).order_by(Agency.code)))
 
 
 def snapshot(agency: Agency) -> dict:

@@ -33,11 +33,20 @@ def wave_or_404(slug: str) -> Wave:
 
 def _choices(form: WaveForm, wave: Wave | None) -> None:
     form.survey_version.choices = [(v.id, f"{v.label} — {v.title_vi}") for v in waves.published_versions()]
-    listed = {a.code: a for a in agencies.active_agencies()}
+    listed = {a.code: a for a in agencies.selectable()}
     for agency in (wave.agencies if wave else []):
         listed.setdefault(agency.code, agency)
-    form.agencies.choices = [(a.code, f"{a.code} — {a.name_vi}") for a in sorted(listed.values(), key=lambda a: a.code)]
+    form.agencies.choices = [(a.code, f"{a.code} — {a.name_vi}{_validity(a)}")
+                             for a in sorted(listed.values(), key=lambda a: a.code)]
     form.channels.choices = [(c, CHANNEL_LABELS[c]) for c in CHANNELS]
+
+
+def _validity(agency) -> str:
+    if agency.valid_to is not None:
+        return " (" + _("until %(day)s", day=agency.valid_to.isoformat()) + ")"
+    if agency.valid_from is not None:
+        return " (" + _("from %(day)s", day=agency.valid_from.isoformat()) + ")"
+    return ""
 
 
 @bp.get("/waves")
@@ -49,7 +58,8 @@ def wave_list():
 def _save(form: WaveForm, wave: Wave | None):
     def save() -> Wave:
         # "All agencies of block X" boxes add the block's active agencies to those ticked one by one.
-        whole_blocks = waves.agencies_of_blocks(request.form.getlist("all_blocks"))
+        whole_blocks = waves.agencies_of_blocks(request.form.getlist("all_blocks"), form.period_start.data,
+                                                form.period_end.data)
         return waves.save(wave, slug=form.slug.data, name_vi=form.name_vi.data, name_en=form.name_en.data or "",
                           period_start=form.period_start.data, period_end=form.period_end.data,
                           survey_version_id=form.survey_version.data,

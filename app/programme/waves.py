@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models import Agency, Block, Invitation, Response, SurveyVersion, User, Wave
 from app.models.survey import PUBLISHED
 from app.models.wave import CHANNELS, WAVE_CLOSED, WAVE_DRAFT, WAVE_OPEN
+from app.programme import agencies
 from app.shared import audit
 from app.shared.refusal import Refusal
 
@@ -62,8 +63,13 @@ def save(wave: Wave | None, *, slug: str, name_vi: str, name_en: str, period_sta
     scope = list(db.session.scalars(select(Agency).where(Agency.code.in_(agency_codes))))
     if not scope or len(scope) != len(set(agency_codes)):
         raise Refusal("agencies", _("choose one or more known agencies"))
-    if any(not a.active for a in scope) and (wave is None or not set(scope) <= set(wave.agencies)):
+    added = [a for a in scope if wave is None or a not in wave.agencies]
+    if any(not a.active for a in added):
         raise Refusal("agencies", _("a deactivated agency cannot be added to a wave"))
+    outside = [a.code for a in added if not a.valid_during(period_start, period_end)]
+    if outside:
+        raise Refusal("agencies", _("%(codes)s did not exist during the wave's period (see their validity dates)",
+                                    codes=", ".join(sorted(outside))))
     before = snapshot(wave) if wave is not None else None
     if wave is not None and wave.status != WAVE_DRAFT:
         if version.id != wave.survey_version_id:
@@ -154,7 +160,7 @@ def blocks_with_active_agencies() -> list[Block]:
                                    .order_by(Block.position, Block.code)))
 
 
-def agencies_of_blocks(block_codes: list[str]) -> list[str]:
+def agencies_of_blocks(block_codes: list[str], start: date | None = None, end: date | None = None) -> list[str]:
     """The active agencies of the chosen blocks (ALL_BLOCKS: every active agency), by code.
 
     An unknown block is refused, naming the field, rather than silently selecting nothing."""
@@ -162,6 +168,8 @@ def agencies_of_blocks(block_codes: list[str]) -> list[str]:
     if not wanted:
         return []
     query = select(Agency.code).join(Block, Block.id == Agency.block_id).where(Agency.active)
+    if start is not None and end is not None:  # the units that existed during the wave's period
+        query = query.where(agencies.valid_during(start, end))
     if ALL_BLOCKS not in wanted:
         known = set(db.session.scalars(select(Block.code).where(Block.code.in_(wanted))))
         if unknown := sorted(wanted - known):

@@ -57,8 +57,8 @@ def test_publish_is_idempotent_and_refuses_a_changed_published_file(runner, tmp_
 
 def test_agencies_import_creates_and_updates(runner, tmp_path):
     path = tmp_path / "agencies.csv"
-    path.write_text("code,name_vi,name_en,block,parent,level\nSNV,Sở Nội vụ,Home Affairs,departments,,1\n"
-                    "HL,UBND Hạ Long,Ha Long,districts,,1\nHL-P1,Phường 1,Ward 1,districts,HL,2\n")
+    path.write_text("code,name_vi,name_en,block,parent,level\nSNV,Sở Nội vụ,Home Affairs,departments,,department\n"
+                    "HL,UBND Hạ Long,Ha Long,districts,,district\nHL-P1,Phường 1,Ward 1,districts,HL,commune\n")
     result = runner.invoke(args=["agencies", "import", str(path)])
     assert result.exit_code == 0, result.output
     assert db.session.scalar(select(Agency).where(Agency.code == "HL-P1")).parent.code == "HL"
@@ -69,8 +69,8 @@ def test_agencies_import_creates_and_updates(runner, tmp_path):
 
 def test_agencies_import_rejects_the_whole_file_naming_lines(runner, tmp_path):
     path = tmp_path / "agencies.csv"
-    path.write_text("code,name_vi,name_en,block,parent,level\nOK1,Một,One,departments,,1\n"
-                    "bad code!,Hai,Two,departments,,1\nOK3,,Three,departments,NOPE,x\n")
+    path.write_text("code,name_vi,name_en,block,parent,level\nOK1,Một,One,departments,,department\n"
+                    "bad code!,Hai,Two,departments,,department\nOK3,,Three,departments,NOPE,x\n")
     result = runner.invoke(args=["agencies", "import", str(path)])
     assert result.exit_code == 1
     assert "line 3, column 'code'" in result.output

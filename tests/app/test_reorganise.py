@@ -190,3 +190,16 @@ def test_the_admin_page_shows_every_bad_line_and_applies_nothing(client, login_a
     forged = client.post("/admin/agencies/reorganise", data={"apply-source": HEADER + "W1,C1,0.5,2025-07-01\n"})
     assert forged.status_code == 400 and "sum to 0.5" in forged.get_data(as_text=True)
     assert db.session.scalar(select(AgencyLineage.id)) is None
+
+
+def test_an_update_without_the_validity_columns_keeps_the_dates(runner, tmp_path):
+    path = tmp_path / "agencies.csv"
+    path.write_text("code,name_vi,name_en,block,level,unit_code,valid_from,valid_to\n"
+                    "W1,Phường 1,Ward 1,communes,commune,10501,2020-01-01,2025-06-30\n", encoding="utf-8")
+    assert runner.invoke(args=["agencies", "import", str(path)]).exit_code == 0
+    path.write_text("code,name_vi,name_en,block\nW1,Phường Một,Ward One,communes\n", encoding="utf-8")
+    assert runner.invoke(args=["agencies", "import", str(path)]).exit_code == 0
+    db.session.expire_all()
+    ward = _agency("W1")
+    assert (ward.name_vi, ward.level, ward.unit_code) == ("Phường Một", "commune", "10501")
+    assert (ward.valid_from, ward.valid_to) == (date(2020, 1, 1), date(2025, 6, 30))
