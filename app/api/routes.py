@@ -12,10 +12,10 @@ from app.collect.issuing import integration_key
 from app.errors import api_error
 from app.extensions import configured_limit, db, limiter
 from app.models.wave import WAVE_DRAFT
-from app.programme import waves
+from app.programme import agencies, waves
 from app.programme.questionnaires import questionnaire_of
 from app.reports.lookups import STAFF, wave_visible
-from app.results import estimates, heavy
+from app.results import estimates, heavy, lineage_trend
 from app.shared.refusal import Refusal
 from app.throttle import limit_failures, refused_credential
 
@@ -158,3 +158,21 @@ def wave_estimates(slug: str):
     except Refusal as exc:
         return api_error(400, str(exc), exc.field)
     return jsonify(wave=wave.slug, by=by, rows=rows)
+
+
+@bp.get("/agencies/<code>/trend")
+@token_required("admin", "official", "agency")
+@heavy.limit_reads()
+def agency_trend(code: str):
+    """A unit's index across waves on today's organisation: each point with its basis (direct,
+    reaggregated, modelled) and the reorganisation dates as breaks."""
+    agency = agencies.by_code(code)
+    if agency is None or (g.api_user.role not in STAFF and g.api_user.agency_id != agency.id):
+        return api_error(404, f"no agency '{code}'", "code")
+    measure = request.args.get("measure", "overall")
+    known = lineage_trend.known_measures(agency)
+    if measure not in known:
+        return api_error(400, f"unknown measure '{measure[:40]}'; choose one of {', '.join(known)}", "measure")
+    result = lineage_trend.trend(agency, measure)
+    db.session.commit()  # (reading may have folded new responses into the roll-ups)
+    return jsonify(result)

@@ -47,10 +47,11 @@ def allocate(totals: Mapping[Hashable, float], edges: Iterable[Edge]) -> dict[Ha
 
 
 def ancestry(unit: Hashable, edges: Iterable[Edge], stop: Callable[[Hashable], bool],
-             depth: int = 12) -> dict[Hashable, float]:
+             depth: int = 12, missing: list | None = None) -> dict[Hashable, float]:
     """The units ``unit`` comes from, with composed shares: follow edges backwards from ``unit``
     until ``stop(u)`` holds (a unit that has data, or existed at the date asked for); a unit with
-    no predecessors that does not stop is left out. The share of an ancestor is the part of its
+    no predecessors that does not stop is left out (and appended to ``missing`` if given: the
+    ancestry is then incomplete). The share of an ancestor is the part of its
     transactions that ends up in ``unit``, summed over paths (split then merge back: 1)."""
     into: dict[Hashable, list[Edge]] = defaultdict(list)
     for e in edges:
@@ -61,7 +62,9 @@ def ancestry(unit: Hashable, edges: Iterable[Edge], stop: Callable[[Hashable], b
         if stop(u):
             found[u] += share
             return
-        if left == 0:
+        if left == 0 or not into.get(u):
+            if missing is not None:
+                missing.append(u)
             return
         for e in into.get(u, ()):
             walk(e.old, share * e.share, left - 1)

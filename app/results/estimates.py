@@ -45,12 +45,16 @@ def compute(snap: Snapshot, by: Sequence[str] = ()) -> pd.DataFrame:
 
 
 def _compute(snap: Snapshot, by: list[str], with_total: bool = False) -> list[pd.DataFrame]:
+    return from_cells(snap.wave, rolled.read(snap), by, with_total)
+
+
+def from_cells(wave: Wave, cm, by: list[str], with_total: bool = False) -> list[pd.DataFrame]:
+    """The wave's rates from cell moments ``cm`` (its own, or its cells with key columns added or
+    other waves' cells stacked on: app.results.lineage_trend), under its questionnaire and design."""
     from analysis.moments import rates_from_moments  # scipy: slow to import, only figures need it
 
-    wave = snap.wave
     questionnaire = questionnaire_of(wave.survey_version)
     items = questionnaire.rated_items
-    cm = rolled.read(snap)
     if not len(cm.count):
         columns = ["measure", "n", "rate", "se", "ci_lower", "ci_upper", "deff", "n_eff"]
         return [pd.DataFrame(columns=[*by, *columns]), pd.DataFrame(columns=columns)]

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Agency, Block, Wave
+from app.models.agency import LEVELS
 from app.programme.questionnaires import questionnaire_of
 from app.results import disclosure, estimates, sipas_figures
 from app.results.filters import Filters, select_rows
@@ -29,9 +30,9 @@ def rates(snap: Snapshot, filters: Filters, by: list[str]) -> pd.DataFrame:
 
 
 def agency_table() -> pd.DataFrame:
-    rows = db.session.execute(select(Agency.code, Agency.name_vi, Agency.name_en, Block.code)
+    rows = db.session.execute(select(Agency.code, Agency.name_vi, Agency.name_en, Block.code, Agency.level)
                               .join(Block, Block.id == Agency.block_id)).all()
-    return pd.DataFrame(rows, columns=["agency", "name_vi", "name_en", "block"])
+    return pd.DataFrame(rows, columns=["agency", "name_vi", "name_en", "block", "level"])
 
 
 def measure_ranked(wave: Wave) -> str:
@@ -40,7 +41,9 @@ def measure_ranked(wave: Wave) -> str:
 
 
 def rankings(snap: Snapshot, filters: Filters) -> list[dict]:
-    """Per block: the ranking table with CI, n, rank interval, tier; small groups flagged."""
+    """Per ranking group (a block, split by level where it mixes levels: departments are ranked
+    with departments, communes with communes): the ranking table with CI, n, rank interval, tier;
+    small groups flagged."""
     from analysis.ranking import rank_table  # scipy: slow to import, only figures need it
 
     measure = measure_ranked(snap.wave)
@@ -49,10 +52,10 @@ def rankings(snap: Snapshot, filters: Filters) -> list[dict]:
     info = agency_table()
     table = table.merge(info, on="agency", how="left")
     out = []
-    for block in wave_blocks(snap.wave):
+    for block, level, mixed in ranking_groups(snap.wave):
         if filters.block and block.code != filters.block:
             continue
-        part = table[table["block"] == block.code]
+        part = table[(table["block"] == block.code) & (table["level"] == level)]
         if part.empty:
             continue
         # suppressed agencies have their rates blanked already: rank_table leaves them unranked
@@ -65,9 +68,33 @@ def rankings(snap: Snapshot, filters: Filters) -> list[dict]:
                 ranked[col] = pd.array([pd.NA] * len(ranked), dtype="Int64")
         # (the part's suppressed and small flags come along: suppressed and not small is a complement)
         ranked = ranked.merge(part, on="agency")
-        out.append({"block": {"code": block.code, "name_vi": block.name_vi, "name_en": block.name_en},
-                    "measure": measure, "table": ranked})
+        names = {"name_vi": block.name_vi, "name_en": block.name_en}
+        if mixed:
+            names = {f"name_{lang}": f"{names[f'name_{lang}']} — {LEVEL_NAMES[level][lang]}" for lang in ("vi", "en")}
+        out.append({"block": {"code": block.code, **names}, "level": level, "measure": measure,
+                    "table": ranked.drop(columns=["level"], errors="ignore")})
     return out
+
+
+LEVEL_NAMES = {
+    "province": {"vi": "cấp tỉnh", "en": "provinces"},
+    "department": {"vi": "sở, ban, ngành", "en": "departments and sectors"},
+    "district": {"vi": "cấp huyện (trước 1/7/2025)", "en": "districts (before 1 July 2025)"},
+    "commune": {"vi": "cấp xã", "en": "communes"},
+}
+
+
+def ranking_groups(wave: Wave) -> list[tuple]:
+    """(block, level, whether the block mixes levels) for the wave's agencies, in the blocks' order
+    (a block that mixes levels gives one group per level)."""
+    levels: dict[int, set[str]] = {}
+    blocks = {}
+    for a in wave.agencies:
+        blocks[a.block.id] = a.block
+        levels.setdefault(a.block.id, set()).add(a.level)
+    groups = [(b, level, len(levels[b.id]) > 1) for b in blocks.values() for level in levels[b.id]]
+    order = {level: i for i, level in enumerate(LEVELS)}
+    return sorted(groups, key=lambda g: (g[0].position, g[0].code, order.get(g[1], len(order))))
 
 
 def wave_blocks(wave: Wave) -> list:

@@ -1,0 +1,168 @@
+"""A unit's figures across waves on today's organisation: its own waves (``direct``), and before it
+existed, its predecessors' respondents (app.programme.lineage).
+
+- ``reaggregated``: the unit comes from whole old units (composed shares all 1, e.g. a merge).
+  The point is the estimate over the predecessors' respondents pooled, with their weights and
+  their strata (the old units stay strata): a domain of the wave's cells, or of the cells of
+  the waves of one period stacked (several old provinces surveyed separately) when none of them
+  is raked. It is exact: the same ratio estimator and linearized variance as any domain.
+- ``modelled``: the unit received parts of old units (a split) or the waves cannot be pooled.
+  The point combines the predecessors' published estimates R_j with weights c_j = s_j·W_j / Σ s·W
+  (s_j the composed share, W_j the predecessor's total design weight): R = Σ c_j R_j, SE² = Σ c_j²
+  SE_j² (separate strata, independent); it assumes the part of an old unit that went to the new
+  one was as satisfied as the whole old unit.
+
+Waves of the same period (start and end) form one point. A point any of whose predecessors lacks
+data in that period is left out (it would describe part of the unit); a point any of whose
+predecessors is suppressed in its wave is suppressed too (together with the other published
+figures it could give that predecessor away).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from app.models import Agency, Wave
+from app.programme import lineage, reorganise
+from app.programme.questionnaires import questionnaire_of
+from app.results import design, disclosure, estimates, rolled, snapshot, trends
+from app.results.snapshot import Snapshot
+
+BASES = ("direct", "reaggregated", "modelled")
+FIELDS = ("wave", "period_end", "rate", "se", "ci_lower", "ci_upper", "n", "basis")
+
+
+def known_measures(agency: Agency) -> list[str]:
+    """The measures a trend can follow: overall, then the factors and criteria of the
+    questionnaires of the waves the unit or its predecessors were in."""
+    edges = reorganise.edges()
+    family = {agency.code} | lineage.ancestors(agency.code, edges)
+    out = ["overall"]
+    for wave in trends.ordered_waves():
+        if family & {a.code for a in wave.agencies}:
+            questionnaire = questionnaire_of(wave.survey_version)
+            out += [m for m in (*questionnaire.factor_items(), *questionnaire.rated_items) if m not in out]
+    return out
+
+
+def trend(agency: Agency, measure: str = "overall") -> dict:
+    """{"agency", "measure", "points": [...FIELDS, "suppressed"], "breaks": [dates]}."""
+    edges = reorganise.edges()
+    rounds: dict[tuple[date, date], list[Wave]] = defaultdict(list)
+    for wave in trends.ordered_waves():
+        rounds[(wave.period_start, wave.period_end)].append(wave)
+    points = []
+    for waves in rounds.values():
+        own = [w for w in waves if agency.code in {a.code for a in w.agencies}]
+        if own:
+            points += [p for w in own if (p := _direct(snapshot.current(w), agency.code, measure))]
+            continue
+        present = {a.code: w for w in waves for a in w.agencies}
+        missing: list[str] = []
+        shares = lineage.ancestry(agency.code, edges, stop=present.__contains__, missing=missing)
+        if not shares or missing:
+            continue
+        point = _from_predecessors(shares, present, measure)
+        if point is not None:
+            points.append(point)
+    return {"agency": agency.code, "measure": measure, "points": points,
+            "breaks": [d.isoformat() for d in lineage.breaks(agency.code, edges)]}
+
+
+def _row(snap: Snapshot, code: str, measure: str) -> dict | None:
+    table = estimates.protected(snap, ["agency"])
+    rows = table[(table["agency"] == code) & (table["measure"] == measure)]
+    return rows.iloc[0].to_dict() if len(rows) else None
+
+
+def _point(waves: list[Wave], basis: str, row: dict | None, suppressed: bool = False) -> dict | None:
+    if row is None or not row.get("n"):
+        return None
+    hidden = suppressed or bool(row.get("suppressed")) or disclosure.too_small(row["n"])
+    figures = {k: (None if hidden or _missing(row.get(k)) else float(row[k])) for k in ("rate", "se", "ci_lower",
+                                                                                        "ci_upper")}
+    return {"wave": "+".join(w.slug for w in waves), "period_end": max(w.period_end for w in waves).isoformat(),
+            **figures, "n": int(row["n"]), "basis": basis, "suppressed": hidden}
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value))
+
+
+def _direct(snap: Snapshot, code: str, measure: str) -> dict | None:
+    return _point([snap.wave], "direct", _row(snap, code, measure))
+
+
+def _from_predecessors(shares: dict[str, float], present: dict[str, Wave], measure: str) -> dict | None:
+    waves = list({present[c].id: present[c] for c in shares}.values())
+    snaps = {w.id: snapshot.current(w) for w in waves}
+    rows = {c: _row(snaps[present[c].id], c, measure) for c in shares}
+    if any(r is None for r in rows.values()):
+        return None  # (the measure is not asked in some predecessor's wave)
+    hidden = any(bool(r["suppressed"]) for r in rows.values() if r["n"])
+    if lineage.is_exact(shares) and _poolable(waves):
+        row = _pooled([snaps[w.id] for w in waves], set(shares), measure)
+        return _point(waves, "reaggregated", row, suppressed=hidden)
+    return _point(waves, "modelled", _combined(snaps, present, shares, rows), suppressed=hidden)
+
+
+def _poolable(waves: list[Wave]) -> bool:
+    """Waves whose cells can be stacked into one design: one wave, or none raked and all on one
+    questionnaire version's layout."""
+    if len(waves) == 1:
+        return True
+    unraked = all(design.options(w)["margins"] is None for w in waves)
+    return unraked and len({w.survey_version_id for w in waves}) == 1
+
+
+def _pooled(snaps: list[Snapshot], codes: set[str], measure: str) -> dict | None:
+    """The estimate over the respondents of ``codes``: a domain of the (stacked) cells."""
+    from analysis.moments import CellMoments  # scipy: slow to import, only figures need it
+
+    parts = []
+    for snap in snaps:
+        cm = rolled.read(snap)
+        keys = cm.keys.assign(_pooled=cm.keys["agency"].isin(codes).map({True: "1", False: "0"}))
+        parts.append(type(cm)(keys, cm.count, cm.measures, cm.m, cm.cross_items, cm.cross))
+    cm = parts[0] if len(parts) == 1 else CellMoments.concat(parts)
+    newest = max((s.wave for s in snaps), key=lambda w: (w.period_end, w.id))
+    table = estimates.from_cells(newest, cm, ["_pooled"])[0]
+    rows = table[(table["_pooled"] == "1") & (table["measure"] == measure)]
+    return rows.iloc[0].to_dict() if len(rows) else None
+
+
+def _combined(snaps: dict[int, Snapshot], present: dict[str, Wave], shares: dict[str, float],
+              rows: dict[str, dict]) -> dict | None:
+    """Σ c_j R_j with c_j ∝ share × the predecessor's total design weight (module docstring)."""
+    from analysis.intervals import proportion_ci  # scipy: slow to import, only figures need it
+
+    totals = {}
+    for code in shares:
+        weight, count, agencies = rolled.weights(snaps[present[code].id])
+        totals[code] = float((weight * count)[(agencies == code).to_numpy()].sum())
+    used = [c for c in shares if rows[c]["n"] and not _missing(rows[c]["rate"])]
+    if not used:
+        return {"n": sum(int(rows[c]["n"] or 0) for c in shares), "rate": None, "suppressed": True}
+    mass = np.array([shares[c] * totals[c] for c in used])
+    c = mass / mass.sum()
+    rate = float(np.dot(c, [rows[u]["rate"] for u in used]))
+    se = float(np.sqrt(np.dot(c ** 2, [rows[u]["se"] ** 2 for u in used])))
+    n = int(sum(rows[u]["n"] for u in used))
+    wave = max((present[u] for u in used), key=lambda w: (w.period_end, w.id))
+    settings = wave.estimation
+    lo, hi = proportion_ci(rate, se, df=max(n - len(used), 1), n=n,
+                           n_eff=sum(float(rows[u]["n_eff"]) for u in used), method=settings.ci,
+                           level=settings.level)
+    return {"n": n, "rate": rate, "se": se, "ci_lower": float(lo), "ci_upper": float(hi), "suppressed": False}
+
+
+def table(result: dict, series: str) -> pd.DataFrame:
+    """The points as the trend tables have them (trends.COLUMNS + basis), suppressed ones left out."""
+    rows = [{"wave": p["wave"], "wave_label": p["wave_label"] if "wave_label" in p else p["wave"], "series": series,
+             "n": p["n"], "rate": p["rate"], "se": p["se"], "ci_lower": p["ci_lower"], "ci_upper": p["ci_upper"],
+             "basis": p["basis"], "period_end": p["period_end"]}
+            for p in result["points"] if not p["suppressed"]]
+    return pd.DataFrame(rows, columns=[*trends.COLUMNS[:8], "basis", "period_end"])
