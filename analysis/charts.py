@@ -9,7 +9,7 @@ References
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -60,10 +60,20 @@ def factor_bars(rates: pd.DataFrame, *, names: Mapping[str, str], labels: Mappin
     return fig
 
 
+BASIS_SYMBOLS = {"direct": "circle", "reaggregated": "diamond", "modelled": "circle-open"}
+
+
 def trend_lines(rates: pd.DataFrame, *, period: str, series: str, labels: Mapping[str, str],
-                title: str = "") -> go.Figure:
-    """One line per ``series`` over ``period`` with a shaded CI band."""
+                title: str = "", basis: str | None = None, basis_names: Mapping[str, str] | None = None,
+                breaks: Sequence[str] = (), break_label: str = "") -> go.Figure:
+    """One line per ``series`` over ``period`` with a shaded CI band.
+
+    With ``basis`` (a column of direct / reaggregated / modelled), each point's marker says how it
+    was obtained (filled circle, diamond, open circle; named in the hover text by ``basis_names``);
+    ``breaks`` (dates, on a date ``period``) are drawn as dashed vertical lines labelled
+    ``break_label``: a reorganisation of the units."""
     fig = go.Figure()
+    names = basis_names or {}
     for name, part in rates.sort_values(period).groupby(series, sort=False):
         x = part[period].astype(str).tolist()
         fig.add_trace(go.Scatter(
@@ -71,7 +81,17 @@ def trend_lines(rates: pd.DataFrame, *, period: str, series: str, labels: Mappin
             y=np.concatenate([part["ci_upper"], part["ci_lower"][::-1]]) * 100,
             fill="toself", line=dict(width=0), opacity=0.2, showlegend=False, hoverinfo="skip",
         ))
-        fig.add_trace(go.Scatter(x=x, y=part["rate"] * 100, mode="lines+markers", name=str(name)))
+        marker, text = {}, None
+        if basis is not None and basis in part:
+            kinds = part[basis].fillna("direct").astype(str)
+            marker = dict(symbol=[BASIS_SYMBOLS.get(k, "circle") for k in kinds], size=9)
+            text = [names.get(k, k) for k in kinds]
+        fig.add_trace(go.Scatter(x=x, y=part["rate"] * 100, mode="lines+markers", name=str(name),
+                                 marker=marker or None, text=text,
+                                 hovertemplate="%{x}: %{y:.1f}<br>%{text}<extra></extra>" if text else None))
+    for day in breaks:
+        fig.add_shape(type="line", x0=day, x1=day, y0=0, y1=1, yref="paper", line=dict(dash="dash", width=1.5))
+        fig.add_annotation(x=day, y=1, yref="paper", text=break_label, showarrow=False, yanchor="bottom")
     fig.update_layout(title=title, xaxis_title=labels.get("period", ""),
                       yaxis_title=labels.get("rate", ""))
     return fig

@@ -7,6 +7,8 @@ weights; that covariance goes to analysis.ranking.compare, Holm-adjusted across 
 """
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -15,7 +17,7 @@ from app.extensions import db
 from app.i18n import current_language
 from app.models import Agency, Wave
 from app.programme.questionnaires import questionnaire_of
-from app.results import disclosure, estimates, overview, rolled, snapshot, trends
+from app.results import disclosure, estimates, lineage_trend, overview, rolled, snapshot, trends
 from app.results.filters import Filters
 from app.results.snapshot import Snapshot
 from app.review import comments as comments_service
@@ -93,15 +95,30 @@ def report(snap: Snapshot, agency: Agency) -> dict:
         out["strongest"] = items[items["difference"] > 0].tail(SHOWN).iloc[::-1].to_dict(orient="records")
         out["rank"] = own_rank(snap, agency)
         out["comments"] = comments(wave, agency)
-    # the other waves as their pages show them, this one as asked for
-    with_agency = [snap if w.id == wave.id else snapshot.current(w) for w in trends.ordered_waves()
-                   if agency.code in {a.code for a in w.agencies}]
-    mine_t = trends.series(with_agency, agency.name_vi if current_language() == "vi" else agency.name_en,
-                           agency.code)
-    province_t = trends.series(with_agency, _("Province"))
-    parts = [t for t in (trends.mark_changes(mine_t), trends.mark_changes(province_t)) if len(t)]
-    out["trend"] = pd.concat(parts, ignore_index=True) if parts else trends.mark_changes(province_t)
+    out["trend"], out["breaks"] = trend(snap, agency)
+    out["break_days"] = [date.fromisoformat(d) for d in out["breaks"]]
     return out
+
+
+def trend(snap: Snapshot, agency: Agency) -> tuple[pd.DataFrame, list[str]]:
+    """The agency's index across waves on today's organisation (before it existed: from the
+    units it was formed from, each point with its basis), the province's over the agency's own
+    waves, and the dates of the agency's reorganisations."""
+    lang = current_language()
+    waves = trends.ordered_waves()
+    label = {w.slug: w.name(lang) for w in waves}
+    ends = {w.slug: w.period_end.isoformat() for w in waves}
+    result = lineage_trend.trend(agency, overview.measure_ranked(snap.wave))
+    mine = lineage_trend.table(result, agency.name(lang))
+    mine["wave_label"] = [" + ".join(label.get(s, s) for s in slugs.split("+")) for slugs in mine["wave"]]
+    # the other waves as their pages show them, this one as asked for
+    with_agency = [snap if w.id == snap.wave.id else snapshot.current(w) for w in waves
+                   if agency.code in {a.code for a in w.agencies}]
+    province = trends.series(with_agency, _("Province")).assign(basis="direct")
+    province["period_end"] = province["wave"].map(ends)
+    parts = [t for t in (trends.mark_changes(mine), trends.mark_changes(province)) if len(t)]
+    table = pd.concat(parts, ignore_index=True) if parts else trends.mark_changes(province)
+    return table, result["breaks"]
 
 
 def own_rank(snap: Snapshot, agency: Agency) -> dict | None:

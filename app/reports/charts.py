@@ -127,9 +127,23 @@ def expectation_chart(wave: Wave, shares: pd.DataFrame) -> Chart:
     return Chart("expectations", title, embed(fig), rows)
 
 
-def trend_chart(table: pd.DataFrame, chart_id: str, title: str) -> Chart:
-    """``table``: wave label, series, rate, ci_lower, ci_upper (one row per wave × series)."""
+def trend_chart(table: pd.DataFrame, chart_id: str, title: str, breaks: list[str] | None = None) -> Chart:
+    """``table``: wave label, series, rate, ci_lower, ci_upper (one row per wave × series). With
+    ``breaks`` (a unit's reorganisation dates) the x axis is the waves' last days, each point
+    marked with its basis (direct, re-aggregated, modelled) and each break drawn."""
     from analysis import charts  # plotly: slow to import, only chart pages need it
 
-    fig = charts.trend_lines(table, period="wave_label", series="series", labels=labels(), title=title)
+    if breaks is None:
+        fig = charts.trend_lines(table, period="wave_label", series="series", labels=labels(), title=title)
+    else:
+        fig = charts.trend_lines(table, period="period_end", series="series", labels=labels(), title=title,
+                                 basis="basis", basis_names=basis_names(), breaks=breaks,
+                                 break_label=_("reorganisation"))
+        fig.update_xaxes(type="date", title=_("End of the wave's period"))
     return Chart(chart_id, title, embed(fig), table.to_dict(orient="records"))
+
+
+def basis_names() -> dict[str, str]:
+    return {"direct": _("surveyed as this unit"),
+            "reaggregated": _("re-aggregated from the units it was formed from (exact)"),
+            "modelled": _("modelled from the shares of units that were split")}

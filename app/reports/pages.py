@@ -82,7 +82,7 @@ def agency_page(snap: Snapshot, agency: Agency) -> dict:
 
     def build() -> dict:
         report = agency_report.report(snap, agency)
-        context = {"report": report, "charts": {},
+        context = {"report": report, "charts": {}, "basis_names": charts.basis_names(),
                    "min_group": disclosure.minimum(), "names": charts.names(wave)}
         if not report["suppressed"] and len(report["factors"]):
             context["charts"]["factors"] = charts.factor_chart(wave, report["factors"], "agency-factors")
@@ -90,7 +90,7 @@ def agency_page(snap: Snapshot, agency: Agency) -> dict:
             context["charts"]["criteria"] = charts.criteria_chart(wave, report["criteria"], "agency-criteria")
         if len(report["trend"]) > 1:
             context["charts"]["trend"] = charts.trend_chart(report["trend"], "agency-trend",
-                                                            agency_report.trend_title())
+                                                            agency_report.trend_title(), breaks=report["breaks"])
         return context
 
     return {"wave": wave, "agency": agency, **snap.cached("agency", build, agency.id, current_language())}

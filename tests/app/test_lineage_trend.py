@@ -157,3 +157,14 @@ def test_the_api_gives_points_with_basis_and_breaks(client, make_user, province)
     other = token_for(client, make_user, "agency", db.session.query(Agency).filter_by(code="M").one())
     assert client.get("/api/v1/agencies/N/trend", headers=other).status_code == 404
     assert client.get("/api/v1/agencies/M/trend", headers=other).status_code == 200
+
+
+def test_the_agency_page_draws_the_basis_and_the_break(client, login_as, province):
+    login_as("official")
+    page = client.get("/dashboard/new-2026/agencies/N").get_data(as_text=True)
+    assert "2025-07-01" in page  # the break, drawn on the chart
+    assert "re-aggregated" in page or "gộp lại" in page or "tổng hợp lại" in page
+    assert "a-2024" in page or "Đợt a-2024" in page  # the point before the unit existed is in the table
+    assert '"diamond"' in page  # its marker: re-aggregated
+    k_page = client.get("/dashboard/new-2026/agencies/K").get_data(as_text=True)
+    assert '"circle-open"' in k_page  # K's 2024 point is modelled from shares
