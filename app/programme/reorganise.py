@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Agency, AgencyLineage, User, Wave
@@ -46,6 +46,12 @@ class Plan:
         for old, new, share, _day in self.rows:
             out[new.code].append((old.code, share))
         return dict(out)
+
+
+def version() -> tuple[int, int]:
+    """Changes whenever a reorganisation is recorded: part of the cache key of trend figures."""
+    count, last = db.session.execute(select(func.count(AgencyLineage.id), func.max(AgencyLineage.id))).one()
+    return int(count or 0), int(last or 0)
 
 
 def edges() -> list[lineage.Edge]:

@@ -1,6 +1,8 @@
 """Page contexts for the dashboard: data, translated charts and tables, cached per language."""
 from __future__ import annotations
 
+from datetime import date
+
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -9,9 +11,10 @@ from sqlalchemy import select
 from app.extensions import db
 from app.i18n import current_language
 from app.models import Agency, User, Wave
+from app.programme import reorganise
 from app.programme.questionnaires import questionnaire_of
 from app.reports import agency_report, charts
-from app.results import disclosure, overview, snapshot, trends
+from app.results import disclosure, lineage_trend, overview, snapshot, trends
 from app.results.filters import Filters, service_fields
 from app.results.snapshot import Snapshot
 
@@ -93,22 +96,29 @@ def agency_page(snap: Snapshot, agency: Agency) -> dict:
                                                             agency_report.trend_title(), breaks=report["breaks"])
         return context
 
-    return {"wave": wave, "agency": agency, **snap.cached("agency", build, agency.id, current_language())}
+    return {"wave": wave, "agency": agency, **snap.cached("agency", build, agency.id, current_language(),
+                                                          reorganise.version())}
 
 
 def trends_page() -> dict:
-    """The province's and every agency's index across all waves, changes marked if significant."""
+    """The province's and every current unit's index across all waves on today's organisation
+    (app.results.lineage_trend), changes marked if significant."""
     waves = trends.ordered_waves()
     snapshots = [snapshot.current(w) for w in waves]
     lang = current_language()
-    agency_list = sorted({a.code: a.name(lang) for w in waves for a in w.agencies}.items())
+    today = date.today()
+    units = sorted({a.code: a for w in waves for a in w.agencies if a.valid_to is None or a.valid_to >= today}.values(),
+                   key=lambda a: a.code)
 
     def build() -> dict:
-        tables = trends.province_and_agencies(snapshots, agency_list, _("Province"))
+        labels = {w.slug: w.name(lang) for w in waves}
+        tables = lineage_trend.province_and_agencies([(a, a.name(lang)) for a in units], _("Province"), labels)
         chart = None
         if len(tables["province"]):
             chart = charts.trend_chart(tables["province"], "province-trend",
-                                       _("Provincial index across waves with confidence intervals"))
-        return {"tables": tables, "chart": chart, "wave_labels": [w.name(lang) for w in waves]}
+                                       _("Provincial index across waves with confidence intervals"),
+                                       breaks=tables["breaks"] or None)
+        return {"tables": tables, "chart": chart, "wave_labels": [w.name(lang) for w in waves],
+                "basis_names": charts.basis_names()}
 
-    return snapshot.cached_over(snapshots, "trends", build, lang)
+    return snapshot.cached_over(snapshots, "trends", build, lang, reorganise.version())

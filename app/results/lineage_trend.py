@@ -28,7 +28,7 @@ import pandas as pd
 from app.models import Agency, Wave
 from app.programme import lineage, reorganise
 from app.programme.questionnaires import questionnaire_of
-from app.results import design, disclosure, estimates, rolled, snapshot, trends
+from app.results import design, disclosure, estimates, overview, rolled, snapshot, trends
 from app.results.snapshot import Snapshot
 
 BASES = ("direct", "reaggregated", "modelled")
@@ -48,14 +48,20 @@ def known_measures(agency: Agency) -> list[str]:
     return out
 
 
-def trend(agency: Agency, measure: str = "overall") -> dict:
+def rounds(waves: list[Wave] | None = None) -> list[list[Wave]]:
+    """The waves grouped by period (start and end), in order: one point of a trend each."""
+    out: dict[tuple[date, date], list[Wave]] = defaultdict(list)
+    for wave in trends.ordered_waves() if waves is None else waves:
+        out[(wave.period_start, wave.period_end)].append(wave)
+    return list(out.values())
+
+
+def trend(agency: Agency, measure: str = "overall", *, edges: list | None = None,
+          periods: list[list[Wave]] | None = None) -> dict:
     """{"agency", "measure", "points": [...FIELDS, "suppressed"], "breaks": [dates]}."""
-    edges = reorganise.edges()
-    rounds: dict[tuple[date, date], list[Wave]] = defaultdict(list)
-    for wave in trends.ordered_waves():
-        rounds[(wave.period_start, wave.period_end)].append(wave)
+    edges = reorganise.edges() if edges is None else edges
     points = []
-    for waves in rounds.values():
+    for waves in rounds() if periods is None else periods:
         own = [w for w in waves if agency.code in {a.code for a in w.agencies}]
         if own:
             points += [p for w in own if (p := _direct(snapshot.current(w), agency.code, measure))]
@@ -159,10 +165,48 @@ def _combined(snaps: dict[int, Snapshot], present: dict[str, Wave], shares: dict
     return {"n": n, "rate": rate, "se": se, "ci_lower": float(lo), "ci_upper": float(hi), "suppressed": False}
 
 
-def table(result: dict, series: str) -> pd.DataFrame:
-    """The points as the trend tables have them (trends.COLUMNS + basis), suppressed ones left out."""
-    rows = [{"wave": p["wave"], "wave_label": p["wave_label"] if "wave_label" in p else p["wave"], "series": series,
-             "n": p["n"], "rate": p["rate"], "se": p["se"], "ci_lower": p["ci_lower"], "ci_upper": p["ci_upper"],
-             "basis": p["basis"], "period_end": p["period_end"]}
-            for p in result["points"] if not p["suppressed"]]
+def province(measure: str, periods: list[list[Wave]] | None = None) -> list[dict]:
+    """The whole province per period: one wave's own figure (direct), or the waves of one period
+    pooled (several old provinces surveyed separately, now one: reaggregated) when they can be."""
+    points = []
+    for waves in rounds() if periods is None else periods:
+        snaps = [snapshot.current(w) for w in waves]
+        if len(waves) == 1:
+            table = estimates.protected(snaps[0], [])
+            rows = table[table["measure"] == measure]
+            point = _point(waves, "direct", rows.iloc[0].to_dict() if len(rows) else None)
+        elif _poolable(waves):
+            codes = {a.code for w in waves for a in w.agencies}
+            point = _point(waves, "reaggregated", _pooled(snaps, codes, measure))
+        else:
+            point = None
+        if point is not None:
+            points.append(point)
+    return points
+
+
+def table(result: dict | list[dict], series: str, labels: dict[str, str] | None = None) -> pd.DataFrame:
+    """The points (of a trend, or a list of them) as the trend tables have them (trends.COLUMNS +
+    basis and period_end), suppressed ones left out; ``labels``: wave slug -> name."""
+    labels = labels or {}
+    points = result["points"] if isinstance(result, dict) else result
+    rows = [{"wave": p["wave"], "wave_label": " + ".join(labels.get(s, s) for s in p["wave"].split("+")),
+             "series": series, "n": p["n"], "rate": p["rate"], "se": p["se"], "ci_lower": p["ci_lower"],
+             "ci_upper": p["ci_upper"], "basis": p["basis"], "period_end": p["period_end"]}
+            for p in points if not p["suppressed"]]
     return pd.DataFrame(rows, columns=[*trends.COLUMNS[:8], "basis", "period_end"])
+
+
+def province_and_agencies(units: list[tuple[Agency, str]], province_label: str, labels: dict[str, str]) -> dict:
+    """{'province', 'agencies': tables with changes marked, 'breaks': reorganisation dates}: the
+    province per period and each of ``units`` (today's) on today's organisation."""
+    periods = rounds()
+    edges = reorganise.edges()
+    measure = overview.measure_ranked(periods[-1][-1]) if periods else "overall"
+    whole = trends.mark_changes(table(province(measure, periods), province_label, labels))
+    parts = [table(trend(a, measure, edges=edges, periods=periods), name, labels).assign(agency=a.code)
+             for a, name in units]
+    parts = [p for p in parts if len(p)]
+    each = trends.mark_changes(pd.concat(parts, ignore_index=True)) if parts else \
+        pd.DataFrame(columns=[*trends.COLUMNS, "basis", "period_end", "agency"])
+    return {"province": whole, "agencies": each, "breaks": sorted({e.effective_on.isoformat() for e in edges})}

@@ -68,12 +68,3 @@ def mark_changes(table: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
         significant = pairs & (table["p_adjusted"] < 1 - level)
         table.loc[significant, "arrow"] = np.where(table.loc[significant, "change"] > 0, "up", "down")
     return table
-
-
-def province_and_agencies(snapshots: list[Snapshot], agencies: list[tuple[str, str]], province_label: str) -> dict:
-    """{'province': table, 'agencies': table}: every agency's index per wave, with changes."""
-    province = mark_changes(series(snapshots, province_label))
-    parts = [series(snapshots, label, code).assign(agency=code) for code, label in agencies]
-    parts = [p for p in parts if len(p)]
-    table = mark_changes(pd.concat(parts, ignore_index=True)) if parts else pd.DataFrame(columns=COLUMNS)
-    return {"province": province, "agencies": table}

@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from app.results import estimates, trends
+from app.extensions import db
+from app.models import Agency
+from app.results import estimates, lineage_trend
 from app.results.snapshot import current
 from tests import factories
 
@@ -18,7 +20,8 @@ def two_waves(app):
 
 def test_only_the_significant_change_gets_an_arrow(app, two_waves):
     with app.test_request_context("/dashboard/trends?lang=en"):
-        tables = trends.province_and_agencies([current(w) for w in two_waves], [("UP", "Up"), ("SAME", "Same")], "Province")
+        units = [(db.session.query(Agency).filter_by(code=c).one(), c.title()) for c in ("UP", "SAME")]
+        tables = lineage_trend.province_and_agencies(units, "Province", {})
     agencies = tables["agencies"]
     last = agencies[agencies["wave"] == "w2026"].set_index("agency")
     assert last.loc["UP", "arrow"] == "up" and last.loc["SAME", "arrow"] == ""
