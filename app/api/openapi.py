@@ -129,6 +129,30 @@ PATHS = {
         "responses": {"200": _json({"type": "object", "required": ["rows"], "properties": {
             "rows": {"type": "array", "items": {"$ref": "#/components/schemas/EstimateRow"}}}}, "estimates"),
             **_errors(400, 401, 403, 404)}}},
+    "/api/v1/agencies/{code}/trend": {"get": {
+        "summary": "A unit's index across waves on today's organisation, each point with its basis",
+        "description": "Before a unit existed its points come from the units it was formed from: "
+                       "`reaggregated` (whole units merged: their respondents pooled, exact) or `modelled` "
+                       "(split units: predecessors' estimates weighted by share × design weight). "
+                       "`breaks` are the dates of the unit's reorganisations. An agency's token reads its own unit only.",
+        "security": [{"bearer": []}],
+        "parameters": [{"name": "code", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 40}},
+                       {"name": "measure", "in": "query", "required": False,
+                        "schema": {"type": "string", "default": "overall", "maxLength": 40},
+                        "description": "overall, a factor code or a criterion code"}],
+        "responses": {"200": _json({"type": "object", "required": ["agency", "measure", "points", "breaks"],
+                                    "properties": {
+            "agency": {"type": "string"}, "measure": {"type": "string"},
+            "breaks": {"type": "array", "items": {"type": "string", "format": "date"}},
+            "points": {"type": "array", "items": {"type": "object", "required": [
+                "wave", "period_end", "rate", "se", "ci_lower", "ci_upper", "n", "basis"], "properties": {
+                "wave": {"type": "string", "description": "slug; waves of one period pooled are joined by '+'"},
+                "period_end": {"type": "string", "format": "date"},
+                "rate": {"type": ["number", "null"]}, "se": {"type": ["number", "null"]},
+                "ci_lower": {"type": ["number", "null"]}, "ci_upper": {"type": ["number", "null"]},
+                "n": {"type": "integer"}, "basis": {"enum": ["direct", "reaggregated", "modelled"]},
+                "suppressed": {"type": "boolean", "description": "figures hidden: a group below the anonymity threshold"}}}}}},
+            "trend"), **_errors(400, 401, 404, 429)}}},
 }
 
 
