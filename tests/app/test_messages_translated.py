@@ -112,14 +112,15 @@ def wave(app):
 
 def test_wtforms_messages_are_vietnamese(client, login_as):
     login_as("admin")
-    bad = {"code": "", "name_vi": "Sở Y tế", "block": "departments", "level": "12"}
+    bad = {"code": "", "name_vi": "Sở Y tế", "block": "departments", "level": "12", "valid_from": "32/13/2025"}
     page = client.post("/admin/agencies/new", data=bad)
     html = page.get_data(as_text=True)
     assert page.status_code == 400
-    assert "Số phải nằm trong khoảng từ 1 đến 9." in html and "Trường này là bắt buộc." in html
+    assert "Lựa chọn không hợp lệ." in html and "Trường này là bắt buộc." in html
+    assert "Ngày không hợp lệ." in html
     assert_vietnamese(html)
     english = client.post("/admin/agencies/new?lang=en", data=bad).get_data(as_text=True)
-    assert "Number must be between 1 and 9." in english and "This field is required." in english
+    assert "Not a valid choice." in english and "This field is required." in english
 
 
 def test_frame_count_and_margin_errors_are_vietnamese(client, login_as):
