@@ -96,11 +96,18 @@ def breaks(unit: Hashable, edges: Iterable[Edge], depth: int = 12) -> list[date]
     return sorted(days)
 
 
-def ancestors(unit: Hashable, edges: Iterable[Edge]) -> set[Hashable]:
-    """Every unit ``unit`` comes from, however far back (a unit in a cycle is its own ancestor)."""
+def parents(edges: Iterable[Edge]) -> dict[Hashable, list[Hashable]]:
+    """new unit -> its old units: build once, pass to ``ancestors`` for many units."""
     into: dict[Hashable, list[Hashable]] = defaultdict(list)
     for e in edges:
         into[e.new].append(e.old)
+    return into
+
+
+def ancestors(unit: Hashable, edges: Iterable[Edge] | Mapping[Hashable, list[Hashable]]) -> set[Hashable]:
+    """Every unit ``unit`` comes from, however far back (a unit in a cycle is its own ancestor);
+    ``edges`` may be ``parents(edges)`` already."""
+    into = edges if isinstance(edges, Mapping) else parents(edges)
     seen: set[Hashable] = set()
     todo = [unit]
     while todo:

@@ -128,7 +128,7 @@ def _whole_file(parsed: list, errors: list[RowError]) -> None:
     for code, day in done.items():
         errors.append(RowError(first_line[code], "old_code", _("%(code)s was already reorganised on %(day)s",
                                                                code=code, day=day.isoformat())))
-    combined = edges() + [lineage.Edge(o.code, n.code, sh, d) for o, n, sh, d, _line in parsed]
+    combined = lineage.parents(edges() + [lineage.Edge(o.code, n.code, sh, d) for o, n, sh, d, _line in parsed])
     for old, new, *_x, line in parsed:  # would a unit come from itself?
         if old.code in lineage.ancestors(old.code, combined):
             errors.append(RowError(line, "new_code", _("%(new)s is an earlier unit of %(old)s: a cycle",

@@ -57,21 +57,29 @@ def rounds(waves: list[Wave] | None = None) -> list[list[Wave]]:
 
 
 def trend(agency: Agency, measure: str = "overall", *, edges: list | None = None,
-          periods: list[list[Wave]] | None = None) -> dict:
-    """{"agency", "measure", "points": [...FIELDS, "suppressed"], "breaks": [dates]}."""
+          periods: list[list[Wave]] | None = None, snaps: dict[int, Snapshot] | None = None) -> dict:
+    """{"agency", "measure", "points": [...FIELDS, "suppressed"], "breaks": [dates]}. ``edges``,
+    ``periods`` and ``snaps`` (wave id -> snapshot) may be given when many units are asked for."""
     edges = reorganise.edges() if edges is None else edges
+    snaps = {} if snaps is None else snaps
+
+    def snap_of(wave: Wave) -> Snapshot:
+        if wave.id not in snaps:
+            snaps[wave.id] = snapshot.current(wave)
+        return snaps[wave.id]
+
     points = []
     for waves in rounds() if periods is None else periods:
         own = [w for w in waves if agency.code in {a.code for a in w.agencies}]
         if own:
-            points += [p for w in own if (p := _direct(snapshot.current(w), agency.code, measure))]
+            points += [p for w in own if (p := _direct(snap_of(w), agency.code, measure))]
             continue
         present = {a.code: w for w in waves for a in w.agencies}
         missing: list[str] = []
         shares = lineage.ancestry(agency.code, edges, stop=present.__contains__, missing=missing)
         if not shares or missing:
             continue
-        point = _from_predecessors(shares, present, measure)
+        point = _from_predecessors(shares, present, measure, snap_of)
         if point is not None:
             points.append(point)
     return {"agency": agency.code, "measure": measure, "points": points,
@@ -102,9 +110,9 @@ def _direct(snap: Snapshot, code: str, measure: str) -> dict | None:
     return _point([snap.wave], "direct", _row(snap, code, measure))
 
 
-def _from_predecessors(shares: dict[str, float], present: dict[str, Wave], measure: str) -> dict | None:
+def _from_predecessors(shares: dict[str, float], present: dict[str, Wave], measure: str, snap_of) -> dict | None:
     waves = list({present[c].id: present[c] for c in shares}.values())
-    snaps = {w.id: snapshot.current(w) for w in waves}
+    snaps = {w.id: snap_of(w) for w in waves}
     rows = {c: _row(snaps[present[c].id], c, measure) for c in shares}
     if any(r is None for r in rows.values()):
         return None  # (the measure is not asked in some predecessor's wave)
@@ -202,9 +210,10 @@ def province_and_agencies(units: list[tuple[Agency, str]], province_label: str, 
     province per period and each of ``units`` (today's) on today's organisation."""
     periods = rounds()
     edges = reorganise.edges()
+    snaps = {w.id: snapshot.current(w) for waves in periods for w in waves}
     measure = overview.measure_ranked(periods[-1][-1]) if periods else "overall"
     whole = trends.mark_changes(table(province(measure, periods), province_label, labels))
-    parts = [table(trend(a, measure, edges=edges, periods=periods), name, labels).assign(agency=a.code)
+    parts = [table(trend(a, measure, edges=edges, periods=periods, snaps=snaps), name, labels).assign(agency=a.code)
              for a, name in units]
     parts = [p for p in parts if len(p)]
     each = trends.mark_changes(pd.concat(parts, ignore_index=True)) if parts else \
