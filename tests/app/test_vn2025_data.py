@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Agency
-from app.programme import agencies
+from app.models import Agency, AgencyLineage
+from app.programme import agencies, reorganise
+from app.shared.csvio import ImportRejected
 
 DATA = Path(__file__).resolve().parents[2] / "app" / "programme" / "data" / "vn2025"
 AGENCY_COLUMNS = ["code", "name_vi", "name_en", "block", "parent", "level", "unit_code", "one_stop_code",
@@ -188,3 +189,45 @@ def test_the_commune_files_import_after_the_provinces(app):
     on = {day: db.session.scalar(select(func.count(Agency.id)).where(agencies.valid_on(day), Agency.level == "commune"))
           for day in (date(2025, 6, 30), date(2025, 7, 1))}
     assert on == {date(2025, 6, 30): 10035, date(2025, 7, 1): 3321}
+
+
+def test_applying_provinces_2025_ends_52_provinces_and_leaves_34(app):
+    for name in ("provinces-before.csv", "provinces-after.csv"):
+        agencies.import_csv((DATA / name).read_bytes())
+    plan = reorganise.apply((DATA / "provinces-2025.csv").read_bytes())
+    db.session.commit()
+    assert len(plan.rows) == 52 and not plan.starts  # the new units carry their start already
+    assert {end for _before, end in plan.ends.values()} == {date(2025, 6, 30)}
+    assert db.session.scalar(select(func.count(AgencyLineage.id))) == 52
+    valid = set(db.session.scalars(select(Agency.code).where(agencies.valid_on(date(2025, 7, 1)))))
+    assert valid == {r["code"] for r in AFTER}
+    with pytest.raises(ImportRejected):  # a second application: every old province was reorganised already
+        reorganise.plan((DATA / "provinces-2025.csv").read_bytes())
+    into_hcm = {e.old for e in reorganise.edges() if e.new == "P25-79"}
+    assert into_hcm == {"P-74", "P-77", "P-79"}
+
+
+@pytest.mark.slow
+def test_applying_communes_2025_after_the_provinces(app):
+    for name in ("provinces-before.csv", "provinces-after.csv", "districts-before.csv", "communes-before.csv",
+                 "communes-after.csv"):
+        agencies.import_csv((DATA / name).read_bytes())
+    reorganise.apply((DATA / "provinces-2025.csv").read_bytes())
+    plan = reorganise.apply((DATA / "communes-2025.csv").read_bytes())
+    db.session.commit()
+    assert len(plan.rows) == 9569 and not plan.starts
+    assert db.session.scalar(select(func.count(AgencyLineage.id))) == 52 + 9569
+    successors = defaultdict(set)
+    for edge in reorganise.edges():
+        successors[edge.old].add(edge.new)
+    assert successors["C-00001"] == {"C25-00097"} and successors["D-755"] == {"C25-26732"}  # Côn Đảo
+    splits = read("communes-2025-splits.csv")
+    assert not {r["old_code"] for r in splits} & set(successors)  # split communes wait for their shares
+    lines = ["old_code,new_code,share,effective_on"] + [",".join(r[c] for c in LINEAGE_COLUMNS) for r in splits[:2]]
+    with pytest.raises(ImportRejected) as refused:  # blank shares are refused, line and column named
+        reorganise.plan("\n".join(lines) + "\n")
+    assert {(e.line, e.column) for e in refused.value.errors} == {(2, "share"), (3, "share")}
+    first = [r for r in splits if r["old_code"] == splits[0]["old_code"]]
+    filled = "".join(f"{r['old_code']},{r['new_code']},{1 / len(first)!r},{r['effective_on']}\n" for r in first)
+    plan = reorganise.plan("old_code,new_code,share,effective_on\n" + filled)  # shares filled in: accepted
+    assert sorted(plan.successors()[first[0]["old_code"]]) == sorted((r["new_code"], 1 / len(first)) for r in first)
