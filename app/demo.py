@@ -30,6 +30,7 @@ from app.programme.questionnaires import questionnaire_of
 SURVEY_SLUG = "sipas-2017"
 BLOCK_EFFECT = {"departments": 0.25, "communes": -0.1, "districts": -0.1, "central": 0.1}
 MERGED_ON = demo_units.MERGED_ON
+FORMER = " and ".join(p.name_en for p in demo_units.OLD_PROVINCES)
 HISTORY_SHARE = 10  # each old province's wave has about responses / HISTORY_SHARE responses
 
 

@@ -33,7 +33,7 @@ def seed(if_empty: bool, responses: int, seed_value: int, history: bool) -> None
     if summary["history"]:
         waves = ", ".join(f"'{w['wave']}' ({w['agencies']} agencies, {w['responses']} responses)"
                           for w in summary["history"])
-        click.echo(f"demo history: closed waves of the two provinces merged on {demo.MERGED_ON.isoformat()}: "
+        click.echo(f"demo history: the closed waves of {demo.FORMER} (merged on {demo.MERGED_ON.isoformat()}): "
                    f"{waves}; {summary['lineage']} lineage rows recorded now")
     if summary["accounts"]:
         click.echo(f"demo accounts: {', '.join(summary['accounts'])}")

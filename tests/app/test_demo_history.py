@@ -155,3 +155,11 @@ def test_in_2025_the_open_wave_starts_with_the_merger(app):
     demo.seed(responses=200, password="Demo-password-1", year=2025, history=False)
     wave = waves()["demo"]
     assert (wave.period_start, wave.period_end) == (date(2025, 7, 1), date(2025, 12, 31))
+
+
+def test_every_demo_wave_has_a_dashboard(client, login_as, seeded):
+    login_as("official")
+    for slug in OLD_WAVES | {"demo"}:
+        page = client.get(f"/dashboard/{slug}")
+        assert page.status_code == 200, slug
+    assert "UBND thành phố Thái Bình" in client.get("/dashboard/demo-tb-2024").get_data(as_text=True)
