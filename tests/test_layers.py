@@ -22,7 +22,7 @@ VIEWS = "views"
 LAYERS: list[tuple[tuple[str, ...], bool]] = [
     (("app",), False),  # the factory: app/__init__.py only
     (("app.api", "app.cli"), True),
-    (("app.demo", "app.demo_rows"), False),
+    (("app.demo", "app.demo_rows", "app.demo_units"), False),
     ((VIEWS,), False),  # every feature's *_views.py and app/homes.py: routes over the services below
     (("app.reports",), False),
     (("app.review",), False),

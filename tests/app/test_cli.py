@@ -6,7 +6,7 @@ import csv
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Agency, Invitation, Response, SurveyVersion, User
+from app.models import Agency, Invitation, Response, SurveyVersion, User, Wave
 from tests import factories
 
 BROKEN = "id: broken\nversion: 1\ntitle: {vi: 'x', en: 'x'}\nsections:\n  - code: [unclosed\n"
@@ -125,12 +125,29 @@ def test_demo_seed_builds_a_province_and_is_idempotent(runner, monkeypatch):
     monkeypatch.setenv("DEMO_PASSWORD", "Demo-password-1")
     result = runner.invoke(args=["demo", "seed", "--responses", "400"])
     assert result.exit_code == 0, result.output
-    assert db.session.scalar(select(func.count(Agency.id))) == 41
-    count = db.session.scalar(select(func.count(Response.id)))
+    assert "41 agencies, wave 'demo'" in result.output
+    assert "'demo-hy-2023' (21 agencies" in result.output and "'demo-tb-2024'" in result.output
+    # today's 41 units and the two old provinces' 21 each (app/demo_units.py)
+    assert db.session.scalar(select(func.count(Agency.id))) == 41 + 2 * 21
+    demo_id = db.session.scalar(select(Wave.id).where(Wave.slug == "demo"))
+    count = db.session.scalar(select(func.count(Response.id)).where(Response.wave_id == demo_id))
     assert 390 <= count <= 460
+    total = db.session.scalar(select(func.count(Response.id)))
     again = runner.invoke(args=["demo", "seed", "--if-empty"])
     assert "nothing to do" in again.output
-    assert db.session.scalar(select(func.count(Response.id))) == count
+    assert db.session.scalar(select(func.count(Response.id))) == total
+    twice = runner.invoke(args=["demo", "seed", "--responses", "400"])
+    assert twice.exit_code == 0 and "0 lineage rows recorded now" in twice.output
+    assert db.session.scalar(select(func.count(Response.id))) == total
+
+
+def test_demo_seed_without_history_is_the_single_wave_demo(runner, monkeypatch):
+    monkeypatch.setenv("DEMO_PASSWORD", "Demo-password-1")
+    result = runner.invoke(args=["demo", "seed", "--responses", "200", "--no-history"])
+    assert result.exit_code == 0, result.output
+    assert "history" not in result.output
+    assert db.session.scalar(select(func.count(Agency.id))) == 41
+    assert db.session.scalars(select(Wave.slug)).all() == ["demo"]
 
 
 def test_export_then_import_into_an_empty_wave_reproduces_every_answer(runner, tmp_path):

@@ -91,4 +91,4 @@ def test_channel_filter_is_a_domain_estimate(app, client, official):
     expected = by_channel[(by_channel["channel"] == "kiosk") & (by_channel["measure"] == "overall")].iloc[0]
     data = overview.overview(current(wave), Filters(channel="kiosk"))
     assert data["overall"]["rate"] == pytest.approx(expected["rate"])
-    assert client.get("/dashboard/demo?channel=kiosk&block=districts").status_code == 200
+    assert client.get("/dashboard/demo?channel=kiosk&block=communes").status_code == 200

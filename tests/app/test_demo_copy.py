@@ -30,12 +30,16 @@ def seeded_rows(responses: int, seed_value: int) -> list[tuple]:
 
 def test_every_row_is_what_store_row_builds_for_its_answers(app):
     rows = seeded_rows(600, 7)
-    assert 580 <= len(rows) <= 700
-    wave = db.session.scalar(select(Wave).where(Wave.slug == "demo"))
-    questionnaire = questionnaire_of(wave.survey_version)
+    waves = {w.id: w for w in db.session.scalars(select(Wave))}
+    demo_wave = next(w for w in waves.values() if w.slug == "demo")
     raw = dict(db.session.execute(text("SELECT id, answers FROM response")).all())
     stored = db.session.execute(select(Response).order_by(Response.id)).scalars().all()
+    # the open wave as --responses says, and the old provinces' four waves (app/demo_units.py)
+    assert 580 <= sum(r.wave_id == demo_wave.id for r in stored) <= 700
+    assert len(waves) == 5 and len(rows) == len(stored) > 700
     for response in stored:
+        wave = waves[response.wave_id]
+        questionnaire = questionnaire_of(wave.survey_version)
         answers = response.answers
         expected = store.row(questionnaire, answers, wave_id=wave.id, survey_version_id=wave.survey_version_id,
                              agency_id=response.agency_id, channel=response.channel, language=response.language,
@@ -51,6 +55,9 @@ def test_every_row_is_what_store_row_builds_for_its_answers(app):
         assert clean_answers(questionnaire, answers)[1] == []
         for code in answers:
             assert evaluate(questionnaire.question(code).show_if, answers), code
+        # dated inside the wave's period (2025: the open wave starts with the merger, 1 July)
+        assert wave.period_start <= response.submitted_on <= wave.period_end
+        assert response.agency_id in {a.id for a in wave.agencies}
     assert len({r.receipt for r in stored}) == len(stored)
 
 

@@ -43,7 +43,7 @@ def test_methodology_page_works_an_example(client, login_as, demo_wave):
 
 def test_agency_page_shows_its_own_rank_and_interval(app, client, login_as, demo_wave):
     ranking = next(r for r in overview.overview(current(demo_wave), Filters())["rankings"]
-                   if r["block"]["code"] == "districts")
+                   if r["block"]["code"] == "communes")
     table = ranking["table"]
     row = table[~table["flagged"].astype(bool) & ~table["suppressed"].astype(bool)].iloc[0]
     login_as("official")
