@@ -28,7 +28,7 @@ run: install
 	$(FLASK) db upgrade
 	$(FLASK) survey publish survey_definitions/*.yaml
 	$(FLASK) demo seed --if-empty
-	$(FLASK) results update --wave demo
+	$(FLASK) results update --all
 	@echo ""
 	@echo "  Open http://127.0.0.1:5000 — log in at http://127.0.0.1:5000/login as"
 	@echo "  admin@example.org or official@example.org with DEMO_PASSWORD (or the password"

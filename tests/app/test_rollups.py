@@ -12,7 +12,7 @@ from analysis import sipas
 from analysis.rates import compute_rates
 from app.collect import store
 from app.extensions import db
-from app.models import FrameCount, Margin, Response, RollupCell, RollupState
+from app.models import FrameCount, Margin, Response, RollupCell, RollupState, Wave
 from app.programme.questionnaires import questionnaire_of
 from app.results import design, estimates, rollup, sipas_figures, snapshot
 from app.results.filters import Filters, in_domain
@@ -283,3 +283,15 @@ def test_a_response_excluded_while_the_cells_await_a_rebuild_comes_back_when_res
     held = db.session.scalar(select(func.count()).where(Response.wave_id == demo.id, Response.rolled.is_(True)))
     assert held == db.session.scalar(select(func.count()).where(Response.wave_id == demo.id))
     assert sum(c for c, _ in cells_of(demo).values()) == held
+
+
+def test_update_all_folds_every_wave_and_asks_for_one_choice(demo, runner):
+    waves = db.session.query(Wave).all()
+    assert len(waves) > 1  # the demo and its history waves
+    result = runner.invoke(args=["results", "update", "--all"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert not any(rollup.pending(db.session, w) for w in waves)
+    assert all(f"{w.slug}: " in result.output for w in waves)
+    assert runner.invoke(args=["results", "update"]).exit_code != 0
+    assert runner.invoke(args=["results", "update", "--all", "--wave", "demo"]).exit_code != 0
