@@ -17,7 +17,7 @@ from app.extensions import db
 from app.i18n import current_language
 from app.models import Agency, Wave
 from app.programme.questionnaires import questionnaire_of
-from app.results import disclosure, estimates, lineage_trend, overview, rolled, snapshot, trends
+from app.results import disclosure, estimates, lineage_trend, overview, rolled, trends
 from app.results.filters import Filters
 from app.results.snapshot import Snapshot
 from app.review import comments as comments_service
@@ -102,20 +102,17 @@ def report(snap: Snapshot, agency: Agency) -> dict:
 
 def trend(snap: Snapshot, agency: Agency) -> tuple[pd.DataFrame, list[str]]:
     """The agency's index across waves on today's organisation (before it existed: from the
-    units it was formed from, each point with its basis), the province's over the agency's own
-    waves, and the dates of the agency's reorganisations."""
+    units it was formed from, each point with its basis), the province's over the same periods,
+    and the dates of the agency's reorganisations."""
     lang = current_language()
     waves = trends.ordered_waves()
     label = {w.slug: w.name(lang) for w in waves}
-    ends = {w.slug: w.period_end.isoformat() for w in waves}
     result = lineage_trend.trend(agency, overview.measure_ranked(snap.wave))
-    mine = lineage_trend.table(result, agency.name(lang))
-    mine["wave_label"] = [" + ".join(label.get(s, s) for s in slugs.split("+")) for slugs in mine["wave"]]
-    # the other waves as their pages show them, this one as asked for
-    with_agency = [snap if w.id == snap.wave.id else snapshot.current(w) for w in waves
-                   if agency.code in {a.code for a in w.agencies}]
-    province = trends.series(with_agency, _("Province")).assign(basis="direct")
-    province["period_end"] = province["wave"].map(ends)
+    mine = lineage_trend.table(result, agency.name(lang), label)
+    # the province over the same periods (the old provinces of a period pooled, as on the trends page)
+    measure = result["measure"]
+    province = lineage_trend.table([p for p in lineage_trend.province(measure) if p["period_end"] in set(mine["period_end"])],
+                                   _("Province"), label)
     parts = [t for t in (trends.mark_changes(mine), trends.mark_changes(province)) if len(t)]
     table = pd.concat(parts, ignore_index=True) if parts else trends.mark_changes(province)
     return table, result["breaks"]

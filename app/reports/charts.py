@@ -139,7 +139,8 @@ def trend_chart(table: pd.DataFrame, chart_id: str, title: str, breaks: list[str
         fig = charts.trend_lines(table, period="period_end", series="series", labels=labels(), title=title,
                                  basis="basis", basis_names=basis_names(), breaks=breaks,
                                  break_label=_("reorganisation"))
-        fig.update_xaxes(type="date", title=_("End of the wave's period"))
+        ends = sorted(set(table["period_end"].dropna()))
+        fig.update_xaxes(type="date", title=_("End of the wave's period"), tickvals=ends, tickformat="%d/%m/%Y")
     return Chart(chart_id, title, embed(fig), table.to_dict(orient="records"))
 
 

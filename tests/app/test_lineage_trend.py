@@ -168,3 +168,15 @@ def test_the_agency_page_draws_the_basis_and_the_break(client, login_as, provinc
     assert '"diamond"' in page  # its marker: re-aggregated
     k_page = client.get("/dashboard/new-2026/agencies/K").get_data(as_text=True)
     assert '"circle-open"' in k_page  # K's 2024 point is modelled from shares
+
+
+def test_no_change_is_tested_from_or_to_a_modelled_point(province):
+    from app.results import trends
+
+    m = db.session.query(Agency).filter_by(code="M").one()
+    frame = lineage_trend.table(lineage_trend.trend(m), "M")
+    assert list(frame["basis"]) == ["modelled", "modelled", "direct"]
+    marked = trends.mark_changes(frame)
+    assert marked["p_adjusted"].isna().all() and (marked["arrow"] == "").all()
+    n3 = lineage_trend.table(lineage_trend.trend(db.session.query(Agency).filter_by(code="N3").one()), "N3")
+    assert trends.mark_changes(n3)["p_adjusted"].notna().sum() == 2  # reaggregated points are compared
