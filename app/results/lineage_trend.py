@@ -57,9 +57,11 @@ def rounds(waves: list[Wave] | None = None) -> list[list[Wave]]:
 
 
 def trend(agency: Agency, measure: str = "overall", *, edges: list | None = None,
-          periods: list[list[Wave]] | None = None, snaps: dict[int, Snapshot] | None = None) -> dict:
+          periods: list[list[Wave]] | None = None, snaps: dict[int, Snapshot] | None = None,
+          plan: dict | None = None) -> dict:
     """{"agency", "measure", "points": [...FIELDS, "suppressed"], "breaks": [dates]}. ``edges``,
-    ``periods`` and ``snaps`` (wave id -> snapshot) may be given when many units are asked for."""
+    ``periods``, ``snaps`` (wave id -> snapshot) and ``plan`` (see _pooled) may be given when
+    many units are asked for."""
     edges = reorganise.edges() if edges is None else edges
     snaps = {} if snaps is None else snaps
 
@@ -79,7 +81,7 @@ def trend(agency: Agency, measure: str = "overall", *, edges: list | None = None
         shares = lineage.ancestry(agency.code, edges, stop=present.__contains__, missing=missing)
         if not shares or missing:
             continue
-        point = _from_predecessors(shares, present, measure, snap_of)
+        point = _from_predecessors(shares, present, measure, snap_of, plan)
         if point is not None:
             points.append(point)
     return {"agency": agency.code, "measure": measure, "points": points,
@@ -110,15 +112,16 @@ def _direct(snap: Snapshot, code: str, measure: str) -> dict | None:
     return _point([snap.wave], "direct", _row(snap, code, measure))
 
 
-def _from_predecessors(shares: dict[str, float], present: dict[str, Wave], measure: str, snap_of) -> dict | None:
-    waves = list({present[c].id: present[c] for c in shares}.values())
+def _from_predecessors(shares: dict[str, float], present: dict[str, Wave], measure: str, snap_of,
+                       plan: dict | None = None) -> dict | None:
+    waves = sorted({present[c].id: present[c] for c in shares}.values(), key=lambda w: w.id)
     snaps = {w.id: snap_of(w) for w in waves}
     rows = {c: _row(snaps[present[c].id], c, measure) for c in shares}
     if any(r is None for r in rows.values()):
         return None  # (the measure is not asked in some predecessor's wave)
     hidden = any(bool(r["suppressed"]) for r in rows.values() if r["n"])
     if lineage.is_exact(shares) and _poolable(waves):
-        row = _pooled([snaps[w.id] for w in waves], set(shares), measure)
+        row = _pooled([snaps[w.id] for w in waves], set(shares), measure, plan)
         return _point(waves, "reaggregated", row, suppressed=hidden)
     return _point(waves, "modelled", _combined(snaps, present, shares, rows), suppressed=hidden)
 
@@ -132,19 +135,32 @@ def _poolable(waves: list[Wave]) -> bool:
     return unraked and len({w.survey_version_id for w in waves}) == 1
 
 
-def _pooled(snaps: list[Snapshot], codes: set[str], measure: str) -> dict | None:
-    """The estimate over the respondents of ``codes``: a domain of the (stacked) cells."""
+def _pooled(snaps: list[Snapshot], codes: set[str], measure: str, plan: dict | None = None) -> dict | None:
+    """The estimate over the respondents of ``codes``: a domain of the (stacked) cells.
+
+    ``plan`` (optional, shared by the units of one page) holds per set of waves the groups of old
+    units to pool (agency -> group label): every group of those waves is then one domain of a
+    single computation, kept in the plan for the next unit."""
     from analysis.moments import CellMoments  # scipy: slow to import, only figures need it
 
-    parts = []
-    for snap in snaps:
-        cm = rolled.read(snap)
-        keys = cm.keys.assign(_pooled=cm.keys["agency"].isin(codes).map({True: "1", False: "0"}))
-        parts.append(type(cm)(keys, cm.count, cm.measures, cm.m, cm.cross_items, cm.cross))
-    cm = parts[0] if len(parts) == 1 else CellMoments.concat(parts)
-    newest = max((s.wave for s in snaps), key=lambda w: (w.period_end, w.id))
-    table = estimates.from_cells(newest, cm, ["_pooled"])[0]
-    rows = table[(table["_pooled"] == "1") & (table["measure"] == measure)]
+    label = "+".join(sorted(codes))
+    key = tuple(s.key for s in snaps)
+    plan = {} if plan is None else plan
+    groups, tables = plan.setdefault(("groups", key), {}), plan.setdefault("tables", {})
+    if label not in set(groups.values()):
+        groups.update(dict.fromkeys(codes, label))
+        tables.pop(key, None)
+    if key not in tables:
+        parts = []
+        for snap in snaps:
+            cm = rolled.read(snap)
+            keys = cm.keys.assign(_pooled=cm.keys["agency"].map(groups).fillna("-").astype(object))
+            parts.append(type(cm)(keys, cm.count, cm.measures, cm.m, cm.cross_items, cm.cross))
+        cm = parts[0] if len(parts) == 1 else CellMoments.concat(parts)
+        newest = max((s.wave for s in snaps), key=lambda w: (w.period_end, w.id))
+        tables[key] = estimates.from_cells(newest, cm, ["_pooled"])[0]
+    table = tables[key]
+    rows = table[(table["_pooled"] == label) & (table["measure"] == measure)]
     return rows.iloc[0].to_dict() if len(rows) else None
 
 
@@ -205,6 +221,24 @@ def table(result: dict | list[dict], series: str, labels: dict[str, str] | None 
     return pd.DataFrame(rows, columns=[*trends.COLUMNS[:8], "basis", "period_end"])
 
 
+def _plan(units: list[Agency], periods: list[list[Wave]], edges: list, snaps: dict[int, Snapshot]) -> dict:
+    """Every group of old units pooled for ``units``, per set of waves (see _pooled): one
+    computation per set instead of one per unit."""
+    plan: dict = {"tables": {}}
+    for waves in periods:
+        present = {a.code: w for w in waves for a in w.agencies}
+        for unit in units:
+            if unit.code in present:
+                continue
+            missing: list[str] = []
+            shares = lineage.ancestry(unit.code, edges, stop=present.__contains__, missing=missing)
+            used = sorted({present[c].id: present[c] for c in shares}.values(), key=lambda w: w.id)
+            if shares and not missing and lineage.is_exact(shares) and _poolable(used):
+                key = tuple(snaps[w.id].key for w in used)
+                plan.setdefault(("groups", key), {}).update(dict.fromkeys(shares, "+".join(sorted(shares))))
+    return plan
+
+
 def province_and_agencies(units: list[tuple[Agency, str]], province_label: str, labels: dict[str, str]) -> dict:
     """{'province', 'agencies': tables with changes marked, 'breaks': reorganisation dates}: the
     province per period and each of ``units`` (today's) on today's organisation."""
@@ -213,7 +247,9 @@ def province_and_agencies(units: list[tuple[Agency, str]], province_label: str, 
     snaps = {w.id: snapshot.current(w) for waves in periods for w in waves}
     measure = overview.measure_ranked(periods[-1][-1]) if periods else "overall"
     whole = trends.mark_changes(table(province(measure, periods), province_label, labels))
-    parts = [table(trend(a, measure, edges=edges, periods=periods, snaps=snaps), name, labels).assign(agency=a.code)
+    plan = _plan([a for a, _name in units], periods, edges, snaps)
+    parts = [table(trend(a, measure, edges=edges, periods=periods, snaps=snaps, plan=plan), name, labels)
+             .assign(agency=a.code)
              for a, name in units]
     parts = [p for p in parts if len(p)]
     each = trends.mark_changes(pd.concat(parts, ignore_index=True)) if parts else \

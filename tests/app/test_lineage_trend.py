@@ -180,3 +180,14 @@ def test_no_change_is_tested_from_or_to_a_modelled_point(province):
     assert marked["p_adjusted"].isna().all() and (marked["arrow"] == "").all()
     n3 = lineage_trend.table(lineage_trend.trend(db.session.query(Agency).filter_by(code="N3").one()), "N3")
     assert trends.mark_changes(n3)["p_adjusted"].notna().sum() == 2  # reaggregated points are compared
+
+
+def test_the_trends_page_pools_every_group_at_once_with_the_same_figures(province):
+    units = db.session.query(Agency).filter(Agency.code.in_(["N", "M", "K", "N3"])).all()
+    page = lineage_trend.province_and_agencies([(u, u.code) for u in units], "Province", {})["agencies"]
+    for unit in units:
+        alone = lineage_trend.table(lineage_trend.trend(unit), unit.code)
+        mine = page[page["agency"] == unit.code].reset_index(drop=True)
+        assert list(mine["wave"]) == list(alone["wave"]) and list(mine["basis"]) == list(alone["basis"])
+        for key in ("rate", "se", "ci_lower", "ci_upper"):
+            assert np.allclose(mine[key].astype(float), alone[key].astype(float), rtol=0, atol=1e-12), (unit.code, key)
