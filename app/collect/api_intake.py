@@ -44,11 +44,12 @@ from app.extensions import db
 from app.models import ApiKey, Invitation, SurveyVersion, Wave
 from app.models.wave import WAVE_OPEN
 from app.programme import agencies, waves
-from app.programme.questionnaires import questionnaire_by_checksum
+from app.programme.questionnaires import questionnaire_by_checksum, questionnaire_of
 from app.shared.refusal import Refusal
 from app.shared.secrets import token_hash
 from survey_definitions import Questionnaire
 from survey_definitions.answers import clean_answers
+from survey_definitions.questiontypes import DECREE118_SHAPE, dossier_code_problem
 
 INVITATION_FIELDS = {"invitation", "answers", "language", "wave", "version", "submission", "processing_unit"}
 TOKEN_LENGTHS = range(16, 101)  # what an invitation token can be (secrets.new_token gives 32)
@@ -245,6 +246,21 @@ def refuse_unstorable_text(body: dict) -> None:
         raise _refuse(400, path or None, message)
 
 
+def _check_dossier_format(wave: Wave, dossier: str) -> None:
+    """A dossier code of the shape the wave's questionnaire asks for (Decree 118/2025: unit,
+    receiving date YYMMDD, number), or a refusal naming the field and that shape."""
+    questionnaire = questionnaire_of(wave.survey_version)
+    formats = {q.format for q in questionnaire.questions if q.type == "dossier_code" and q.format}
+    for fmt in formats:
+        problem = dossier_code_problem(dossier.strip().upper(), fmt)
+        if problem == "dossier_date":
+            raise _refuse(400, "dossier", "the date in the dossier code (YYMMDD after the unit's code) is not a "
+                                          "real date")
+        if problem is not None:
+            raise _refuse(400, "dossier", f"expected a dossier code as {DECREE118_SHAPE} (the receiving unit's "
+                                          "code, the receiving date, the dossier's number)")
+
+
 def invite(key: ApiKey, body: dict[str, Any]) -> IssuedInvitation:
     """One invitation for an integration key, counted against its daily cap and audited under its
     name (flushes; the caller commits once, after building its answer)."""
@@ -257,6 +273,8 @@ def invite(key: ApiKey, body: dict[str, Any]) -> IssuedInvitation:
     dossier = body.get("dossier")
     if dossier is not None and (not isinstance(dossier, str) or not 3 <= len(dossier.strip()) <= 60):
         raise _refuse(400, "dossier", "dossier must be a dossier code string")
+    if dossier:
+        _check_dossier_format(wave, dossier)
     processing = processing_unit(body)
     issued = invitations.issue(wave, agency, dossiers=[dossier] if dossier else None,
                                actor_name=f"api_key:{key.id}:{key.name}", processing_agency_id=processing)

@@ -70,6 +70,19 @@ def test_the_integration_names_the_processing_unit_and_the_response_inherits_it(
     assert DOSSIER not in str(response.answers)
 
 
+@pytest.mark.parametrize("dossier,words", [("H15.50.05.13-260230-0975", "not a real date"),
+                                           ("H15.50.05.13/261008", "UNIT-YYMMDD-NUMBER")])
+def test_the_integration_sends_dossier_codes_of_the_decree_118_shape(client, wave, dossier, words):
+    raw, _row = tokens.create("one-stop", None)
+    db.session.commit()
+    refused = invite(client, wave, raw, dossier=dossier)
+    assert refused.status_code == 400
+    [error] = refused.get_json()["errors"]
+    assert error["field"] == "dossier" and words in error["message"]
+    assert count(Invitation) == 0
+    assert invite(client, wave, raw, dossier=DOSSIER.lower()).status_code == 201
+
+
 @pytest.mark.parametrize("code", ["NOPE", 17, "P1\x00", ["X9"], "x" * 41])
 def test_an_unknown_processing_unit_is_refused_naming_the_field(client, wave, code):
     raw, _row = tokens.create("one-stop", None)
