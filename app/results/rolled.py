@@ -49,7 +49,10 @@ def _build(snap: Snapshot):
     keys["block"] = frame["agency_id"].map(lambda i: agencies[i][1]).astype(object)
     names = [*rollup.KEY_PARTS, *plan.raking]
     for position, name in enumerate(names):
-        column = parts[position] if parts is not None else pd.Series(dtype=object)
+        # (cells written before a key part existed lack it until their rebuild: read as blank)
+        column = (parts[position] if parts is not None and position in parts.columns
+                  else pd.Series("" if parts is not None else None, index=frame.index, dtype=object))
+        column = column.fillna("") if parts is not None else column
         if name == "processing_unit":  # none named (""): the receiving unit processed the dossier
             keys[name] = column.where(column != "", keys["agency"]).astype(object)
         elif name in TEXT_KEYS:
