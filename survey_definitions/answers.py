@@ -21,9 +21,10 @@ from typing import Any, Literal
 from . import conditions
 from .questionnaire import Questionnaire
 from .questiontypes import (
-    DOSSIER_CODE_RE,
+    DECREE118_SHAPE,
     NOT_APPLICABLE,
     choices,
+    dossier_code_problem,
     offers_not_applicable,
     text_max_length,
 )
@@ -38,6 +39,9 @@ MESSAGES = {
     "not_a_number": "Enter a number.",
     "too_long": "Use at most {max_length} characters (you used {length}).",
     "invalid_format": "This does not look like a dossier code such as H15.50.05.13-261008-0975.",
+    "dossier_shape": "Expected a dossier code as Decree 118/2025 has it: UNIT-YYMMDD-NUMBER, e.g. "
+                     "H15.50.05.13-261008-0975 (the receiving unit's code, the receiving date, the dossier's number).",
+    "dossier_date": "The date in the dossier code (YYMMDD after the unit's code) is not a real date.",
     "not_applicable_not_offered": "'Not applicable' is not an answer to this question.",
 }
 OnHidden = Literal["error", "drop"]
@@ -242,8 +246,11 @@ def _dossier_code(q: Questionnaire, question: Question, value: Any) -> str:
     if not isinstance(value, str):
         raise _Invalid("invalid_format")
     code = unicodedata.normalize("NFKC", value).strip().upper()
-    if not DOSSIER_CODE_RE.fullmatch(code):
-        raise _Invalid("invalid_format")
+    problem = dossier_code_problem(code, question.format)
+    if problem == "dossier_date":
+        raise _Invalid(problem, day=code.rsplit("-", 2)[1])
+    if problem is not None:
+        raise _Invalid(problem, shape=DECREE118_SHAPE) if problem == "dossier_shape" else _Invalid(problem)
     return code
 
 

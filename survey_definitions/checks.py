@@ -20,7 +20,7 @@ NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,31}$")
 # Export columns that come before the question columns (DESIGN.md, `responses export`), and
 # SPSS reserved words: a question must not be called like either.
 RESERVED_CODES = frozenset({
-    "response_id", "agency", "block", "channel", "language", "submitted_on", "weight",
+    "response_id", "agency", "block", "channel", "language", "submitted_on", "weight", "processing_unit",
     "all", "and", "by", "eq", "ge", "gt", "le", "lt", "ne", "not", "or", "to", "with",
 })
 

@@ -9,6 +9,8 @@ from functools import cached_property
 from typing import Any
 
 from .questiontypes import (
+    DECREE118,
+    DECREE118_PATTERN,
     DOSSIER_CODE_PATTERN,
     NOT_APPLICABLE,
     choices,
@@ -182,5 +184,7 @@ class Questionnaire:
         elif q.type == "text":
             item["max_length"] = text_max_length(q)
         elif q.type == "dossier_code":
-            item["pattern"] = DOSSIER_CODE_PATTERN
+            item["pattern"] = DECREE118_PATTERN if q.format == DECREE118 else DOSSIER_CODE_PATTERN
+            if q.format:
+                item["format"] = q.format
         return item

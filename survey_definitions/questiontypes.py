@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import date
 
 from .conditions import Domain
 from .schema import Choice, Question, Scale, Text
@@ -25,6 +26,30 @@ DEFAULT_TEXT_MAX_LENGTH = 2000
 DOSSIER_CODE_PATTERN = r"^[A-Z0-9][A-Z0-9.\-]{3,38}[A-Z0-9]$"
 DOSSIER_CODE_RE = re.compile(DOSSIER_CODE_PATTERN)
 
+# `format: decree118`: the dossier code as the one-stop systems of Decree 118/2025/NĐ-CP (amended by
+# Decree 367/2025) print it: the receiving unit's code (dot-separated parts), the receiving date as
+# YYMMDD and a sequence number, e.g. H15.50.05.13-261008-0975 (unit H15.50.05.13, 8 October 2026,
+# number 0975). The pattern (also for JavaScript) checks the shape; the date must also be real.
+DECREE118 = "decree118"
+DECREE118_PATTERN = r"^[A-Z0-9]{1,20}(\.[A-Z0-9]{1,20}){0,7}-[0-9]{6}-[0-9]{1,8}$"
+DECREE118_RE = re.compile(DECREE118_PATTERN)
+DECREE118_SHAPE = "UNIT-YYMMDD-NUMBER, e.g. H15.50.05.13-261008-0975"
+
+
+def dossier_code_problem(code: str, fmt: str | None) -> str | None:
+    """Why ``code`` (upper case) is not a dossier code of this format: None if it is, else the
+    answer error's code ("invalid_format"; with decree118, "dossier_shape" or "dossier_date")."""
+    if fmt != DECREE118:
+        return None if DOSSIER_CODE_RE.fullmatch(code) else "invalid_format"
+    if not DECREE118_RE.fullmatch(code):
+        return "dossier_shape"
+    day = code.rsplit("-", 2)[1]
+    try:
+        date(2000 + int(day[:2]), int(day[2:4]), int(day[4:]))
+    except ValueError:
+        return "dossier_date"
+    return None
+
 # Fields that only make sense for some types; any other type must leave them unset.
 TYPE_FIELDS = {
     "scale": {"scale"},
@@ -32,8 +57,9 @@ TYPE_FIELDS = {
     "multiple": {"options"},
     "number": {"min", "max", "integer"},
     "text": {"max_length"},
+    "dossier_code": {"format"},
 }
-TYPED_FIELDS = {"scale", "options", "min", "max", "integer", "max_length"}
+TYPED_FIELDS = {"scale", "options", "min", "max", "integer", "max_length", "format"}
 
 
 def choices(question: Question, scales: Mapping[str, Scale]) -> tuple[Choice, ...] | None:

@@ -55,6 +55,7 @@ class Question(_Model):
     max: int | float | None = None
     integer: bool = True
     max_length: int | None = None
+    format: Literal["decree118"] | None = None
     show_if: dict[str, Any] | None = None
 
 

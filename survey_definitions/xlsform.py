@@ -164,7 +164,10 @@ def _question(reader: _Reader, number: int, row: dict[str, str], kind: str, arg:
             bound = float(match[2]) if "." in match[2] else int(match[2])
             q["min" if match[1] == ">=" else "max"] = bound
     elif kind == "text":
-        q["type"] = "dossier_code" if row.get("appearance") == "dossier_code" else "text"
+        appearance = row.get("appearance", "").split()  # "dossier_code", "dossier_code decree118"
+        q["type"] = "dossier_code" if "dossier_code" in appearance else "text"
+        if q["type"] == "dossier_code" and "decree118" in appearance:
+            q["format"] = "decree118"
         if row.get("max_length"):
             q["max_length"] = int(row["max_length"]) if row["max_length"].isdigit() else row["max_length"]
     q["text"] = reader.text("survey", number, row, "label")

@@ -45,7 +45,8 @@ def _survey_rows(q: Questionnaire) -> list[dict[str, Any]]:
                          "required": "yes" if x.required else "",
                          "relevant": to_relevant(x.show_if, multiple) if x.show_if else "",
                          "constraint": " and ".join(bounds),
-                         "appearance": "dossier_code" if x.type == "dossier_code" else "",
+                         "appearance": " ".join(filter(None, ["dossier_code", x.format]))
+                                       if x.type == "dossier_code" else "",
                          "max_length": x.max_length or "", "factor": factor_of.get(x.code, "")})
         rows.append({"type": "end_group", "name": section.code})
     return rows

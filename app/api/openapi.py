@@ -10,6 +10,8 @@ def _json(schema: dict, description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+_PROCESSING_UNIT = {"type": "string", "description": "optional: the agency code of the unit that processed the "
+                    "dossier when another unit received it (unknown code: 400, field `processing_unit`)"}
 _SUBMISSION = {
     "answers": {"type": "object", "additionalProperties": {},
                 "description": "question code → value; validated against the wave's questionnaire"},
@@ -20,6 +22,7 @@ _SUBMISSION = {
                    "description": "the client's id for this response (idempotent retries), scoped to the "
                                   "kiosk key or invitation: the same id with other answers is 409 "
                                   "(field `submission`); from another device it is another response"},
+    "processing_unit": _PROCESSING_UNIT,
 }
 
 
@@ -116,7 +119,7 @@ PATHS = {
         "requestBody": {"required": True, "content": {"application/json": {"schema": {
             "type": "object", "required": ["wave", "agency"],
             "properties": {"wave": {"type": "string"}, "agency": {"type": "string"},
-                           "dossier": {"type": "string"}}}}}},
+                           "dossier": {"type": "string"}, "processing_unit": _PROCESSING_UNIT}}}}},
         "responses": {"201": _json({"type": "object", "required": ["url", "expires_at"], "properties": {
             "url": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"}}}, "invitation"),
             **_errors(400, 401, 409, 415, 429)}}},
@@ -125,7 +128,7 @@ PATHS = {
         "security": [{"bearer": []}],
         "parameters": [SLUG, {"name": "by", "in": "query", "required": False, "schema": {
                                   "type": "string", "pattern": f"^(({DOMAIN_RE})(,({DOMAIN_RE}))*)?$"},
-                              "description": "comma-separated domains: agency, block, channel, language"}],
+                              "description": f"comma-separated domains: {', '.join(DOMAINS)}"}],
         "responses": {"200": _json({"type": "object", "required": ["rows"], "properties": {
             "rows": {"type": "array", "items": {"$ref": "#/components/schemas/EstimateRow"}}}}, "estimates"),
             **_errors(400, 401, 403, 404)}}},

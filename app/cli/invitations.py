@@ -23,14 +23,21 @@ group = AppGroup("invitations", help="Issue invitation links.")
 @click.option("--count", type=click.IntRange(1, 100_000), required=True)
 @click.option("--output", type=click.Path(), help="CSV file (default: standard output)")
 @click.option("--qr-dir", type=click.Path(file_okay=False), help="also write a QR code (PNG and SVG) per link here")
-def issue(wave_slug: str, agency_code: str, count: int, output: str | None, qr_dir: str | None) -> None:
+@click.option("--processing-unit", "processing_code", default=None,
+              help="agency code of the unit that processes the dossiers, when not the receiving --agency")
+def issue(wave_slug: str, agency_code: str, count: int, output: str | None, qr_dir: str | None,
+          processing_code: str | None) -> None:
     """Write COUNT invitation links as CSV. The raw tokens exist only in this output."""
     wave = wave_or_fail(wave_slug)
     agency = agencies.by_code(agency_code)
     if agency is None:
         fail(f"--agency: no agency '{agency_code}'")
+    processing = agencies.by_code(processing_code) if processing_code else None
+    if processing_code and processing is None:
+        fail(f"--processing-unit: no agency '{processing_code}'")
     try:
-        issued = invitations.issue(wave, agency, count, actor_name="cli")
+        issued = invitations.issue(wave, agency, count, actor_name="cli",
+                                   processing_agency_id=processing.id if processing else None)
     except Refusal as exc:
         fail(f"--{exc.field}: {exc}")
     # The links are written out before the invitations are committed: a file that cannot be

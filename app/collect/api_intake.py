@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import current_app
@@ -44,15 +44,17 @@ from app.extensions import db
 from app.models import ApiKey, Invitation, SurveyVersion, Wave
 from app.models.wave import WAVE_OPEN
 from app.programme import agencies, waves
-from app.programme.questionnaires import questionnaire_by_checksum
+from app.programme.questionnaires import questionnaire_by_checksum, questionnaire_of
 from app.shared.refusal import Refusal
 from app.shared.secrets import token_hash
 from survey_definitions import Questionnaire
 from survey_definitions.answers import clean_answers
+from survey_definitions.questiontypes import DECREE118_SHAPE, dossier_code_problem
 
-INVITATION_FIELDS = {"invitation", "answers", "language", "wave", "version", "submission"}
+INVITATION_FIELDS = {"invitation", "answers", "language", "wave", "version", "submission", "processing_unit"}
 TOKEN_LENGTHS = range(16, 101)  # what an invitation token can be (secrets.new_token gives 32)
-KIOSK_FIELDS = {"agency", "answers", "language", "wave", "version", "submission"}
+KIOSK_FIELDS = {"agency", "answers", "language", "wave", "version", "submission", "processing_unit"}
+PROCESSING_UNIT = "processing_unit"
 
 
 class Replayed(Exception):
@@ -80,10 +82,25 @@ class Target:
     stratum: str = ""
     claimed: bool = False  # the invitation is already marked used in this transaction
     submission: ClientSubmission | None = None  # the client's submission id, scoped to this sender
+    processing_agency_id: int | None = None  # the unit that processed the dossier, if not the receiving one
 
 
 def _refuse(status: int, field: str | None, message: str) -> Refusal:
     return Refusal.of([(field, message)], status)
+
+
+def processing_unit(body: dict[str, Any]) -> int | None:
+    """The agency id of the body's optional ``processing_unit`` (an agency code: the unit that
+    processed the dossier when another unit received it); refuses (400, naming the field) a code
+    that is not a known agency's."""
+    code = body.get(PROCESSING_UNIT)
+    if code is None or code == "":
+        return None
+    agency = agencies.by_code(code) if isinstance(code, str) and len(code) <= 40 else None
+    if agency is None:
+        raise _refuse(400, PROCESSING_UNIT, "processing_unit must be the code of a known agency "
+                                            "(the unit that processed the dossier)")
+    return agency.id
 
 
 def submit(body: dict[str, Any], raw: bytes, kiosk_key: str | None) -> Stored:
@@ -110,7 +127,8 @@ def submit(body: dict[str, Any], raw: bytes, kiosk_key: str | None) -> Stored:
         return store.insert_response(
             questionnaire, cleaned, wave_id=target.wave_id, survey_version_id=target.survey_version_id,
             agency_id=target.agency_id, channel=target.channel, language=language, stratum=target.stratum,
-            invitation_id=target.invitation_id, submission=target.submission, claimed=target.claimed)
+            invitation_id=target.invitation_id, submission=target.submission, claimed=target.claimed,
+            processing_agency_id=target.processing_agency_id)
     except store.SubmissionConflict:
         raise _refuse(409, "submission", SUBMISSION_REUSED) from None
     except (store.AlreadyAnswered, IntegrityError):
@@ -136,7 +154,8 @@ def resolve(body: dict[str, Any], kiosk_key: str | None) -> Target:
     if "version" in body and body["version"] != target.version:
         raise _refuse(400, "version", f"the wave collects version {target.version} of the questionnaire; "
                                       "fetch it again")
-    return target
+    given = processing_unit(body)  # (an invitation's own processing unit otherwise)
+    return target if given is None else replace(target, processing_agency_id=given)
 
 
 def _submission(body: dict[str, Any], scope: str) -> ClientSubmission | None:
@@ -174,7 +193,8 @@ def _invitation(token: Any, body: dict[str, Any]) -> Target:
         raise _refuse(404, "invitation", "unknown, expired or closed invitation")
     return Target(claimed.wave_id, claimed.wave_slug, claimed.survey_version_id, claimed.version, claimed.checksum,
                   claimed.agency_id, "online", claimed.invitation_id, claimed.stratum, claimed=True,
-                  submission=_submission(body, f"invitation:{claimed.invitation_id}"))
+                  submission=_submission(body, f"invitation:{claimed.invitation_id}"),
+                  processing_agency_id=claimed.processing_agency_id)
 
 
 def _kiosk(body: dict[str, Any], key: str) -> Target:
@@ -226,6 +246,21 @@ def refuse_unstorable_text(body: dict) -> None:
         raise _refuse(400, path or None, message)
 
 
+def _check_dossier_format(wave: Wave, dossier: str) -> None:
+    """A dossier code of the shape the wave's questionnaire asks for (Decree 118/2025: unit,
+    receiving date YYMMDD, number), or a refusal naming the field and that shape."""
+    questionnaire = questionnaire_of(wave.survey_version)
+    formats = {q.format for q in questionnaire.questions if q.type == "dossier_code" and q.format}
+    for fmt in formats:
+        problem = dossier_code_problem(dossier.strip().upper(), fmt)
+        if problem == "dossier_date":
+            raise _refuse(400, "dossier", "the date in the dossier code (YYMMDD after the unit's code) is not a "
+                                          "real date")
+        if problem is not None:
+            raise _refuse(400, "dossier", f"expected a dossier code as {DECREE118_SHAPE} (the receiving unit's "
+                                          "code, the receiving date, the dossier's number)")
+
+
 def invite(key: ApiKey, body: dict[str, Any]) -> IssuedInvitation:
     """One invitation for an integration key, counted against its daily cap and audited under its
     name (flushes; the caller commits once, after building its answer)."""
@@ -238,14 +273,18 @@ def invite(key: ApiKey, body: dict[str, Any]) -> IssuedInvitation:
     dossier = body.get("dossier")
     if dossier is not None and (not isinstance(dossier, str) or not 3 <= len(dossier.strip()) <= 60):
         raise _refuse(400, "dossier", "dossier must be a dossier code string")
+    if dossier:
+        _check_dossier_format(wave, dossier)
+    processing = processing_unit(body)
     issued = invitations.issue(wave, agency, dossiers=[dossier] if dossier else None,
-                               actor_name=f"api_key:{key.id}:{key.name}")
+                               actor_name=f"api_key:{key.id}:{key.name}", processing_agency_id=processing)
     issuing.claim_daily(key)
     return issued[0]
 
 
-# The full path's invitation envelope, without submission ids (those are for kiosks' retries).
-FIELDS = INVITATION_FIELDS - {"submission"}
+# The full path's invitation envelope, without submission ids (those are for kiosks' retries) and
+# without a processing unit (the full path looks its code up; the invitation's own is copied here).
+FIELDS = INVITATION_FIELDS - {"submission", PROCESSING_UNIT}
 OPEN_VERSIONS_SECONDS = 5.0
 # Text the database cannot store (NUL) or that may be an unpaired surrogate: the full path checks
 # it and names the field. (A correct pair, as ensure_ascii encoders write emoji, also goes there.)

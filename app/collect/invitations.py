@@ -41,12 +41,14 @@ def dossier_digest(code: str) -> str:
 
 
 def issue(wave: Wave, agency: Agency, count: int = 1, *, dossiers: list[str] | None = None,
-          days: int | None = None, actor: User | None = None, actor_name: str | None = None
-          ) -> list[IssuedInvitation]:
+          days: int | None = None, actor: User | None = None, actor_name: str | None = None,
+          processing_agency_id: int | None = None) -> list[IssuedInvitation]:
     """Make the invitations (flushes; the caller commits once, after the links reach the user).
 
     Every batch is audited with who asked (``actor``, or ``actor_name`` for an integration key or
     the command line) and how many. Raises Refusal (status 409 when a dossier already has one).
+    ``processing_agency_id``: the unit that processed the dossiers, when not ``agency`` (the
+    receiving unit); their responses inherit it.
     """
     if agency not in wave.agencies:
         raise Refusal("agency", _("agency %(code)s is not in the scope of wave %(slug)s",
@@ -72,11 +74,13 @@ def issue(wave: Wave, agency: Agency, count: int = 1, *, dossiers: list[str] | N
     for digest in digests:
         token = new_token()
         db.session.add(Invitation(token_hash=token_hash(token), wave_id=wave.id, agency_id=agency.id,
-                                  dossier_digest=digest, expires_at=expires))
+                                  processing_agency_id=processing_agency_id, dossier_digest=digest,
+                                  expires_at=expires))
         issued.append(IssuedInvitation(token, link_for(token), expires, agency.code))
     db.session.flush()
     audit.record("invitation.issue", "wave", wave.slug, user=actor, actor=actor_name,
-                 after={"agency": agency.code, "count": len(issued), "dossiers": bool(dossiers)})
+                 after={"agency": agency.code, "count": len(issued), "dossiers": bool(dossiers),
+                        **({"processing_agency_id": processing_agency_id} if processing_agency_id else {})})
     return issued
 
 

@@ -127,6 +127,9 @@ MESSAGES = {
     "not_a_number": _l("Please enter a number."),
     "too_long": _l("The text is too long."),
     "invalid_format": _l("The format is not valid."),
+    "dossier_shape": _l("Expected a dossier code in the form UNIT-YYMMDD-NUMBER, e.g. H15.50.05.13-261008-0975: "
+                        "the receiving unit's code, the receiving date (year, month, day) and the dossier's number."),
+    "dossier_date": _l("The date in the dossier code (the six digits YYMMDD after the unit's code) is not a real date."),
     "not_applicable_not_offered": _l("“Not applicable” is not an option for this question."),
 }
 

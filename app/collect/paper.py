@@ -25,6 +25,7 @@ from survey_definitions import Questionnaire
 
 STORED, PENDING, MATCHED, MISMATCH = "single", "pending", "matched", "mismatch"
 SAME_PERSON = "same_person"  # a keying that would confirm the same person's own keying: not stored
+PROCESSING_UNIT = "processing_unit"  # the form's field (and a difference) naming the processing unit
 
 
 @dataclass
@@ -82,50 +83,66 @@ def layout(version: SurveyVersion) -> Questionnaire:
     return _layouts[q.checksum]
 
 
-def enter(wave: Wave, agency: Agency, user: User, form_number: str, cleaned: dict[str, Any]) -> Outcome:
-    """Record one keying of a paper form; flushes, the caller commits once.
+def asks_processing_unit(wave: Wave) -> bool:
+    """Per-case forms name the unit that processed the dossier when it is not the receiving one."""
+    return questionnaire_of(wave.survey_version).definition.kind == "per_case"
+
+
+def enter(wave: Wave, agency: Agency, user: User, form_number: str, cleaned: dict[str, Any],
+          processing: Agency | None = None) -> Outcome:
+    """Record one keying of a paper form (``processing``: the unit that processed the dossier, if
+    not ``agency``, the receiving one); flushes, the caller commits once.
 
     Raises Refusal when the form number has already been counted, and IntegrityError when
     the same new form number is keyed at the same moment by someone else.
     """
-    outcome = _enter(wave, agency, user, form_number, cleaned)
+    outcome = _enter(wave, agency, user, form_number, cleaned, processing)
     audit.record("paper.enter", "wave", wave.slug, user=user,
                  after={"agency": agency.code, "form_number": form_number, "status": outcome.status,
-                        "count": 1 if outcome.response is not None else 0})
+                        "count": 1 if outcome.response is not None else 0,
+                        **({PROCESSING_UNIT: processing.code} if processing is not None else {})})
     return outcome
 
 
-def _enter(wave: Wave, agency: Agency, user: User, form_number: str, cleaned: dict[str, Any]) -> Outcome:
+def _enter(wave: Wave, agency: Agency, user: User, form_number: str, cleaned: dict[str, Any],
+           processing: Agency | None) -> Outcome:
+    processing_id = processing.id if processing is not None else None
     entry = db.session.scalar(select(PaperEntry).where(
         PaperEntry.wave_id == wave.id, PaperEntry.agency_id == agency.id, PaperEntry.form_number == form_number))
     if entry is None:
         entry = PaperEntry(wave_id=wave.id, agency_id=agency.id, form_number=form_number,
-                           first_answers=cleaned, first_user_id=user.id, status=PENDING)
+                           first_answers=cleaned, first_user_id=user.id, status=PENDING,
+                           processing_agency_id=processing_id)
         db.session.add(entry)
         db.session.flush()
         if double_entry(wave):
             return Outcome(PENDING)
-        return _count(entry, wave, agency, cleaned, STORED)
+        return _count(entry, wave, agency, cleaned, STORED, processing)
     if entry.response_id is not None:
         raise Refusal("form_number", _("already counted"), 409)
     if not double_entry(wave):  # keyed once under double entry, since switched off: this keying counts
         entry.first_answers, entry.first_user_id = cleaned, user.id
-        return _count(entry, wave, agency, cleaned, STORED)
+        entry.processing_agency_id = processing_id
+        return _count(entry, wave, agency, cleaned, STORED, processing)
     if entry.first_user_id == user.id:
         return Outcome(SAME_PERSON)
     differences = sorted(code for code in set(entry.first_answers) | set(cleaned)
                          if entry.first_answers.get(code) != cleaned.get(code))
+    if entry.processing_agency_id != processing_id:
+        differences.append(PROCESSING_UNIT)
     if differences:
         # The latest keying becomes the one to confirm: two consecutive agreeing keyings count.
         entry.first_answers, entry.first_user_id, entry.status = cleaned, user.id, MISMATCH
+        entry.processing_agency_id = processing_id
         db.session.flush()
         return Outcome(MISMATCH, differences=differences)
     entry.second_user_id = user.id
-    return _count(entry, wave, agency, cleaned, MATCHED)
+    return _count(entry, wave, agency, cleaned, MATCHED, processing)
 
 
-def _count(entry: PaperEntry, wave: Wave, agency: Agency, cleaned: dict[str, Any], status: str) -> Outcome:
-    response = store.store(wave, agency, cleaned, channel="paper", language="vi")
+def _count(entry: PaperEntry, wave: Wave, agency: Agency, cleaned: dict[str, Any], status: str,
+           processing: Agency | None = None) -> Outcome:
+    response = store.store(wave, agency, cleaned, channel="paper", language="vi", processing=processing)
     entry.response_id, entry.status = response.id, status
     db.session.flush()
     return Outcome(status, response=response)

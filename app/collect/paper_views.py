@@ -44,10 +44,27 @@ def paper_home():
 
 
 def _render(wave, q, answers=None, values=None, errors=None, revealed=None, form_number="",
-            number_error=None, status=200):
+            number_error=None, status=200, processing="", processing_error=None):
     view = page_view(q, 0, answers or {}, current_language(), values=values, errors=errors)
+    units = agencies.active_agencies() if paper.asks_processing_unit(wave) else []
     return render_template("public/paper_form.html", wave=wave, q=q, revealed=revealed, form_number=form_number,
-                           number_error=number_error, double=paper.double_entry(wave), **view), status
+                           number_error=number_error, double=paper.double_entry(wave), units=units,
+                           processing=processing, processing_error=processing_error, **view), status
+
+
+def _processing(wave):
+    """(the processing unit chosen on the form or None, its code as posted, an error or None)."""
+    code = request.form.get(paper.PROCESSING_UNIT, "").strip() if paper.asks_processing_unit(wave) else ""
+    unit = agencies.by_code(code) if code else None
+    error = _("Choose the unit that processed the dossier from the list, or leave it blank.") \
+        if code and unit is None else None
+    return unit, code, error
+
+
+def _difference(q, code: str) -> str:
+    if code == paper.PROCESSING_UNIT:
+        return _("Unit that processed the dossier")
+    return getattr(q.question(code).text, current_language())
 
 
 @bp.route("/paper/<slug>", methods=["GET", "POST"])
@@ -68,25 +85,27 @@ def paper_form(slug: str):
     number = request.form.get("form_number", "").strip()
     number_error = None if FORM_NUMBER.fullmatch(number) else _("Enter the number printed on the paper form.")
     result = page_flow.answer_page(q, 0, posted.raw, {}, posted.shown)
-    if result.errors or number_error or result.revealed:
+    unit, code, unit_error = _processing(wave)
+    if result.errors or number_error or result.revealed or unit_error:
         return _render(wave, q, result.answers, posted.raw, result.errors, result.revealed, number, number_error,
-                       400 if result.errors or number_error else 200)
+                       400 if result.errors or number_error or unit_error else 200, code, unit_error)
     try:
-        outcome = paper.enter(wave, agency, user, number, result.answers)
+        outcome = paper.enter(wave, agency, user, number, result.answers, processing=unit)
         db.session.commit()
     except (Refusal, IntegrityError):
         db.session.rollback()
-        return _render(wave, q, result.answers, posted.raw, form_number=number, status=409,
+        return _render(wave, q, result.answers, posted.raw, form_number=number, status=409, processing=code,
                        number_error=_("Form %(number)s has already been entered and counted.", number=number))
     if outcome.status == paper.SAME_PERSON:
-        return _render(wave, q, result.answers, posted.raw, form_number=number, status=409, number_error=_(
+        return _render(wave, q, result.answers, posted.raw, form_number=number, status=409, processing=code,
+                       number_error=_(
             "You keyed in form %(number)s last time: another staff member must key it in to confirm it.",
             number=number))
     if outcome.status == paper.MISMATCH:
         return _render(wave, q, form_number=number, status=409, number_error=_(
             "This keying of form %(number)s differs from the previous one in: %(codes)s. Check the paper form "
             "and key it in again; it counts when two keyings agree.", number=number,
-            codes="; ".join(getattr(q.question(c).text, current_language()) for c in outcome.differences)))
+            codes="; ".join(_difference(q, c) for c in outcome.differences)))
     flash(_("Form %(number)s is waiting for its second keying.", number=number) if outcome.status == paper.PENDING
           else _("Form %(number)s has been counted.", number=number), "success")
     return redirect(url_for(".paper_form", slug=wave.slug, **_agency_arg(agency)), 303)

@@ -13,7 +13,7 @@ from survey_definitions import Questionnaire
 
 FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
 RESERVED = frozenset({"csrf_token", "_page", "_shown", "action"})
-PAPER_RESERVED = RESERVED | {"form_number", "wave"}
+PAPER_RESERVED = RESERVED | {"form_number", "wave", "processing_unit"}
 
 
 @dataclass

@@ -126,12 +126,13 @@ def document(questionnaire: Questionnaire, cleaned: dict[str, Any]) -> dict[str,
 
 def row(questionnaire: Questionnaire, cleaned: dict[str, Any], *, wave_id: int | None, survey_version_id: int,
         agency_id: int | None, channel: str, language: str, stratum: str = "", invitation_id: int | None = None,
-        submitted_on: date | None = None, excluded: bool = False, exclusion_reason: str | None = None
-        ) -> dict[str, Any]:
+        submitted_on: date | None = None, excluded: bool = False, exclusion_reason: str | None = None,
+        processing_agency_id: int | None = None) -> dict[str, Any]:
     """THE response row: every column of one response (a new receipt, the answer document with
-    dossier codes as digests, the coded string, the local day), without a client submission id."""
+    dossier codes as digests, the coded string, the local day), without a client submission id.
+    ``agency_id`` is the receiving unit, ``processing_agency_id`` the processing unit if another."""
     return dict(receipt=secrets.token_hex(8).upper(), wave_id=wave_id, survey_version_id=survey_version_id,
-                agency_id=agency_id, stratum=stratum, channel=channel, language=language,
+                agency_id=agency_id, processing_agency_id=processing_agency_id, stratum=stratum, channel=channel, language=language,
                 submitted_on=submitted_on or local_today(), invitation_id=invitation_id, excluded=excluded,
                 exclusion_reason=exclusion_reason, answers=document(questionnaire, cleaned),
                 coded=encode(questionnaire.coded_questions, cleaned), client_key=None, client_digest=None)
@@ -180,10 +181,12 @@ _OF_OPEN_WAVE = (_WAVE.c.id == _INV.c.wave_id, _WAVE.c.status == WAVE_OPEN)
 # PostgreSQL: claim the invitation and return its wave and questionnaire version, in one statement.
 _CLAIM_BY_TOKEN_PG = (_claim(*_BY_TOKEN, *_OF_OPEN_WAVE, _VERSION.c.id == _WAVE.c.survey_version_id)
                       .returning(_INV.c.id, _INV.c.stratum, _INV.c.agency_id, _WAVE.c.id, _WAVE.c.slug,
-                                 _WAVE.c.survey_version_id, _VERSION.c.version, _VERSION.c.checksum))
+                                 _WAVE.c.survey_version_id, _VERSION.c.version, _VERSION.c.checksum,
+                                 _INV.c.processing_agency_id))
 # SQLite cannot return the FROM tables' columns: claim, then read the wave (same transaction).
 _CLAIM_BY_TOKEN = (_claim(*_BY_TOKEN, _INV.c.wave_id.in_(select(_WAVE.c.id).where(_WAVE.c.status == WAVE_OPEN)))
-                   .returning(_INV.c.id, _INV.c.stratum, _INV.c.agency_id, _INV.c.wave_id))
+                   .returning(_INV.c.id, _INV.c.stratum, _INV.c.agency_id, _INV.c.wave_id,
+                              _INV.c.processing_agency_id))
 _WAVE_OF = (select(_WAVE.c.slug, _WAVE.c.survey_version_id, _VERSION.c.version, _VERSION.c.checksum)
             .join(_VERSION, _VERSION.c.id == _WAVE.c.survey_version_id).where(_WAVE.c.id == bindparam("wave")))
 _INSERT = insert(_RESPONSE).returning(_RESPONSE.c.id)
@@ -202,6 +205,7 @@ class Claimed:
     survey_version_id: int
     version: int
     checksum: str
+    processing_agency_id: int | None = None
 
 
 def claim_by_token(digest: str) -> Claimed | None:
@@ -215,7 +219,7 @@ def claim_by_token(digest: str) -> Claimed | None:
     found = connection.execute(_CLAIM_BY_TOKEN, params).first()
     if found is None:
         return None
-    return Claimed(*found, *connection.execute(_WAVE_OF, {"wave": found[3]}).one())
+    return Claimed(*found[:4], *connection.execute(_WAVE_OF, {"wave": found[3]}).one(), found[4])
 
 
 def replay(submission: ClientSubmission) -> Stored | None:
@@ -240,7 +244,8 @@ def insert_response(questionnaire: Questionnaire, cleaned: dict[str, Any], *, wa
                     survey_version_id: int, agency_id: int, channel: str, language: str, stratum: str = "",
                     invitation_id: int | None = None, submission: ClientSubmission | None = None,
                     submitted_on: date | None = None, excluded: bool = False,
-                    exclusion_reason: str | None = None, claimed: bool = False) -> Stored:
+                    exclusion_reason: str | None = None, claimed: bool = False,
+                    processing_agency_id: int | None = None) -> Stored:
     """Insert one response row; the caller commits once (and rolls back on any exception).
 
     With an invitation, the invitation is claimed first (_claim): of concurrent submissions exactly
@@ -259,7 +264,7 @@ def insert_response(questionnaire: Questionnaire, cleaned: dict[str, Any], *, wa
     values = row(questionnaire, cleaned, wave_id=wave_id, survey_version_id=survey_version_id,
                  agency_id=agency_id, channel=channel, language=language, stratum=stratum,
                  invitation_id=invitation_id, submitted_on=submitted_on, excluded=excluded,
-                 exclusion_reason=exclusion_reason)
+                 exclusion_reason=exclusion_reason, processing_agency_id=processing_agency_id)
     if submission is None:
         return Stored(connection.execute(_INSERT, values).scalar_one(), values["receipt"])
     values["client_key"], values["client_digest"] = submission.key, submission.digest
@@ -280,14 +285,19 @@ def insert_rows(rows: list[dict[str, Any]]) -> None:
 
 def store(wave: Wave, agency: Agency, cleaned: dict[str, Any], *, channel: str, language: str,
           invitation: Invitation | None = None, stratum: str = "", submitted_on: date | None = None,
-          excluded: bool = False, exclusion_reason: str | None = None) -> Response:
-    """insert_response for callers holding ORM objects; returns the stored Response."""
+          excluded: bool = False, exclusion_reason: str | None = None,
+          processing: Agency | None = None) -> Response:
+    """insert_response for callers holding ORM objects; returns the stored Response. The processing
+    unit: ``processing`` when given, else the invitation's (None: the receiving unit processed it)."""
+    processing_id = processing.id if processing is not None else (
+        invitation.processing_agency_id if invitation is not None else None)
     stored = insert_response(
         questionnaire_of(wave.survey_version), cleaned, wave_id=wave.id,
         survey_version_id=wave.survey_version_id, agency_id=agency.id, channel=channel, language=language,
         stratum=stratum or (invitation.stratum if invitation else ""),
         invitation_id=invitation.id if invitation else None,
-        submitted_on=submitted_on, excluded=excluded, exclusion_reason=exclusion_reason)
+        submitted_on=submitted_on, excluded=excluded, exclusion_reason=exclusion_reason,
+        processing_agency_id=processing_id)
     if invitation is not None:
         db.session.refresh(invitation, ["used_at"])
     return db.session.get(Response, stored.id)
@@ -297,12 +307,13 @@ def store(wave: Wave, agency: Agency, cleaned: dict[str, Any], *, channel: str, 
 # run in autocommit on a pooled connection of its own: one round trip, no BEGIN and COMMIT.
 # The claim vouches for the invitation (usable, of an open wave on exactly this questionnaire
 # version, checksum included, and of the wave named in the body, if one is); the invitation gives
-# the row its wave, agency, stratum and id, the recipe gives every other column.
-_FROM_CLAIM = ("wave_id", "agency_id", "stratum", "invitation_id")
+# the row its wave, agency, processing unit, stratum and id, the recipe gives every other column.
+_FROM_CLAIM = ("wave_id", "agency_id", "processing_agency_id", "stratum", "invitation_id")
 _CLAIMED = (_claim(*_BY_TOKEN, *_OF_OPEN_WAVE, _WAVE.c.survey_version_id == bindparam("survey_version_id"),
                    _VERSION.c.id == bindparam("survey_version_id"), _VERSION.c.checksum == bindparam("checksum"),
                    or_(cast(bindparam("wave", type_=String), String).is_(None), _WAVE.c.slug == bindparam("wave")))
-            .returning(_INV.c.id.label("invitation_id"), _INV.c.wave_id, _INV.c.agency_id, _INV.c.stratum)
+            .returning(_INV.c.id.label("invitation_id"), _INV.c.wave_id, _INV.c.agency_id, _INV.c.stratum,
+                       _INV.c.processing_agency_id)
             .cte("claimed"))
 
 

@@ -19,7 +19,9 @@ class Invitation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id"), index=True)
-    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))  # the receiving unit
+    # the unit that processed the dossier, when the integration or the issuer names one: its response inherits it
+    processing_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
     stratum: Mapped[str] = mapped_column(String(80), default="")
     # Keyed digest of the dossier code: refuses a second invitation for the same dossier.
     dossier_digest: Mapped[str | None] = mapped_column(String(64))
@@ -28,7 +30,7 @@ class Invitation(Base):
     used_at: Mapped[datetime | None]
 
     wave: Mapped[Wave] = relationship()
-    agency: Mapped[Agency] = relationship()
+    agency: Mapped[Agency] = relationship(foreign_keys=[agency_id])
 
 
 class KioskKey(Base):

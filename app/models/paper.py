@@ -20,6 +20,9 @@ class PaperEntry(Base):
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
     form_number: Mapped[str] = mapped_column(String(40))
     first_answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # the processing unit the last keying gave (None: the receiving unit processed it); a
+    # confirming keying must give the same
+    processing_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
     first_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     second_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(12), default="pending")  # pending, matched, mismatch

@@ -34,7 +34,11 @@ class Response(Base):
     receipt: Mapped[str] = mapped_column(String(32), unique=True)
     wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id"))
     survey_version_id: Mapped[int] = mapped_column(ForeignKey("survey_version.id"))
+    # agency_id: the unit that received the dossier (and whose sample the response is);
+    # processing_agency_id: the unit that processed it, where another (Decree 118/2025: one-stop
+    # centres receive dossiers regardless of boundaries). Figures are attributed to either.
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    processing_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
     stratum: Mapped[str] = mapped_column(String(80), default="")
     channel: Mapped[str] = mapped_column(String(12))
     language: Mapped[str] = mapped_column(String(5))

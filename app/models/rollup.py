@@ -1,7 +1,7 @@
 """Roll-ups: additive per-cell sums of a wave's responses, kept in the database (issue 15).
 
-A *cell* is one combination of what the figures need to tell respondents apart: agency, design
-stratum, channel, language, service field, the values of the wave's raking variables and the week
+A *cell* is one combination of what the figures need to tell respondents apart: agency (the
+receiving unit), design stratum, channel, language, service field, processing unit, the values of the wave's raking variables and the week
 the response came in. Its row holds the number of respondents and, packed as bytes, the moments
 of every measure (analysis.moments: n, Σs, Σa, Σs², Σsa, Σa² per measure, and the cross moments
 of the rated items for the mean rule). Every figure is computed from these rows; no process holds
@@ -38,7 +38,8 @@ class RollupCell(Base):
     wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id", ondelete="CASCADE"))
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
     week: Mapped[date]  # the Monday of the week the responses came in
-    # stratum, channel, language, service field and raking values, joined by \x1f (app.results.rollup)
+    # stratum, channel, language, service field, processing unit (agency code) and raking values,
+    # joined by \x1f (app.results.rollup.KEY_PARTS)
     key: Mapped[str] = mapped_column(String(400))
     count: Mapped[int]
     moments: Mapped[bytes] = mapped_column(LargeBinary)

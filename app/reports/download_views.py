@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import Response, render_template
+from flask import Response, abort, render_template, request
 
 from app.accounts.access import roles_required
 from app.blueprints import dashboard as bp
@@ -28,8 +28,19 @@ def report_xlsx(slug: str):
 @roles_required(*STAFF)
 @heavy.limit_reads()
 def estimates_csv(slug: str):
+    """The rates per agency: the receiving unit (default), or with ``attribute=processing`` the
+    unit that processed the dossier (Decree 118/2025: it may be another)."""
     wave = wave_or_404(slug)
-    return attachment(downloads.estimates_csv(refresh.current(wave)), f"{wave.slug}-estimates.csv", "text/csv; charset=utf-8")
+    by = ATTRIBUTES.get(request.args.get("attribute", "receiving"))
+    if by is None:
+        abort(400)
+    suffix = "" if by == ("agency",) else "-processing"
+    return attachment(downloads.estimates_csv(refresh.current(wave), by), f"{wave.slug}-estimates{suffix}.csv",
+                      "text/csv; charset=utf-8")
+
+
+# the figures of a dossier attributed to the unit that received it or to the one that processed it
+ATTRIBUTES = {"receiving": ("agency",), "processing": ("processing_unit",)}
 
 
 @bp.get("/<slug>/print")

@@ -4,8 +4,9 @@ A figure for fewer than MIN_GROUP_SIZE respondents is never shown (primary suppr
 not enough when the same figures are published by several breakdowns: an agency's total minus its
 published channels gives the hidden channel back (differencing). Every table the platform can
 publish is a grouping of the wave's finest cells, agency × channel × language × service field
-(block is a grouping of agencies), so the hidden cells are decided once per measure for all 24
-tables (agency level none / block / agency × every subset of the other three), jointly:
+(× processing unit, in waves where some dossier was processed by another unit than the one that
+received it; block is a grouping of agencies), so the hidden cells are decided once per measure
+for all 24 (48) tables (agency level none / block / agency × every subset of the others), jointly:
 
 * in every margin (a published parent cell and its children along one dimension) the hidden
   children are either none, or at least two whose respondents number at least MIN_GROUP_SIZE
@@ -33,7 +34,9 @@ from app.results.filters import service_fields
 from app.results.snapshot import Snapshot
 
 LEVELS = (None, "block", "agency")
-OTHERS = ("channel", "language", "service_field")
+# processing_unit: the unit that processed the dossier (the receiving agency where none is named);
+# a dimension of the finest cells only in waves where some response names another unit
+OTHERS = ("channel", "language", "service_field", "processing_unit")
 FIGURES = ("rate", "se", "ci_lower", "ci_upper", "deff", "n_eff")
 MISSING = ""  # a respondent with no service field: in no published cell of that dimension
 
@@ -218,11 +221,12 @@ def suppress(table: pd.DataFrame, dims: Sequence[str], found: dict[str, Pattern]
     """``table`` (estimates rows: dims, measure, n, rate, ...) with ``suppressed`` and ``small``
     columns and the figures of suppressed rows blanked. Measures without a pattern are judged by n
     alone."""
-    key = table_key(dims)
     table = table.copy()
+    cells, dims = _as_agencies(table, dims, found)
+    key = table_key(dims)
     smalls, flags = [], []
     columns = [*key, "measure", "n"]
-    for values in table[columns].itertuples(index=False, name=None):
+    for values in cells[columns].itertuples(index=False, name=None):
         *cell, measure, n = values
         pattern = found.get(measure)
         smalls.append(too_small(n))
@@ -237,6 +241,20 @@ def suppress(table: pd.DataFrame, dims: Sequence[str], found: dict[str, Pattern]
     return table
 
 
+def _as_agencies(table: pd.DataFrame, dims: Sequence[str], found: dict[str, Pattern]
+                 ) -> tuple[pd.DataFrame, list[str]]:
+    """A processing-unit table of a wave where every dossier was processed by the unit that
+    received it is the agency table again (the patterns leave it out): read as that one, so that
+    what the agency table hides it hides too."""
+    dims = list(dims)
+    key = table_key(dims)
+    if "processing_unit" not in dims or all(key in p.lookup for p in found.values()):
+        return table, dims
+    if "agency" in dims:
+        return table, [d for d in dims if d != "processing_unit"]
+    return table.assign(agency=table["processing_unit"]), ["agency" if d == "processing_unit" else d for d in dims]
+
+
 def wave_patterns(snap: Snapshot) -> dict[str, Pattern]:
     """The wave's hidden cells per measure, per snapshot."""
     least = minimum()
@@ -245,11 +263,18 @@ def wave_patterns(snap: Snapshot) -> dict[str, Pattern]:
         keys, counts = rolled.answered(snap)  # per cell of the roll-ups: respondents in each n
         if keys.empty:
             return {}
-        others = [d for d in OTHERS if d != "service_field" or service_fields(snap.wave)]
+        others = [d for d in OTHERS if (d != "service_field" or service_fields(snap.wave))
+                  and (d != "processing_unit" or _processed_elsewhere(keys))]
         cells, codes = finest_cells(keys, others)
         return patterns(cells, codes, counts, least)
 
     return snap.cached("disclosure", build, least)
+
+
+def _processed_elsewhere(keys: pd.DataFrame) -> bool:
+    """Whether some cell's processing unit is not its receiving agency (else the processing-unit
+    tables are the agency tables again, hidden alike)."""
+    return "processing_unit" in keys.columns and bool((keys["processing_unit"] != keys["agency"]).any())
 
 
 def protect(snap: Snapshot, table: pd.DataFrame, dims: Sequence[str]) -> pd.DataFrame:

@@ -14,7 +14,9 @@ from app.results import design, disclosure, measures, rolled, snapshot
 from app.results.snapshot import Snapshot
 from app.shared.refusal import Refusal
 
-DOMAINS = ("agency", "block", "channel", "language", "service_field")
+# processing_unit: figures attributed to the unit that processed the dossier (agency: the one that
+# received it), for per-case waves under Decree 118/2025 (amended by 367/2025)
+DOMAINS = ("agency", "block", "channel", "language", "service_field", "processing_unit")
 
 
 def compute(snap: Snapshot, by: Sequence[str] = ()) -> pd.DataFrame:

@@ -3,6 +3,10 @@ design's columns worked out per cell (design weight N_h / n_h, stratum key, stra
 
 Design weights are constant within a cell (a cell never spans two strata), so the cells hold
 everything analysis.moments needs; n_h is the sum of the counts of the stratum's cells.
+
+``agency`` is the unit that received the dossiers, ``processing_unit`` the one that processed them
+(the receiving unit where the response names none): a figure is attributed to either by grouping
+on one or the other (Decree 118/2025: one-stop centres receive dossiers regardless of boundaries).
 """
 from __future__ import annotations
 
@@ -15,7 +19,8 @@ from app.models import Agency, Block, FrameCount
 from app.results import measures, rollup
 from app.results.snapshot import Snapshot
 
-KEYS = ("agency", "block", "stratum", "channel", "language", "service_field")
+KEYS = ("agency", "block", "stratum", "channel", "language", "service_field", "processing_unit")
+TEXT_KEYS = ("stratum", "channel", "language", "processing_unit")  # the other key parts are question values
 
 
 def _number(text: str) -> float:
@@ -44,8 +49,13 @@ def _build(snap: Snapshot):
     keys["block"] = frame["agency_id"].map(lambda i: agencies[i][1]).astype(object)
     names = [*rollup.KEY_PARTS, *plan.raking]
     for position, name in enumerate(names):
-        column = parts[position] if parts is not None else pd.Series(dtype=object)
-        if name in ("stratum", "channel", "language"):
+        # (cells written before a key part existed lack it until their rebuild: read as blank)
+        column = (parts[position] if parts is not None and position in parts.columns
+                  else pd.Series("" if parts is not None else None, index=frame.index, dtype=object))
+        column = column.fillna("") if parts is not None else column
+        if name == "processing_unit":  # none named (""): the receiving unit processed the dossier
+            keys[name] = column.where(column != "", keys["agency"]).astype(object)
+        elif name in TEXT_KEYS:
             keys[name] = column.astype(object)
         else:  # question values: numbers, NaN where blank (as the respondent table has them)
             keys[name] = column.map(_number).astype(float)

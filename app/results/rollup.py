@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from app.collect import store as coded
-from app.models import Response, RollupCell, RollupState, Wave
+from app.models import Agency, Response, RollupCell, RollupState, Wave
 from app.models.base import utcnow
 from app.programme.questionnaires import questionnaire_of
 from app.results import measures
@@ -25,7 +25,8 @@ from app.results.measures import Layout
 
 SEP = "\x1f"
 BATCH = 50_000  # responses decoded and summed at a time
-KEY_PARTS = ("stratum", "channel", "language", "service_field")
+# processing_unit: the code of the agency that processed the dossier ("" when none was named)
+KEY_PARTS = ("stratum", "channel", "language", "service_field", "processing_unit")
 
 
 def _unrolled() -> list:
@@ -42,8 +43,9 @@ ALL_WEEKS = date(1, 1, 1)
 
 def _layout(plan: Layout) -> dict:
     """What rollup_state.layout records: the packed moments' layout and the cells' format (cells
-    written before the all-weeks rows existed do not match, so the next update rebuilds them)."""
-    return {**plan.as_json(), "all_weeks": ALL_WEEKS.isoformat()}
+    written before the all-weeks rows existed, or with other key parts, do not match, so the next
+    update rebuilds them)."""
+    return {**plan.as_json(), "all_weeks": ALL_WEEKS.isoformat(), "key_parts": list(KEY_PARTS)}
 
 
 def _text(value) -> str:
@@ -83,17 +85,28 @@ def _read(session: Session, wave: Wave, plan: Layout, where, after: int = 0,
     questionnaire = questionnaire_of(wave.survey_version)
     closed = questionnaire.coded_questions
     query = (select(Response.id, Response.agency_id, Response.submitted_on, Response.stratum, Response.channel,
-                    Response.language, Response.coded)
+                    Response.language, Response.processing_agency_id, Response.coded)
              .where(Response.wave_id == wave.id, Response.id > after, *where).order_by(Response.id))
     if limit:
         query = query.limit(limit)
     rows = session.execute(query).all()
-    frame = pd.DataFrame(rows, columns=["id", "agency_id", "submitted_on", "stratum", "channel", "language", "coded"])
+    frame = pd.DataFrame(rows, columns=["id", "agency_id", "submitted_on", "stratum", "channel", "language",
+                                        "processing_unit", "coded"])
+    frame["processing_unit"] = _unit_codes(session, frame["processing_unit"])
     values = coded.decode(frame.pop("coded").fillna("").tolist(), len(closed), by_column=True)
     for code in plan.codes:
         frame[code] = values[closed.index(code)] if code in closed else np.nan
     frame["stratum"] = frame["stratum"].fillna("")
     return frame["id"].tolist(), frame
+
+
+def _unit_codes(session: Session, ids: pd.Series) -> pd.Series:
+    """Processing units' agency ids as their codes ("" for none)."""
+    wanted = {int(i) for i in ids.dropna().unique()}
+    if not wanted:
+        return pd.Series("", index=ids.index, dtype=object)
+    codes = dict(session.execute(select(Agency.id, Agency.code).where(Agency.id.in_(wanted))).all())
+    return ids.map(lambda i: "" if i is None or i != i else codes[int(i)]).astype(object)
 
 
 def _lock(session: Session, wave: Wave, plan: Layout, wait: bool = True) -> RollupState | None:

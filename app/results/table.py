@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
 from app.collect import store as coded  # the coded strings' decoder: with the row recipe
 from app.extensions import db
@@ -17,20 +18,29 @@ from app.programme.questionnaires import questionnaire_of
 from app.results import design
 
 META = ["response_id", "agency", "block", "channel", "language", "submitted_on", "weight"]
+# per-case waves: the unit that processed the dossier, when not the receiving one (``agency``)
+PER_CASE_META = [*META, "processing_unit"]
+
+
+def meta_columns(questionnaire) -> list[str]:
+    """The columns before the questions in an export of this questionnaire's responses."""
+    return PER_CASE_META if questionnaire.definition.kind == "per_case" else META
 
 
 COLUMNS = ["response_id", "agency", "block", "channel", "language", "submitted_on", "stratum", "excluded",
-           "exclusion_reason"]
+           "exclusion_reason", "processing_unit"]
 
 
 def _responses(wave: Wave, include_excluded: bool) -> tuple[pd.DataFrame, np.ndarray]:
     """The wave's responses (COLUMNS) and a (1 + k) × n float array: row 0 left for the caller
     (the design weight), then one row per closed question, the responses in the same order."""
     width = len(questionnaire_of(wave.survey_version).coded_questions)
+    processing = aliased(Agency)
     query = (select(Response.id, Agency.code, Block.code, Response.channel, Response.language,
                     Response.submitted_on, Response.stratum, Response.excluded, Response.exclusion_reason,
-                    Response.coded)
+                    processing.code, Response.coded)
              .join(Agency, Agency.id == Response.agency_id).join(Block, Block.id == Agency.block_id)
+             .outerjoin(processing, processing.id == Response.processing_agency_id)
              .where(Response.wave_id == wave.id).order_by(Response.id))
     if not include_excluded:
         query = query.where(Response.excluded.is_(False))

@@ -18,10 +18,10 @@ from sqlalchemy import select
 from app.collect import store
 from app.collect.page_view import message_for
 from app.extensions import db
-from app.models import Response, Wave
+from app.models import Agency, Response, Wave
 from app.models.wave import CHANNELS
 from app.programme.questionnaires import questionnaire_of
-from app.results.table import META, respondents
+from app.results.table import meta_columns, respondents
 from app.review import savfile
 from app.shared import cells
 from app.shared.csvio import ImportRejected, RowError, read_rows
@@ -41,7 +41,7 @@ def export_table(wave: Wave) -> pd.DataFrame:
     questionnaire = questionnaire_of(wave.survey_version)
     codes = exported_codes(questionnaire)
     table = respondents(wave, codes)  # complete as of now, not as of the pages' last refresh
-    out = table[META + codes].copy()
+    out = table[meta_columns(questionnaire) + codes].copy()
     out["submitted_on"] = pd.to_datetime(out["submitted_on"]).dt.strftime("%Y-%m-%d")
     out["weight"] = out["weight"].round(6)
     for code in codes:
@@ -207,16 +207,22 @@ def import_csv(wave: Wave, data: bytes | str) -> int:
     questionnaire = questionnaire_of(wave.survey_version)
     codes = exported_codes(questionnaire)
     header, rows = read_rows(data, required=("agency",))
-    allowed = set(META) | set(codes)
+    allowed = set(meta_columns(questionnaire)) | set(codes)
     errors = [RowError(1, c, _("unknown column (not a question of this questionnaire)"))
               for c in header if c not in allowed]
     scope = {a.code: a for a in wave.agencies}
+    units = {a.code: a for a in db.session.scalars(select(Agency))} if "processing_unit" in header else {}
     parsed = []
     for line, row in rows:
         if "__extra__" in row:
             errors.append(RowError(line, None, _("more values than columns")))
             continue
         meta, meta_errors = _meta(line, row, wave, scope)
+        if row.get("processing_unit"):
+            meta["processing"] = units.get(row["processing_unit"])
+            if meta["processing"] is None:
+                meta_errors.append(RowError(line, "processing_unit", _("'%(value)s' is not an agency code",
+                                                                       value=row["processing_unit"])))
         cleaned, field_errors = clean_answers(questionnaire, _raw_answers(questionnaire, row, codes))
         errors += meta_errors + [RowError(line, e.field, _field_message(e)) for e in field_errors]
         parsed.append((meta, cleaned))

@@ -90,12 +90,14 @@ def published_rows(wave) -> list[dict]:
 def finest(wave) -> pd.DataFrame:
     frame = respondents(wave, [*MEASURES, "service_field"])
     frame["service_field"] = frame["service_field"].map(disclosure.label)
+    # the unit that processed the dossier: the receiving one where none is named
+    frame["processing_unit"] = frame["processing_unit"].fillna(frame["agency"])
     return frame
 
 
 def in_cell(frame: pd.DataFrame, row: dict) -> np.ndarray:
     inside = np.ones(len(frame), dtype=bool)
-    for dim in ("agency", "block", "channel", "language", "service_field"):
+    for dim in ("agency", "block", "channel", "language", "service_field", "processing_unit"):
         if row.get(dim) not in (None, ""):
             inside &= (frame[dim].astype(str) if dim != "service_field" else frame[dim]) == disclosure.label(row[dim])
     return inside

@@ -83,9 +83,10 @@ def test_estimates_from_rollups_equal_the_microdata_path(demo, rake, fpc):
         same(estimates.compute(snapshot.current(demo), by), microdata(demo, by))
 
 
-def test_the_pooled_rule_and_decision766_from_rollups_equal_the_microdata_path(app):
+@pytest.mark.parametrize("survey", ["per-case-61", "per-case-118"])
+def test_the_pooled_rule_and_decision766_from_rollups_equal_the_microdata_path(app, survey):
     units = [factories.agency(code) for code in ("P1", "P2", "P3")]
-    wave = factories.wave("percase", agency_list=units, survey="per-case-61")
+    wave = factories.wave("percase", agency_list=units, survey=survey)
     questionnaire = questionnaire_of(wave.survey_version)
     rng = np.random.default_rng(7)
     for i in range(240):
