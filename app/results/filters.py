@@ -17,6 +17,7 @@ class Filters:
     block: str = ""
     channel: str = ""
     service_field: str = ""
+    attribute: str = ""  # "processing": rank per-case ratings by the unit that processed the dossier
 
     @property
     def dims(self) -> list[str]:
@@ -46,7 +47,13 @@ def parse_filters(wave: Wave, args) -> Filters:
         raise Refusal("channel", _("unknown channel '%(channel)s'", channel=channel))
     if field and (not field.isdigit() or int(field) not in service_fields(wave)):
         raise Refusal("service_field", _("unknown service field '%(field)s'", field=field))
-    return Filters(block=block, channel=channel, service_field=field)
+    attribute = (args.get("attribute") or "").strip()
+    if attribute not in ("", "receiving", "processing"):
+        raise Refusal("attribute", _("choose receiving or processing"))
+    if attribute == "processing" and questionnaire_of(wave.survey_version).definition.kind != "per_case":
+        raise Refusal("attribute", _("only per-case ratings name the unit that processed the dossier"))
+    return Filters(block=block, channel=channel, service_field=field,
+                   attribute="processing" if attribute == "processing" else "")
 
 
 def select_rows(table: pd.DataFrame, filters: Filters) -> pd.DataFrame:

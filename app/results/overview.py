@@ -47,12 +47,18 @@ def rankings(snap: Snapshot, filters: Filters) -> list[dict]:
     from analysis.ranking import rank_table  # scipy: slow to import, only figures need it
 
     measure = measure_ranked(snap.wave)
-    table = rates(snap, filters, ["agency"])
+    if filters.attribute == "processing":  # each dossier's rating counted for the unit that processed it
+        table = rates(snap, filters, ["processing_unit"]).rename(columns={"processing_unit": "agency"})
+    else:
+        table = rates(snap, filters, ["agency"])
     table = table[table["measure"] == measure]
     info = agency_table()
     table = table.merge(info, on="agency", how="left")
+    units = None
+    if filters.attribute == "processing":  # processing units need not be in the wave's scope
+        units = list(db.session.scalars(select(Agency).where(Agency.code.in_(table["agency"].dropna().unique().tolist()))))
     out = []
-    for block, level, mixed in ranking_groups(snap.wave):
+    for block, level, mixed in ranking_groups(snap.wave, units):
         if filters.block and block.code != filters.block:
             continue
         part = table[(table["block"] == block.code) & (table["level"] == level)]
@@ -84,12 +90,12 @@ LEVEL_NAMES = {
 }
 
 
-def ranking_groups(wave: Wave) -> list[tuple]:
-    """(block, level, whether the block mixes levels) for the wave's agencies, in the blocks' order
-    (a block that mixes levels gives one group per level)."""
+def ranking_groups(wave: Wave, units: list[Agency] | None = None) -> list[tuple]:
+    """(block, level, whether the block mixes levels) for the wave's agencies (or ``units``), in
+    the blocks' order (a block that mixes levels gives one group per level)."""
     levels: dict[int, set[str]] = {}
     blocks = {}
-    for a in wave.agencies:
+    for a in wave.agencies if units is None else units:
         blocks[a.block.id] = a.block
         levels.setdefault(a.block.id, set()).add(a.level)
     groups = [(b, level, len(levels[b.id]) > 1) for b in blocks.values() for level in levels[b.id]]

@@ -356,3 +356,28 @@ def test_the_export_and_import_carry_the_processing_unit(wave):
     with pytest.raises(ImportRejected) as caught:
         exchange.import_csv(wave, bad)
     assert [(e.line, e.column) for e in caught.value.errors] == [(2, "processing_unit")]
+
+
+def test_the_dashboard_ranks_by_the_processing_unit_when_asked(client, wave, login_as):
+    from app.results import overview
+    from app.results.filters import Filters
+    from app.results.snapshot import current
+
+    fill(wave, PLAN)
+    ranked = overview.rankings(current(wave), Filters(attribute="processing"))
+    codes = {c for r in ranked for c in r["table"]["agency"]}
+    assert codes == {"P1", "P2", "P3", "X9"}  # X9 processes dossiers though it received none
+    expected = from_export(wave, ["processing_unit"])
+    expected = expected[expected["measure"] == "overall"].set_index("processing_unit")
+    for r in ranked:
+        for row in r["table"].to_dict(orient="records"):
+            assert row["rate"] == pytest.approx(expected.loc[row["agency"], "rate"], abs=1e-9)
+    receiving = {c for r in overview.rankings(current(wave), Filters()) for c in r["table"]["agency"]}
+    assert receiving == {"P1", "P2", "P3"}
+    login_as("official")
+    page = client.get(f"/dashboard/{wave.slug}?attribute=processing").get_data(as_text=True)
+    assert 'value="processing" selected' in page and "X9" in page
+    demo = factories.wave("plain", agency_list=[factories.agency("Q1")])
+    db.session.commit()
+    assert client.get(f"/dashboard/{demo.slug}?attribute=processing").status_code == 400
+    assert client.get(f"/dashboard/{wave.slug}?attribute=elsewhere").status_code == 400
