@@ -74,10 +74,12 @@ def _row(line: int, row: dict, errors: list[RowError]):
         return None
     old, new = by_code(row.get("old_code", "").strip()), by_code(row.get("new_code", "").strip())
     bad = len(errors)
-    for col, unit in (("old_code", old), ("new_code", new)):
-        if unit is None:
-            errors.append(RowError(line, col, _("unknown agency code '%(code)s' (import new units first)",
-                                                code=row.get(col, "").strip())))
+    if old is None:
+        errors.append(RowError(line, "old_code", _("unknown agency code '%(code)s'",
+                                                   code=row.get("old_code", "").strip())))
+    if new is None:
+        errors.append(RowError(line, "new_code", _("unknown agency code '%(code)s' (import new units first)",
+                                                   code=row.get("new_code", "").strip())))
     if old is not None and old is new:
         errors.append(RowError(line, "new_code", _("a unit cannot be its own successor")))
     share = _share(row.get("share", ""))
@@ -119,6 +121,11 @@ def _whole_file(parsed: list, errors: list[RowError]) -> None:
             errors.append(RowError(line, "new_code", _("%(old)s → %(new)s appears twice", old=old.code,
                                                        new=new.code)))
         pairs.add((old.code, new.code))
+    ending = {old.code for old, *_x in parsed}
+    for _old, new, _sh, _day, line in parsed:
+        if new.code in ending:
+            errors.append(RowError(line, "new_code", _("%(code)s ends in this file and cannot receive units",
+                                                       code=new.code)))
     wrong = lineage.share_errors(lineage.Edge(o.code, n.code, sh, d) for o, n, sh, d, _line in parsed)
     for code, total in wrong.items():
         errors.append(RowError(first_line[code], "share", _("the shares of %(code)s sum to %(total)s, not 1",

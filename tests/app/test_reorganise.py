@@ -203,3 +203,11 @@ def test_an_update_without_the_validity_columns_keeps_the_dates(runner, tmp_path
     ward = _agency("W1")
     assert (ward.name_vi, ward.level, ward.unit_code) == ("Phường Một", "commune", "10501")
     assert (ward.valid_from, ward.valid_to) == (date(2020, 1, 1), date(2025, 6, 30))
+
+
+def test_a_unit_that_ends_cannot_receive_units_in_the_same_file(runner, tmp_path):
+    _units("W1", "W2", "C1")
+    result = runner.invoke(args=["agencies", "reorganise", _write(tmp_path, "W1,C1,1,2026-10-01\nW2,C1,0.7,2026-10-01\n"
+                                                                            "W2,W1,0.3,2026-10-01\n")])
+    assert result.exit_code != 0
+    assert "line 4, column 'new_code'" in result.output and "W1 ends in this file" in result.output
