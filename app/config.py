@@ -25,6 +25,11 @@ DEFAULTS: dict[str, Any] = {
     "API_TOKEN_HOURS": 12,  # nosec B105 - a lifetime in hours, not a secret
     "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
     "MIN_GROUP_SIZE": 10,
+    # Feedback cases (app/cases/figures.py): the on-time share a unit should reach (the manager's
+    # page lists the units below it), and the points of Decision 766's PAKN parts. The official
+    # split inside the 18-point satisfaction group is not confirmed: a configurable default.
+    "CASE_ON_TIME_TARGET": 0.9,
+    "CASE_D766_POINTS": {"classification": 3.0, "on_time": 3.0, "satisfaction": 3.0},
     # New responses reach cached figures at most this late (app/results/snapshot.py).
     "RESULTS_REFRESH_SECONDS": 10.0,
     "RATELIMIT_STORAGE_URI": "memory://",

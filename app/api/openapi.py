@@ -67,6 +67,17 @@ COMPONENTS = {
                                           ("rate", "se", "ci_lower", "ci_upper", "deff", "n_eff")},
                                        "suppressed": {"type": "boolean"}},
                         "additionalProperties": True},
+        # feedback handling (PAKN) per unit over the wave's period; agency null: the province
+        "CaseFigures": {"type": "object", "required": ["agency", "received", "on_time", "overdue", "reopened",
+                                                       "rated", "satisfied_rate", "suppressed", "d766_points"],
+                        "properties": {"agency": {"type": ["string", "null"]},
+                                       **{k: {"type": "integer"} for k in
+                                          ("received", "answered", "on_time", "overdue", "reopened", "refused",
+                                           "rated")},
+                                       **{k: {"type": ["number", "null"]} for k in
+                                          ("satisfied_rate", "ci_lower", "ci_upper", "d766_points")},
+                                       "suppressed": {"type": "boolean"}},
+                        "additionalProperties": True},
     },
 }
 
@@ -130,7 +141,8 @@ PATHS = {
                                   "type": "string", "pattern": f"^(({DOMAIN_RE})(,({DOMAIN_RE}))*)?$"},
                               "description": f"comma-separated domains: {', '.join(DOMAINS)}"}],
         "responses": {"200": _json({"type": "object", "required": ["rows"], "properties": {
-            "rows": {"type": "array", "items": {"$ref": "#/components/schemas/EstimateRow"}}}}, "estimates"),
+            "rows": {"type": "array", "items": {"$ref": "#/components/schemas/EstimateRow"}},
+            "cases": {"type": "array", "items": {"$ref": "#/components/schemas/CaseFigures"}}}}, "estimates"),
             **_errors(400, 401, 403, 404)}}},
     "/api/v1/agencies/{code}/trend": {"get": {
         "summary": "A unit's index across waves on today's organisation, each point with its basis",

@@ -1,0 +1,1 @@
+"""Feedback cases (phản ánh, kiến nghị): opening, handling, deadlines and figures."""
