@@ -1,7 +1,9 @@
 """Figures of feedback handling (PAKN) per unit and period, and Decision 766's group-5 indicators.
 
-A case counts in a period by the day it was opened (a wave's period_start..period_end, or an ISO
-week), for the units given (a wave's scope). Per unit and for the whole province:
+A case counts in a wave's figures by the day it was opened (period_start..period_end), for the
+units of the wave's scope, whichever wave's questionnaire opened it (the figures are the unit's
+handling over the period). The weekly on-time shares of the manager's page count a case in the ISO
+week of its due date, once its timeliness is known. Per unit and for the whole province:
 
 * ``received``: cases opened; ``refused``: closed without an answer (out of scope);
 * ``answered``: with an answer date; ``on_time``: answered on or before its due date;

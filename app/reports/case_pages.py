@@ -7,13 +7,12 @@ Nothing here reads a case's contact, text or answer: only dates, states and the 
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from flask import current_app
 from sqlalchemy import select
 
-from app.cases import figures
+from app.cases import calendar, figures
 from app.extensions import db
 from app.i18n import current_language
 from app.models import Agency, User, Wave
@@ -27,8 +26,8 @@ API_FIELDS = ("agency", "received", "answered", "on_time", "overdue", "reopened"
 
 
 def today() -> date:
-    """Today in the platform's time zone (tests replace it)."""
-    return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+    """Today where the units work (app.cases.calendar.today; tests replace it)."""
+    return calendar.today()
 
 
 def wave_section(wave: Wave) -> dict:
@@ -62,17 +61,6 @@ def _clean(value):
     return value
 
 
-def working_days_after(start: date, n: int) -> date:
-    """The n-th Monday-to-Friday day after ``start``.
-    TODO: use app.cases.calendar.due (public holidays and swapped days) once it is merged."""
-    day, left = start, n
-    while left > 0:
-        day += timedelta(days=1)
-        if day.weekday() < 5:
-            left -= 1
-    return day
-
-
 def visible_units(user: User) -> list[Agency]:
     if user.role in STAFF:
         on = today()
@@ -87,7 +75,7 @@ def manager_page(user: User) -> dict:
     names = {a.code: a for a in units}
     cases = figures.load([a.id for a in units])
     remind = int(current_app.config.get("CASE_REMIND_DAYS", 2))
-    soon = working_days_after(on, remind)
+    soon = calendar.due(on, remind)  # the working-day calendar: weekends, holidays, swapped days
     waiting = [c for c in cases if c.is_open() and c.answered_on is None]
     overdue = sorted((c for c in waiting if c.due_on < on), key=lambda c: (c.due_on, c.id))
     due_soon = sorted((c for c in waiting if on <= c.due_on <= soon), key=lambda c: (c.due_on, c.id))

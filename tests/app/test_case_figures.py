@@ -254,3 +254,36 @@ def test_others_cannot_read_the_manager_page(client, login_as, role, app):
     if role:
         login_as(role, factories.agency("A9"))
     assert client.get("/dashboard/cases").status_code in (302, 403)
+
+
+def test_due_soon_counts_working_days_on_the_shipped_calendar(client, login_as, app, monkeypatch):
+    """Friday 24 April 2026: Monday 27 is the Hùng Kings' substitute day off, so two working days
+    reach Wednesday 29 (calendar days would stop on Sunday, weekdays on Tuesday)."""
+    monkeypatch.setattr(case_pages, "today", lambda: date(2026, 4, 24))
+    a1 = factories.agency("A1")
+    wave = factories.wave("w1", [a1])
+    wednesday = case(a1, wave, opened=date(2026, 4, 1), due=date(2026, 4, 29), state="new")
+    thursday = case(a1, wave, opened=date(2026, 4, 1), due=date(2026, 4, 30), state="new")
+    db.session.commit()
+    login_as("official")
+    page = client.get("/dashboard/cases?lang=en").get_data(as_text=True)
+    due = page[page.index('id="due-soon"'):page.index('id="below-target"')]
+    assert f"#{wednesday.id}<" in due and f"#{thursday.id}<" not in due
+
+
+def test_cases_handled_through_the_service_reach_the_figures(app, make_user, today):
+    """Open, answer late, rate; open and refuse as out of scope: counted by the figures."""
+    from app.cases import service
+
+    a1 = factories.agency("A1")
+    wave = factories.wave("w1", [a1])
+    staff, _ = make_user("agency", a1)
+    late, _ = service.open_case(wave, a1, kind="request", text="Hồ sơ trễ hạn", today=date(2026, 2, 2))
+    service.answer(late, "Đã xử lý", staff, today=late.due_on + timedelta(days=1))
+    service.rate(late, False)
+    refused, _ = service.open_case(wave, a1, kind="request", text="Không thuộc thẩm quyền", today=date(2026, 2, 2))
+    service.refuse(refused, "Ngoài phạm vi", staff, today=date(2026, 2, 3))
+    db.session.commit()
+    row = by_unit(figures.wave_rows(wave, TODAY))["A1"]
+    assert (row["received"], row["answered"], row["on_time"], row["overdue"], row["refused"], row["rated"],
+            row["satisfied"]) == (2, 1, 0, 1, 1, 1, 0)
