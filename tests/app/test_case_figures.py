@@ -287,3 +287,10 @@ def test_cases_handled_through_the_service_reach_the_figures(app, make_user, tod
     row = by_unit(figures.wave_rows(wave, TODAY))["A1"]
     assert (row["received"], row["answered"], row["on_time"], row["overdue"], row["refused"], row["rated"],
             row["satisfied"]) == (2, 1, 0, 1, 1, 1, 0)
+
+
+def test_the_sections_are_in_vietnamese_by_default(client, login_as, scene):
+    login_as("official")
+    page = client.get("/dashboard/w1").get_data(as_text=True)
+    assert "Giải quyết phản ánh, kiến nghị (PAKN)" in page and "70,0" in page
+    assert "Phản ánh, kiến nghị: trang quản lý" in client.get("/dashboard/cases").get_data(as_text=True)
