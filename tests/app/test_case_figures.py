@@ -174,6 +174,7 @@ def test_the_wave_dashboard_and_the_agency_page_show_the_section(client, login_a
     assert "Feedback handling (PAKN)" in page
     assert "70.0%" in page  # A3's satisfaction with handling
     assert "not confirmed by the official texts" in page
+    assert "Feedback handling (PAKN)" in client.get("/dashboard/w1/print?lang=en").get_data(as_text=True)
     agency = client.get("/dashboard/w1/agencies/A3").get_data(as_text=True)
     section = agency[agency.index('id="cases"'):]
     assert "Agency A3" in section
