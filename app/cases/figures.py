@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from app.extensions import db
 from app.models import Agency
@@ -84,8 +84,10 @@ def points_config() -> dict[str, float]:
     return {part: float(configured.get(part, D766_DEFAULT_POINTS[part])) for part in D766_PARTS}
 
 
-def load(agency_ids: Iterable[int] | None = None, start: date | None = None, end: date | None = None) -> list[Case]:
-    """Cases opened between ``start`` and ``end`` (inclusive) of the given units (all if None)."""
+def load(agency_ids: Iterable[int] | None = None, start: date | None = None, end: date | None = None,
+         active_since: date | None = None) -> list[Case]:
+    """Cases opened between ``start`` and ``end`` (inclusive) of the given units (all if None);
+    with ``active_since``, only those still open or due on or after that day."""
     query = select(FeedbackCase.id, Agency.code, FeedbackCase.state, FeedbackCase.category, FeedbackCase.opened_on,
                    FeedbackCase.due_on, FeedbackCase.answered_on, FeedbackCase.reopened,
                    FeedbackCase.satisfied).join(Agency, Agency.id == FeedbackCase.agency_id)
@@ -95,6 +97,8 @@ def load(agency_ids: Iterable[int] | None = None, start: date | None = None, end
         query = query.where(FeedbackCase.opened_on >= start)
     if end is not None:
         query = query.where(FeedbackCase.opened_on <= end)
+    if active_since is not None:
+        query = query.where(or_(FeedbackCase.state.in_(OPEN_STATES), FeedbackCase.due_on >= active_since))
     return [Case(*row) for row in db.session.execute(query.order_by(FeedbackCase.id))]
 
 

@@ -73,7 +73,10 @@ def manager_page(user: User) -> dict:
     on = today()
     units = visible_units(user)
     names = {a.code: a for a in units}
-    cases = figures.load([a.id for a in units])
+    window = _window(on)
+    since = date.fromisocalendar(*window[0], 1)
+    cases = figures.load(None if user.role in STAFF else [a.id for a in units], active_since=since)
+    cases = [c for c in cases if c.agency in names]  # (staff: units that have not ended)
     remind = int(current_app.config.get("CASE_REMIND_DAYS", 2))
     soon = calendar.due(on, remind)  # the working-day calendar: weekends, holidays, swapped days
     waiting = [c for c in cases if c.is_open() and c.answered_on is None]
@@ -81,8 +84,8 @@ def manager_page(user: User) -> dict:
     due_soon = sorted((c for c in waiting if on <= c.due_on <= soon), key=lambda c: (c.due_on, c.id))
     target = float(current_app.config.get("CASE_ON_TIME_TARGET", 0.9))
     weekly = figures.weekly_on_time(cases, on)
-    window = _window(on)
-    units_table = unit_table([a.code for a in units], weekly, window, target)
+    active = {agency for agency, week in weekly if week in window}  # a case of known timeliness lately
+    units_table = unit_table([a.code for a in units if a.code in active], weekly, window, target)
     return {"today": on, "soon": soon, "remind_days": remind, "target": target, "names": names,
             "overdue": [_case_row(c, on) for c in overdue], "due_soon": [_case_row(c, on) for c in due_soon],
             "units": units_table, "below": [u for u in units_table if u["below"]], "window": window,

@@ -295,3 +295,11 @@ def test_the_sections_are_in_vietnamese_by_default(client, login_as, scene):
     page = client.get("/dashboard/w1").get_data(as_text=True)
     assert "Giải quyết phản ánh, kiến nghị (PAKN)" in page and "70,0" in page
     assert "Phản ánh, kiến nghị: trang quản lý" in client.get("/dashboard/cases").get_data(as_text=True)
+
+
+def test_the_manager_page_leaves_out_units_without_recent_cases(client, login_as, weeks):
+    factories.agency("A4")  # no case at all
+    db.session.commit()
+    login_as("official")
+    page = client.get("/dashboard/cases?lang=en").get_data(as_text=True)
+    assert 'data-unit="A3"' in page and 'data-unit="A4"' not in page
