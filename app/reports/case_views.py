@@ -1,4 +1,7 @@
-"""The manager's page of feedback handling: /dashboard/cases."""
+"""The manager's page of feedback handling: /dashboard/-/cases.
+
+Not /dashboard/cases: wave slugs ([a-z0-9]+(-[a-z0-9]+)*) share that level (/dashboard/<slug>) and
+a per-case wave is readily called "cases"; "-" alone is never a slug (the separator GitLab uses)."""
 from __future__ import annotations
 
 from flask import abort, render_template
@@ -8,7 +11,7 @@ from app.blueprints import dashboard as bp
 from app.reports import case_pages
 
 
-@bp.get("/cases")
+@bp.get("/-/cases")
 @roles_required("admin", "official", "agency")
 def cases():
     user = current_user()

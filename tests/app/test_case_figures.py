@@ -214,7 +214,7 @@ def unit_row(page: str, code: str) -> str:
 def test_the_manager_page_lists_overdue_due_soon_and_units_below_target(client, login_as, weeks):
     _, _, (overdue, soon, later) = weeks
     login_as("official")
-    page = client.get("/dashboard/cases?lang=en").get_data(as_text=True)
+    page = client.get("/dashboard/-/cases?lang=en").get_data(as_text=True)
     listed = page[page.index('id="overdue"'):page.index('id="due-soon"')]
     assert f"#{overdue.id}<" in listed and f"#{soon.id}<" not in listed
     due = page[page.index('id="due-soon"'):page.index('id="below-target"')]
@@ -245,7 +245,7 @@ def test_the_week_on_week_difference_matches_a_hand_computed_interval(app, weeks
 def test_an_agency_account_sees_its_own_units_cases_only(client, login_as, weeks):
     _, (a1, a2, a3), (overdue, soon, later) = weeks
     login_as("agency", a2)
-    page = client.get("/dashboard/cases").get_data(as_text=True)
+    page = client.get("/dashboard/-/cases").get_data(as_text=True)
     assert f"#{soon.id}<" in page and f"#{overdue.id}<" not in page
     assert 'data-unit="A2"' in page and 'data-unit="A1"' not in page
 
@@ -254,7 +254,7 @@ def test_an_agency_account_sees_its_own_units_cases_only(client, login_as, weeks
 def test_others_cannot_read_the_manager_page(client, login_as, role, app):
     if role:
         login_as(role, factories.agency("A9"))
-    assert client.get("/dashboard/cases").status_code in (302, 403)
+    assert client.get("/dashboard/-/cases").status_code in (302, 403)
 
 
 def test_due_soon_counts_working_days_on_the_shipped_calendar(client, login_as, app, monkeypatch):
@@ -267,7 +267,7 @@ def test_due_soon_counts_working_days_on_the_shipped_calendar(client, login_as, 
     thursday = case(a1, wave, opened=date(2026, 4, 1), due=date(2026, 4, 30), state="new")
     db.session.commit()
     login_as("official")
-    page = client.get("/dashboard/cases?lang=en").get_data(as_text=True)
+    page = client.get("/dashboard/-/cases?lang=en").get_data(as_text=True)
     due = page[page.index('id="due-soon"'):page.index('id="below-target"')]
     assert f"#{wednesday.id}<" in due and f"#{thursday.id}<" not in due
 
@@ -294,12 +294,19 @@ def test_the_sections_are_in_vietnamese_by_default(client, login_as, scene):
     login_as("official")
     page = client.get("/dashboard/w1").get_data(as_text=True)
     assert "Giải quyết phản ánh, kiến nghị (PAKN)" in page and "70,0" in page
-    assert "Phản ánh, kiến nghị: trang quản lý" in client.get("/dashboard/cases").get_data(as_text=True)
+    assert "Phản ánh, kiến nghị: trang quản lý" in client.get("/dashboard/-/cases").get_data(as_text=True)
 
 
 def test_the_manager_page_leaves_out_units_without_recent_cases(client, login_as, weeks):
     factories.agency("A4")  # no case at all
     db.session.commit()
     login_as("official")
-    page = client.get("/dashboard/cases?lang=en").get_data(as_text=True)
+    page = client.get("/dashboard/-/cases?lang=en").get_data(as_text=True)
     assert 'data-unit="A3"' in page and 'data-unit="A4"' not in page
+
+
+def test_a_wave_called_cases_keeps_its_dashboard(client, login_as, app):
+    factories.wave("cases")
+    db.session.commit()
+    login_as("official")
+    assert "Wave cases" in client.get("/dashboard/cases?lang=en").get_data(as_text=True)
