@@ -65,9 +65,9 @@ def case_for(user: User | None, case_id: int) -> FeedbackCase | None:
 
 
 def events_of(case: FeedbackCase) -> list[tuple[CaseEvent, User | None]]:
-    return list(db.session.execute(
+    return [tuple(row) for row in db.session.execute(
         select(CaseEvent, User).outerjoin(User, User.id == CaseEvent.actor_id)
-        .where(CaseEvent.case_id == case.id).order_by(CaseEvent.at, CaseEvent.id)).tuples())
+        .where(CaseEvent.case_id == case.id).order_by(CaseEvent.at, CaseEvent.id)).all()]
 
 
 def handlers_of(case: FeedbackCase) -> list[User]:
