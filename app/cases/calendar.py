@@ -17,10 +17,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.extensions import db
+from app.models import User
 from app.models.case import HOLIDAY_KINDS, Holiday
+from app.shared import audit
+from app.shared.refusal import Refusal
 
 SHIPPED = Path(__file__).resolve().parent / "data" / "holidays-vn.csv"
 MAX_WORKING_DAYS = 3660  # no deadline is ten years of working days: refuse a runaway count
@@ -106,3 +110,54 @@ def today() -> date:
     """Today's date where the units work (BABEL_DEFAULT_TIMEZONE, Asia/Ho_Chi_Minh)."""
     zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Ho_Chi_Minh")
     return datetime.now(zone).date()
+
+
+def days_in(year: int) -> list[Holiday]:
+    """The special days of one year as the calendar uses them (the table, else the shipped file)."""
+    rows = list(db.session.scalars(select(Holiday).where(Holiday.day >= date(year, 1, 1),
+                                                         Holiday.day <= date(year, 12, 31)).order_by(Holiday.day)))
+    if rows or db.session.scalar(select(Holiday.day).limit(1)) is not None:
+        return rows
+    return [Holiday(day=r.day, kind=r.kind, name_vi=r.name_vi, name_en=r.name_en)
+            for r in shipped_days() if r.day.year == year]
+
+
+def shipped_source(day: date) -> str | None:
+    """Where the shipped file says a day comes from (a published decision or the rule)."""
+    return next((r.source for r in shipped_days() if r.day == day), None)
+
+
+def set_day(day: date, kind: str, name_vi: str, name_en: str, actor: User | None) -> Holiday:
+    """Add or change one special day (flushes; audited as "calendar.set"). The first edit copies
+    the shipped calendar into the table, so that editing one day never drops the others."""
+    if kind not in HOLIDAY_KINDS:
+        raise Refusal("kind", _("choose a day off or a working day"))
+    if kind == "holiday" and day.weekday() >= 5:
+        raise Refusal("day", _("%(day)s is a weekend day: a day off on a weekend changes nothing; enter the weekday given in its place", day=day.isoformat()))
+    if kind == "workday" and day.weekday() < 5:
+        raise Refusal("day", _("%(day)s is a weekday: it is a working day already", day=day.isoformat()))
+    if not (name_vi or "").strip():
+        raise Refusal("name_vi", _("give the day a name"))
+    load_shipped()
+    row = db.session.get(Holiday, day)
+    before = {"kind": row.kind, "name_vi": row.name_vi} if row is not None else None
+    if row is None:
+        row = Holiday(day=day)
+        db.session.add(row)
+    row.kind, row.name_vi, row.name_en = kind, name_vi.strip()[:200], (name_en or "").strip()[:200]
+    db.session.flush()
+    audit.record("calendar.set", "holiday", day.isoformat(), user=actor, before=before,
+                 after={"kind": kind, "name_vi": row.name_vi})
+    return row
+
+
+def remove_day(day: date, actor: User | None) -> None:
+    """Make `day` an ordinary day again (flushes; audited as "calendar.remove")."""
+    load_shipped()
+    row = db.session.get(Holiday, day)
+    if row is None:
+        raise Refusal("day", _("%(day)s is not in the calendar", day=day.isoformat()), 404)
+    before = {"kind": row.kind, "name_vi": row.name_vi}
+    db.session.delete(row)
+    db.session.flush()
+    audit.record("calendar.remove", "holiday", day.isoformat(), user=actor, before=before)

@@ -54,7 +54,7 @@ def test_open_computes_the_deadline_and_keeps_only_the_token_hash(wave, unit):
 
 
 def test_contact_is_sealed_and_never_in_the_database_bytes(app, wave, unit):
-    case, _raw = opened(wave, unit, contact=("email", ADDRESS))
+    case, raw = opened(wave, unit, contact=("email", ADDRESS))
     row = db.session.get(CaseContact, case.id)
     assert ADDRESS.encode() not in bytes(row.address)
     assert contacts.unseal(row.address) == ADDRESS
@@ -64,6 +64,11 @@ def test_contact_is_sealed_and_never_in_the_database_bytes(app, wave, unit):
         for values in db.session.execute(table.select()).all():
             dump.extend(str(v) if not isinstance(v, bytes) else v.decode("latin-1") for v in values)
     assert not any(ADDRESS in value for value in dump)
+    assert not any(raw in value for value in dump)  # the status token: only its keyed hash
+    if db.engine.dialect.name == "sqlite":  # and the file itself, byte for byte
+        data = open(db.engine.url.database, "rb").read()
+        assert ADDRESS.encode() not in data and raw.encode() not in data
+        assert "Hồ sơ của tôi bị trễ hạn".encode() in data  # (the check reads the right file)
     assert not any("nguyen.van.a" in str(a.after) + str(a.before) for a in db.session.scalars(select(AuditEvent)))
 
 
@@ -236,3 +241,33 @@ def test_purge_after_retention(wave, unit, staff):
     assert db.session.get(CaseContact, keep.id) is not None
     assert db.session.get(FeedbackCase, case.id).state == "closed"  # the case itself stays
     assert db.session.get(CaseContact, nothing.id) is None
+
+
+@pytest.mark.parametrize(("state", "action", "to_state"), [
+    ("new", "assign", "assigned"), ("assigned", "assign", "assigned"),
+    ("new", "answer", "answered"), ("assigned", "answer", "answered"),
+    ("new", "documents", "new"), ("assigned", "documents", "assigned"),
+    ("new", "refuse", "closed"), ("assigned", "refuse", "closed"),
+    ("answered", "close", "closed"),
+    ("answered", "rate", "answered"), ("closed", "rate", "closed"),
+    ("answered", "reopen", "assigned"), ("closed", "reopen", "assigned"),
+])
+def test_allowed_transitions(wave, unit, staff, state, action, to_state):
+    case, _ = opened(wave, unit)
+    case.state, case.assigned_to_id = state, staff.id
+    if state in ("answered", "closed"):
+        case.answer, case.answered_on = "Trả lời", date(2026, 2, 23)
+    day = date(2026, 2, 24)
+    calls = {
+        "assign": lambda: service.assign(case, staff, staff),
+        "answer": lambda: service.answer(case, "a", staff, today=day),
+        "documents": lambda: service.ask_documents(case, "a", staff, today=day),
+        "refuse": lambda: service.refuse(case, "a", staff, today=day),
+        "close": lambda: service.close(case, staff, today=day),
+        "rate": lambda: service.rate(case, False, today=day),
+        "reopen": lambda: service.reopen(case, "a", today=day),
+    }
+    calls[action]()
+    assert case.state == to_state
+    event = db.session.scalars(select(CaseEvent).order_by(CaseEvent.id.desc()).limit(1)).one()
+    assert (event.from_state, event.to_state) == (state, to_state)
