@@ -67,6 +67,17 @@ COMPONENTS = {
                                           ("rate", "se", "ci_lower", "ci_upper", "deff", "n_eff")},
                                        "suppressed": {"type": "boolean"}},
                         "additionalProperties": True},
+        # feedback handling (PAKN) per unit over the wave's period; agency null: the province
+        "CaseFigures": {"type": "object", "required": ["agency", "received", "on_time", "overdue", "reopened",
+                                                       "rated", "satisfied_rate", "suppressed", "d766_points"],
+                        "properties": {"agency": {"type": ["string", "null"]},
+                                       **{k: {"type": "integer"} for k in
+                                          ("received", "answered", "on_time", "overdue", "reopened", "refused",
+                                           "rated")},
+                                       **{k: {"type": ["number", "null"]} for k in
+                                          ("satisfied_rate", "ci_lower", "ci_upper", "d766_points")},
+                                       "suppressed": {"type": "boolean"}},
+                        "additionalProperties": True},
     },
 }
 
@@ -130,7 +141,8 @@ PATHS = {
                                   "type": "string", "pattern": f"^(({DOMAIN_RE})(,({DOMAIN_RE}))*)?$"},
                               "description": f"comma-separated domains: {', '.join(DOMAINS)}"}],
         "responses": {"200": _json({"type": "object", "required": ["rows"], "properties": {
-            "rows": {"type": "array", "items": {"$ref": "#/components/schemas/EstimateRow"}}}}, "estimates"),
+            "rows": {"type": "array", "items": {"$ref": "#/components/schemas/EstimateRow"}},
+            "cases": {"type": "array", "items": {"$ref": "#/components/schemas/CaseFigures"}}}}, "estimates"),
             **_errors(400, 401, 403, 404)}}},
     "/api/v1/agencies/{code}/trend": {"get": {
         "summary": "A unit's index across waves on today's organisation, each point with its basis",
@@ -158,9 +170,30 @@ PATHS = {
             "trend"), **_errors(400, 401, 404, 429)}}},
 }
 
+CASE_PATHS = {
+    "/api/v1/cases": {"get": {
+        "summary": "Feedback cases with their deadlines (administrators and officials: all; an agency: its own)",
+        "description": "`due_on` is `opened_on` plus CASE_DAYS_HANDLE (15) working days on the working-day "
+                       "calendar (weekends, public holidays, swapped days), moved later when the unit asked for "
+                       "documents or the citizen reopened the case. Never the text, the answer or the contact.",
+        "security": [{"bearer": []}],
+        "parameters": [{"name": "agency", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 40},
+                        "description": "one unit's code (an agency's token: its own only, another is 404)"},
+                       {"name": "state", "in": "query", "required": False,
+                        "schema": {"enum": ["open", "overdue", "new", "assigned", "answered", "closed"]},
+                        "description": "`open`: not closed; `overdue`: new or assigned past its due date"}],
+        "responses": {"200": _json({"type": "array", "items": {"type": "object", "required": [
+            "id", "agency", "category", "state", "opened_on", "due_on"], "additionalProperties": False, "properties": {
+            "id": {"type": "integer"}, "agency": {"type": "string"},
+            "category": {"enum": ["access", "procedures", "civil_servants", "results", "feedback", "other"]},
+            "state": {"enum": ["new", "assigned", "answered", "closed"]},
+            "opened_on": {"type": "string", "format": "date"}, "due_on": {"type": "string", "format": "date"}}}},
+            "cases"), **_errors(400, 401, 403, 404)}}},
+}
+
 
 def spec() -> dict:
     return {"openapi": "3.1.0",
             "info": {"title": "SIPAS survey platform API", "version": "1",
                      "description": "Errors are {\"errors\": [{\"field\": ..., \"message\": ...}]} with a 4xx status."},
-            "paths": PATHS, "components": COMPONENTS}
+            "paths": {**PATHS, **CASE_PATHS}, "components": COMPONENTS}

@@ -14,6 +14,7 @@ from app.extensions import configured_limit, db, limiter
 from app.models.wave import WAVE_DRAFT
 from app.programme import agencies, waves
 from app.programme.questionnaires import questionnaire_of
+from app.reports import case_pages
 from app.reports.lookups import STAFF, wave_visible
 from app.results import estimates, heavy, lineage_trend
 from app.shared.refusal import Refusal
@@ -157,7 +158,8 @@ def wave_estimates(slug: str):
         rows = estimates.estimate_rows(wave, by=by, user=g.api_user)
     except Refusal as exc:
         return api_error(400, str(exc), exc.field)
-    return jsonify(wave=wave.slug, by=by, rows=rows)
+    # feedback handling (PAKN) per unit over the wave's period: app.reports.case_pages.api_rows
+    return jsonify(wave=wave.slug, by=by, rows=rows, cases=case_pages.api_rows(wave, g.api_user))
 
 
 @bp.get("/agencies/<code>/trend")

@@ -13,7 +13,7 @@ from app.i18n import current_language
 from app.models import Agency, User, Wave
 from app.programme import reorganise
 from app.programme.questionnaires import questionnaire_of
-from app.reports import agency_report, charts
+from app.reports import agency_report, case_pages, charts
 from app.results import disclosure, lineage_trend, overview, snapshot, trends
 from app.results.filters import Filters, service_fields
 from app.results.snapshot import Snapshot
@@ -51,7 +51,10 @@ def wave_page(snap: Snapshot, filters: Filters, *, public: bool = False) -> dict
             context["charts"]["expectations"] = charts.expectation_chart(wave, shares)
         return context
 
-    return {"wave": wave, **snap.cached("page", build, filters, current_language(), public)}
+    page = {"wave": wave, **snap.cached("page", build, filters, current_language(), public)}
+    if not public:  # feedback handling (PAKN): cases change without the responses, so never cached
+        page["cases"] = case_pages.wave_section(wave)
+    return page
 
 
 def warm(snap: Snapshot) -> None:
@@ -96,8 +99,10 @@ def agency_page(snap: Snapshot, agency: Agency) -> dict:
                                                             agency_report.trend_title(), breaks=report["breaks"])
         return context
 
-    return {"wave": wave, "agency": agency, **snap.cached("agency", build, agency.id, current_language(),
+    page = {"wave": wave, "agency": agency, **snap.cached("agency", build, agency.id, current_language(),
                                                           reorganise.version())}
+    page["cases"] = case_pages.agency_section(wave, agency)  # feedback handling (PAKN): never cached
+    return page
 
 
 def trends_page() -> dict:
