@@ -7,7 +7,8 @@ from app.accounts import tokens
 from app.accounts.tokens import token_required, user_from_token
 from app.api.openapi import spec
 from app.blueprints import api as bp
-from app.collect import api_intake, follow_up
+from app.cases import follow_up
+from app.collect import api_intake
 from app.collect.issuing import integration_key
 from app.errors import api_error
 from app.extensions import configured_limit, db, limiter

@@ -1,11 +1,12 @@
 """The questionnaire pages for link and kiosk respondents (the form session says which)."""
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, request, session, url_for
+from flask import abort, current_app, redirect, render_template, request, session, url_for
 from sqlalchemy.exc import IntegrityError
 
 from app.blueprints import public as bp
-from app.collect import follow_up, form_sessions, invitations, kiosks, page_flow
+from app.cases import follow_up
+from app.collect import form_sessions, invitations, kiosks, page_flow
 from app.collect.page_view import page_view
 from app.collect.posted import read_page
 from app.extensions import db
@@ -66,7 +67,8 @@ def render_follow_up(row, q, step, status=200):
     lang = current_language()
     return render_template("public/case_ask.html", row=row, step=step, page=page_flow.follow_up_page(q),
                            survey_title=getattr(q.definition.title, lang),
-                           channels=follow_up.CHANNEL_LABELS), status
+                           channels=follow_up.CHANNEL_LABELS,
+                           retention_days=current_app.config["CASE_CONTACT_RETENTION_DAYS"]), status
 
 
 @bp.post("/answer")

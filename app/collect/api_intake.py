@@ -36,7 +36,8 @@ from flask_babel import force_locale
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
-from app.collect import follow_up, invitations, issuing, kiosks, store
+from app.cases import follow_up
+from app.collect import invitations, issuing, kiosks, store
 from app.collect.invitations import IssuedInvitation
 from app.collect.page_view import message_for
 from app.collect.store import ClientSubmission, Stored, payload_digest

@@ -105,7 +105,7 @@ def from_json(value: Any) -> FollowUp | None:
     if value is None:
         return None
     if not isinstance(value, dict):
-        raise Refusal("follow_up", "follow_up must be an object {channel, address, text, consent}")
+        raise Refusal("follow_up", "follow_up must be an object {channel, address, text, consent}")  # the API's message
     unknown = sorted(set(value) - set(FIELDS))
     if unknown:
         raise Refusal.of([(PREFIX + str(k), "unknown field") for k in unknown])
