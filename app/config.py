@@ -64,7 +64,18 @@ DEFAULTS: dict[str, Any] = {
     "PASSWORD_RESET_HOURS": 24,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,
+    # Feedback cases (app/cases): deadlines in working days on the calendar of app/cases/calendar.py.
+    "CASE_DAYS_HANDLE": 15,  # to answer a case
+    "CASE_DAYS_REFUSE": 2,  # to refuse one as out of scope, counted from its opening
+    "CASE_DAYS_DOCUMENTS": 5,  # added to the deadline when the unit asks for more documents
+    "CASE_REOPEN_DAYS": 10,  # the citizen may reopen an answered case this long after the answer
+    "CASE_CONTACT_RETENTION_DAYS": 30,  # calendar days after closing, then the contact is deleted
+    "CASE_REMIND_DAYS": 2,  # `flask cases remind`: cases due within this many working days
+    "CASE_CONTACT_KEY": None,  # Fernet key sealing contacts; None: derived from SECRET_KEY (app/cases/contacts.py)
 }
+
+CASE_SETTINGS = ("CASE_DAYS_HANDLE", "CASE_DAYS_REFUSE", "CASE_DAYS_DOCUMENTS", "CASE_REOPEN_DAYS",
+                 "CASE_CONTACT_RETENTION_DAYS", "CASE_REMIND_DAYS")
 
 
 def env_str(name: str, default: str | None = None) -> str | None:
@@ -103,6 +114,14 @@ def from_environment(instance_path: str) -> dict[str, Any]:
                  "RATE_LIMIT_ISSUE", "RATE_LIMIT_PAPER", "RATE_LIMIT_ESTIMATES"):
         if env_str(name):
             out[name] = env_str(name)
+    for name in CASE_SETTINGS:
+        if env_str(name):
+            try:
+                out[name] = int(env_str(name))
+            except ValueError:
+                raise RuntimeError(f"{name} must be a whole number of days") from None
+    if env_str("CASE_CONTACT_KEY"):
+        out["CASE_CONTACT_KEY"] = env_str("CASE_CONTACT_KEY")
     if env_str("PUBLIC_BASE_URL"):
         out["PUBLIC_BASE_URL"] = env_str("PUBLIC_BASE_URL").rstrip("/")
     if env_str("SESSION_COOKIE_SECURE"):

@@ -28,6 +28,7 @@ LAYERS: list[tuple[tuple[str, ...], bool]] = [
     (("app.review",), False),
     (("app.results",), False),
     (("app.collect",), False),
+    (("app.cases",), False),
     (("app.programme",), False),
     (("app.accounts",), False),
     (("app.shared",), False),

@@ -176,9 +176,30 @@ PATHS = {
             "trend"), **_errors(400, 401, 404, 429)}}},
 }
 
+CASE_PATHS = {
+    "/api/v1/cases": {"get": {
+        "summary": "Feedback cases with their deadlines (administrators and officials: all; an agency: its own)",
+        "description": "`due_on` is `opened_on` plus CASE_DAYS_HANDLE (15) working days on the working-day "
+                       "calendar (weekends, public holidays, swapped days), moved later when the unit asked for "
+                       "documents or the citizen reopened the case. Never the text, the answer or the contact.",
+        "security": [{"bearer": []}],
+        "parameters": [{"name": "agency", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 40},
+                        "description": "one unit's code (an agency's token: its own only, another is 404)"},
+                       {"name": "state", "in": "query", "required": False,
+                        "schema": {"enum": ["open", "overdue", "new", "assigned", "answered", "closed"]},
+                        "description": "`open`: not closed; `overdue`: new or assigned past its due date"}],
+        "responses": {"200": _json({"type": "array", "items": {"type": "object", "required": [
+            "id", "agency", "category", "state", "opened_on", "due_on"], "additionalProperties": False, "properties": {
+            "id": {"type": "integer"}, "agency": {"type": "string"},
+            "category": {"enum": ["access", "procedures", "civil_servants", "results", "feedback", "other"]},
+            "state": {"enum": ["new", "assigned", "answered", "closed"]},
+            "opened_on": {"type": "string", "format": "date"}, "due_on": {"type": "string", "format": "date"}}}},
+            "cases"), **_errors(400, 401, 403, 404)}}},
+}
+
 
 def spec() -> dict:
     return {"openapi": "3.1.0",
             "info": {"title": "SIPAS survey platform API", "version": "1",
                      "description": "Errors are {\"errors\": [{\"field\": ..., \"message\": ...}]} with a 4xx status."},
-            "paths": PATHS, "components": COMPONENTS}
+            "paths": {**PATHS, **CASE_PATHS}, "components": COMPONENTS}

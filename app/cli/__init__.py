@@ -3,7 +3,18 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from app.cli import agencies, demo, invitations, kiosks, questionnaires, responses, results, users, waves
+    from app.cli import (
+        agencies,
+        cases,
+        demo,
+        invitations,
+        kiosks,
+        questionnaires,
+        responses,
+        results,
+        users,
+        waves,
+    )
 
-    for module in (questionnaires, agencies, users, invitations, responses, results, demo, kiosks, waves):
+    for module in (questionnaires, agencies, users, invitations, responses, results, demo, kiosks, waves, cases):
         app.cli.add_command(module.group)
