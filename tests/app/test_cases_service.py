@@ -54,7 +54,7 @@ def test_open_computes_the_deadline_and_keeps_only_the_token_hash(wave, unit):
 
 
 def test_contact_is_sealed_and_never_in_the_database_bytes(app, wave, unit):
-    case, _raw = opened(wave, unit, contact=("email", ADDRESS))
+    case, raw = opened(wave, unit, contact=("email", ADDRESS))
     row = db.session.get(CaseContact, case.id)
     assert ADDRESS.encode() not in bytes(row.address)
     assert contacts.unseal(row.address) == ADDRESS
@@ -64,6 +64,11 @@ def test_contact_is_sealed_and_never_in_the_database_bytes(app, wave, unit):
         for values in db.session.execute(table.select()).all():
             dump.extend(str(v) if not isinstance(v, bytes) else v.decode("latin-1") for v in values)
     assert not any(ADDRESS in value for value in dump)
+    assert not any(raw in value for value in dump)  # the status token: only its keyed hash
+    if db.engine.dialect.name == "sqlite":  # and the file itself, byte for byte
+        data = open(db.engine.url.database, "rb").read()
+        assert ADDRESS.encode() not in data and raw.encode() not in data
+        assert "Hồ sơ của tôi bị trễ hạn".encode() in data  # (the check reads the right file)
     assert not any("nguyen.van.a" in str(a.after) + str(a.before) for a in db.session.scalars(select(AuditEvent)))
 
 
