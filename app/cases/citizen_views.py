@@ -18,8 +18,8 @@ from app.throttle import limit_failures, status_in
 STATES = {
     "new": _l("Received: waiting for the unit to take it up"),
     "assigned": _l("Being handled by the unit"),
-    "answered": _l("Answered"),
-    "closed": _l("Closed"),
+    "answered": _l("The unit has answered"),
+    "closed": _l("The case is closed"),
 }
 MAX_TEXT = 2000
 HEADERS = {"Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex, nofollow", "Cache-Control": "no-store"}

@@ -76,7 +76,7 @@ def test_a_citizen_on_a_phone_asks_reads_the_answer_and_rates_it(live_server, wa
 
     page.goto(status)
     assert page.locator("#case-answer").inner_text() == ANSWER
-    assert page.locator("#case-state").inner_text() == "Đã trả lời"
+    assert page.locator("#case-state").inner_text() == "Đơn vị đã trả lời"
     check(page, axe_violations)
     screenshot(page, "case-answered")
     page.check("#f-satisfied")  # "Có": the handling satisfied me
