@@ -208,6 +208,7 @@ def test_the_kiosk_offers_the_step_and_the_next_person_sees_no_link(client, wave
     set_up(client, setup_code(issued.setup_url))
     assert client.post("/k/A1/start").headers["Location"] == "/answer"
     html = to_follow_up(client, answers)
+    assert "data-idle-reset" in html and "/static/form.js" in html  # walked away: the kiosk starts over
     assert send_step(client, html, ASK).status_code == 303
     thanks = client.get("/answer/thanks").get_data(as_text=True)
     assert STATUS.search(thanks) and 'data-return-after="120"' in thanks
