@@ -79,6 +79,7 @@ def test_no_case_no_case_key(client, tokens, answers):
     ({"text": "   "}, "follow_up.text"),
     ({"text": "x" * 2001}, "follow_up.text"),
     ({"text": None}, "follow_up.text"),
+    ({"text": "a\x00b"}, "follow_up.text"),
     ({"consent": False}, "follow_up.consent"),
     ({"consent": "true"}, "follow_up.consent"),
     ({"consent": None}, "follow_up.consent"),
