@@ -93,3 +93,25 @@ def test_today_is_in_vietnam(app, monkeypatch):
 
     monkeypatch.setattr(calendar, "datetime", Clock)
     assert calendar.today() == date(2026, 2, 17)
+
+
+def test_case_settings_come_from_the_environment(monkeypatch, tmp_path):
+    from app.config import from_environment
+
+    monkeypatch.setenv("CASE_DAYS_HANDLE", "10")
+    monkeypatch.setenv("CASE_CONTACT_KEY", "k")
+    settings = from_environment(str(tmp_path))
+    assert settings["CASE_DAYS_HANDLE"] == 10 and settings["CASE_CONTACT_KEY"] == "k"
+    monkeypatch.setenv("CASE_REOPEN_DAYS", "ten")
+    with pytest.raises(RuntimeError, match="CASE_REOPEN_DAYS"):
+        from_environment(str(tmp_path))
+
+
+def test_the_handling_deadline_is_configurable(app, wave):
+    from app.cases import service
+
+    app.config["CASE_DAYS_HANDLE"] = 10
+    case, _raw = service.open_case(wave, wave.agencies[0], kind="dissatisfied", text="Chờ lâu",
+                                   today=date(2026, 2, 13))
+    # 23–27 Feb (5), 2–6 Mar (10)
+    assert case.due_on == date(2026, 3, 6)

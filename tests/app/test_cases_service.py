@@ -241,3 +241,33 @@ def test_purge_after_retention(wave, unit, staff):
     assert db.session.get(CaseContact, keep.id) is not None
     assert db.session.get(FeedbackCase, case.id).state == "closed"  # the case itself stays
     assert db.session.get(CaseContact, nothing.id) is None
+
+
+@pytest.mark.parametrize(("state", "action", "to_state"), [
+    ("new", "assign", "assigned"), ("assigned", "assign", "assigned"),
+    ("new", "answer", "answered"), ("assigned", "answer", "answered"),
+    ("new", "documents", "new"), ("assigned", "documents", "assigned"),
+    ("new", "refuse", "closed"), ("assigned", "refuse", "closed"),
+    ("answered", "close", "closed"),
+    ("answered", "rate", "answered"), ("closed", "rate", "closed"),
+    ("answered", "reopen", "assigned"), ("closed", "reopen", "assigned"),
+])
+def test_allowed_transitions(wave, unit, staff, state, action, to_state):
+    case, _ = opened(wave, unit)
+    case.state, case.assigned_to_id = state, staff.id
+    if state in ("answered", "closed"):
+        case.answer, case.answered_on = "Trả lời", date(2026, 2, 23)
+    day = date(2026, 2, 24)
+    calls = {
+        "assign": lambda: service.assign(case, staff, staff),
+        "answer": lambda: service.answer(case, "a", staff, today=day),
+        "documents": lambda: service.ask_documents(case, "a", staff, today=day),
+        "refuse": lambda: service.refuse(case, "a", staff, today=day),
+        "close": lambda: service.close(case, staff, today=day),
+        "rate": lambda: service.rate(case, False, today=day),
+        "reopen": lambda: service.reopen(case, "a", today=day),
+    }
+    calls[action]()
+    assert case.state == to_state
+    event = db.session.scalars(select(CaseEvent).order_by(CaseEvent.id.desc()).limit(1)).one()
+    assert (event.from_state, event.to_state) == (state, to_state)

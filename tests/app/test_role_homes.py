@@ -47,7 +47,8 @@ def test_an_administrator_lands_on_the_admin_home_with_every_task(client, make_u
 def test_an_official_lands_on_the_dashboard_and_sees_no_admin_or_paper_link(client, make_user, wave):
     assert landing(client, make_user, "official") == "/dashboard/"
     page = client.get("/dashboard/").get_data(as_text=True)
-    assert header_links(page) == ["/dashboard/"]
+    # the feedback cases (read-only for officials) are the one page under /admin they reach
+    assert header_links(page) == ["/dashboard/", "/admin/cases"]
 
 
 def test_the_agency_account_lands_on_its_own_agency_page(client, make_user, wave):
@@ -58,7 +59,7 @@ def test_the_agency_account_lands_on_its_own_agency_page(client, make_user, wave
     assert landing(client, make_user, "agency", wave.agencies[0]) == target
     assert client.get(target).status_code == 200
     links = header_links(client.get("/dashboard/").get_data(as_text=True))
-    assert links == ["/home", "/dashboard/"]
+    assert links == ["/home", "/dashboard/", "/admin/cases"]  # its unit's feedback cases
     assert client.get("/home").headers["Location"] == target
 
 
