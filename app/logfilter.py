@@ -1,4 +1,4 @@
-"""Keep invitation tokens and kiosk keys out of every log line.
+"""Keep invitation tokens, case status tokens (/c/<token>) and kiosk keys out of every log line.
 
 The werkzeug development server, gunicorn's access log and Flask's error log all print the
 request line; a token in /s/<token> or a ?key= would land in log files and their backups.
@@ -13,7 +13,7 @@ from flask import Flask
 
 # /s/<path:token> takes slashes too; a query parameter ends at & or #. Matched case-insensitively
 # on the decoded text: what the server decodes and routes is what must not be logged.
-SECRET_PARTS = re.compile(r"(/s/)[^\s?#\"']+|((?:^|[?&])(?:key|token|invitation)=)[^\s&#\"']+", re.IGNORECASE)
+SECRET_PARTS = re.compile(r"(/[sc]/)[^\s?#\"']+|((?:^|[?&])(?:key|token|invitation)=)[^\s&#\"']+", re.IGNORECASE)
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error")
 

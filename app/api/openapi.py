@@ -23,7 +23,25 @@ _SUBMISSION = {
                                   "kiosk key or invitation: the same id with other answers is 409 "
                                   "(field `submission`); from another device it is another response"},
     "processing_unit": _PROCESSING_UNIT,
+    "follow_up": {"type": "object", "required": ["channel", "address", "text", "consent"],
+                  "additionalProperties": False,
+                  "description": "optional: the citizen wants an answer (a feedback case, opened in the same "
+                                 "transaction as the response; the case never points at the response, and the "
+                                 "contact is kept encrypted, apart from the answers). Any bad field: 400 naming "
+                                 "`follow_up.<field>`, nothing stored. A retry (200) opens no second case",
+                  "properties": {"channel": {"enum": ["email", "sms", "zalo"]},
+                                 "address": {"type": "string", "description": "an e-mail address (email), or a "
+                                             "Vietnamese mobile number (sms, zalo)"},
+                                 "text": {"type": "string", "minLength": 1, "maxLength": 2000,
+                                          "description": "what the citizen wants an answer about"},
+                                 "consent": {"const": True, "description": "the citizen agrees that the contact "
+                                             "is kept to answer them"}}},
 }
+_CASE = {"type": "object", "required": ["status_url"],
+         "description": "present when the submission opened a case (a follow_up, or a dissatisfied overall "
+                        "rating with a comment): give the citizen its status link",
+         "properties": {"status_url": {"type": "string", "format": "uri",
+                                       "description": "PUBLIC_BASE_URL/c/<token>: the case's status page"}}}
 
 
 def _errors(*codes: int) -> dict:
@@ -119,7 +137,7 @@ PATHS = {
              "properties": {"agency": {"type": "string", "description": "the kiosk's agency code"},
                             **_SUBMISSION}}]}}}},
         "responses": {"201": _json({"type": "object", "required": ["receipt"],
-                                    "properties": {"receipt": {"type": "string"}}}, "stored"),
+                                    "properties": {"receipt": {"type": "string"}, "case": _CASE}}, "stored"),
                       "200": _json({"type": "object", "required": ["receipt"],
                                     "properties": {"receipt": {"type": "string"}}},
                                    "already stored under this submission id: its first receipt"),

@@ -7,6 +7,7 @@ from app.accounts import tokens
 from app.accounts.tokens import token_required, user_from_token
 from app.api.openapi import spec
 from app.blueprints import api as bp
+from app.cases import follow_up
 from app.collect import api_intake
 from app.collect.issuing import integration_key
 from app.errors import api_error
@@ -95,7 +96,10 @@ def submit_response():
     except Refusal as exc:
         return refused(exc)
     # A retried upload of a queued response (same submission id) gets its first receipt back.
-    return jsonify(receipt=stored.receipt), 200 if stored.replayed else 201
+    answer = {"receipt": stored.receipt}
+    if stored.case_token:  # the citizen's status link of the case this submission opened
+        answer["case"] = {"status_url": follow_up.status_url(stored.case_token)}
+    return jsonify(answer), 200 if stored.replayed else 201
 
 
 @bp.post("/auth/token")

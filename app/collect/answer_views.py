@@ -1,10 +1,11 @@
 """The questionnaire pages for link and kiosk respondents (the form session says which)."""
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, request, session, url_for
+from flask import abort, current_app, redirect, render_template, request, session, url_for
 from sqlalchemy.exc import IntegrityError
 
 from app.blueprints import public as bp
+from app.cases import follow_up
 from app.collect import form_sessions, invitations, kiosks, page_flow
 from app.collect.page_view import page_view
 from app.collect.posted import read_page
@@ -16,6 +17,7 @@ from app.shared.refusal import Refusal
 from app.throttle import limit_failures, redirected_to, status_in
 
 SESSION_KEY = "fs"
+CASE_KEY = "case"  # the status link of the case the last submission opened: {"fs": form session id, "token"}
 
 
 def current_form():
@@ -55,7 +57,18 @@ def answer():
     if problem:
         return problem
     q = questionnaire_of(row.wave.survey_version)
+    if row.page == page_flow.follow_up_page(q):
+        return render_follow_up(row, q, follow_up.empty_step())
     return render_page(row, q, row.page, row.answers)
+
+
+def render_follow_up(row, q, step, status=200):
+    """The optional last step: "I want an answer about this" (app/collect/follow_up.py)."""
+    lang = current_language()
+    return render_template("public/case_ask.html", row=row, step=step, page=page_flow.follow_up_page(q),
+                           survey_title=getattr(q.definition.title, lang),
+                           channels=follow_up.CHANNEL_LABELS,
+                           retention_days=current_app.config["CASE_CONTACT_RETENTION_DAYS"]), status
 
 
 @bp.post("/answer")
@@ -71,8 +84,10 @@ def answer_post():
     except Refusal as exc:
         return render_template("public/unavailable.html", reason="bad", message=exc.args[0]), 400
     page = posted.page if posted.page is not None and posted.page <= row.page else None
-    if page is None or page >= len(page_flow.pages(q)):
+    if page is None or page > page_flow.follow_up_page(q):
         abort(400)
+    if page == page_flow.follow_up_page(q):
+        return _follow_up_post(row, q, posted.action)
     if posted.action == "back":
         form_sessions.save(row, row.answers, page_flow.next_page(q, page, row.answers, -1) or 0)
         db.session.commit()
@@ -81,26 +96,49 @@ def answer_post():
     if result.errors:
         return render_page(row, q, page, result.answers, posted.raw, result.errors, status=400)
     following = page_flow.next_page(q, page, result.answers)
-    form_sessions.save(row, result.answers, page if result.revealed else (following or page))
-    if result.revealed or following is not None:
+    # After the last page with questions: the optional follow-up step, then the response is stored.
+    ahead = following if following is not None else page_flow.follow_up_page(q)
+    form_sessions.save(row, result.answers, page if result.revealed else ahead)
+    db.session.commit()
+    if result.revealed:
+        return render_page(row, q, page, result.answers, revealed=result.revealed)
+    return redirect(url_for(".answer"), 303)
+
+
+def _follow_up_post(row, q, action: str):
+    """The follow-up step sent: back to the questions, or store the response (and open its case)."""
+    if action == "back":
+        previous = page_flow.next_page(q, page_flow.follow_up_page(q), row.answers, -1)
+        form_sessions.save(row, row.answers, previous or 0)
         db.session.commit()
-        if result.revealed:
-            return render_page(row, q, page, result.answers, revealed=result.revealed)
         return redirect(url_for(".answer"), 303)
-    return _finish(row, q)
+    step = follow_up.from_form(request.form)
+    if step.errors:
+        return render_follow_up(row, q, step, status=400)
+    return _finish(row, q, step)
 
 
-def _finish(row, q):
+def _finish(row, q, step):
+    """Store the response and open its case, if any, in one transaction (one commit)."""
+    language = current_language()
     try:
-        outcome = form_sessions.finish(row, current_language())
+        outcome = form_sessions.finish(row, language)
         if outcome.errors:
             form_sessions.save(row, row.answers, outcome.page)
             db.session.commit()
             return render_page(row, q, outcome.page, row.answers, errors=outcome.errors, status=400)
+        token = follow_up.open_cases(row.wave, row.agency, q, outcome.response.answers, step.follow_up, language)
         db.session.commit()
+    except Refusal as exc:  # the service refused the follow-up: nothing was stored, response included
+        db.session.rollback()
+        step.errors = {str(field).removeprefix(follow_up.PREFIX): str(message) for field, message in exc.errors}
+        return render_follow_up(row, q, step, status=400)
     except (form_sessions.AlreadyAnswered, IntegrityError):
         db.session.rollback()
         return already(row)
+    session.pop(CASE_KEY, None)
+    if token is not None:
+        session[CASE_KEY] = {"fs": row.id, "token": token}
     return redirect(url_for(".thanks"), 303)
 
 
@@ -109,9 +147,13 @@ def thanks():
     row = form_sessions.find(session.get(SESSION_KEY))
     if row is None or row.done_at is None or not row.receipt:
         return render_template("public/unavailable.html", reason="session"), 404
+    case = session.get(CASE_KEY)
+    token = case.get("token") if isinstance(case, dict) and case.get("fs") == row.id else None
     if row.channel == "kiosk":
         session.pop(SESSION_KEY, None)  # the next person starts afresh; nothing stays behind
-    return render_template("public/thanks.html", row=row, receipt=row.receipt)
+        session.pop(CASE_KEY, None)
+    status_url = follow_up.status_url(token) if token else None
+    return render_template("public/thanks.html", row=row, receipt=row.receipt, status_url=status_url)
 
 
 NO_STORE_PREFIXES = ("/s/", "/answer", "/k/", "/paper", "/link")

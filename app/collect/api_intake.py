@@ -36,12 +36,13 @@ from flask_babel import force_locale
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
+from app.cases import follow_up
 from app.collect import invitations, issuing, kiosks, store
 from app.collect.invitations import IssuedInvitation
 from app.collect.page_view import message_for
 from app.collect.store import ClientSubmission, Stored, payload_digest
 from app.extensions import db
-from app.models import ApiKey, Invitation, SurveyVersion, Wave
+from app.models import Agency, ApiKey, Invitation, SurveyVersion, Wave
 from app.models.wave import WAVE_OPEN
 from app.programme import agencies, waves
 from app.programme.questionnaires import questionnaire_by_checksum, questionnaire_of
@@ -51,9 +52,10 @@ from survey_definitions import Questionnaire
 from survey_definitions.answers import clean_answers
 from survey_definitions.questiontypes import DECREE118_SHAPE, dossier_code_problem
 
-INVITATION_FIELDS = {"invitation", "answers", "language", "wave", "version", "submission", "processing_unit"}
+INVITATION_FIELDS = {"invitation", "answers", "language", "wave", "version", "submission", "processing_unit",
+                     "follow_up"}
 TOKEN_LENGTHS = range(16, 101)  # what an invitation token can be (secrets.new_token gives 32)
-KIOSK_FIELDS = {"agency", "answers", "language", "wave", "version", "submission", "processing_unit"}
+KIOSK_FIELDS = {"agency", "answers", "language", "wave", "version", "submission", "processing_unit", "follow_up"}
 PROCESSING_UNIT = "processing_unit"
 
 
@@ -109,6 +111,8 @@ def submit(body: dict[str, Any], raw: bytes, kiosk_key: str | None) -> Stored:
     language = body.get("language", "vi")
     if language not in ("vi", "en"):
         raise _refuse(400, "language", "language must be 'vi' or 'en'")
+    with force_locale(language):  # (refused before anything is claimed: nothing stored)
+        asked = follow_up.from_json(body.get("follow_up"))
     stored = try_submit(body, raw, language) if kiosk_key is None else None
     if stored is not None:  # (committed already, on its own connection)
         return stored
@@ -124,7 +128,7 @@ def submit(body: dict[str, Any], raw: bytes, kiosk_key: str | None) -> Stored:
         with force_locale(language):
             raise Refusal.of([(e.field, str(message_for(e))) for e in field_errors])
     try:
-        return store.insert_response(
+        stored = store.insert_response(
             questionnaire, cleaned, wave_id=target.wave_id, survey_version_id=target.survey_version_id,
             agency_id=target.agency_id, channel=target.channel, language=language, stratum=target.stratum,
             invitation_id=target.invitation_id, submission=target.submission, claimed=target.claimed,
@@ -133,6 +137,13 @@ def submit(body: dict[str, Any], raw: bytes, kiosk_key: str | None) -> Stored:
         raise _refuse(409, "submission", SUBMISSION_REUSED) from None
     except (store.AlreadyAnswered, IntegrityError):
         raise _refuse(409, "invitation", ANSWERED) from None
+    if stored.replayed:  # a retry: its case, if any, was opened with the first upload
+        return stored
+    # The case, if any, in the same transaction: a refusal rolls the response back too.
+    with force_locale(language):
+        token = follow_up.open_cases(db.session.get(Wave, target.wave_id), db.session.get(Agency, target.agency_id),
+                                     questionnaire, cleaned, asked, language)
+    return replace(stored, case_token=token)
 
 
 def resolve(body: dict[str, Any], kiosk_key: str | None) -> Target:
@@ -282,9 +293,10 @@ def invite(key: ApiKey, body: dict[str, Any]) -> IssuedInvitation:
     return issued[0]
 
 
-# The full path's invitation envelope, without submission ids (those are for kiosks' retries) and
-# without a processing unit (the full path looks its code up; the invitation's own is copied here).
-FIELDS = INVITATION_FIELDS - {"submission", PROCESSING_UNIT}
+# The full path's invitation envelope, without submission ids (those are for kiosks' retries),
+# without a processing unit (the full path looks its code up; the invitation's own is copied here)
+# and without a follow-up (a case opens in the response's transaction).
+FIELDS = INVITATION_FIELDS - {"submission", PROCESSING_UNIT, "follow_up"}
 OPEN_VERSIONS_SECONDS = 5.0
 # Text the database cannot store (NUL) or that may be an unpaired surrogate: the full path checks
 # it and names the field. (A correct pair, as ensure_ascii encoders write emoji, also goes there.)
@@ -330,7 +342,7 @@ def try_submit(body: dict[str, Any], raw: bytes, language: str) -> Stored | None
     if wave is not None and not isinstance(wave, str):
         return None
     cleaned, errors = clean_answers(current.questionnaire, answers)
-    if errors:
+    if errors or follow_up.dissatisfied_comment(current.questionnaire, cleaned):  # (a case to open: full path)
         return None
     # wave, agency, stratum and invitation: the claimed invitation's
     values = store.row(current.questionnaire, cleaned, wave_id=None, survey_version_id=current.id, agency_id=None,

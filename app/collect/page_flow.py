@@ -43,6 +43,11 @@ def pages(q: Questionnaire) -> list[list[str]]:
     return [codes] if q.definition.one_page else [[c] for c in codes]
 
 
+def follow_up_page(q: Questionnaire) -> int:
+    """The optional last step, after every page of questions: "I want an answer about this"."""
+    return len(pages(q))
+
+
 def page_codes(q: Questionnaire, page: int) -> list[str]:
     return [question.code for code in pages(q)[page] for question in q.section(code).questions]
 

@@ -109,6 +109,7 @@ class Stored:
     id: int
     receipt: str
     replayed: bool = False  # True: this client submission id had been stored before
+    case_token: str | None = None  # the status token of the case this submission opened (cases/follow_up)
 
 
 def local_today() -> date:
