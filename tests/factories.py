@@ -77,3 +77,11 @@ def two_waves(points: tuple[dict[str, int], dict[str, int]], per_agency: int, se
                 store.store(one, unit, answers, channel="paper", language="vi")
     db.session.commit()
     return first, second
+
+
+def case_units() -> tuple[Wave, Agency, Agency]:
+    """A wave over two units, "OWN" and "OTHER": the feedback-case tests' unit scoping."""
+    own, other = agency("OWN"), agency("OTHER")
+    item = wave("cases", agency_list=[own, other])
+    db.session.commit()
+    return item, own, other

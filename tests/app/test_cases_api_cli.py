@@ -16,10 +16,7 @@ ADDRESS = "le.van.c@example.vn"
 
 @pytest.fixture
 def units(app):
-    own, other = factories.agency("OWN"), factories.agency("OTHER")
-    wave = factories.wave("cases", agency_list=[own, other])
-    db.session.commit()
-    return wave, own, other
+    return factories.case_units()
 
 
 def _open(wave, unit, day, contact=("email", ADDRESS)):

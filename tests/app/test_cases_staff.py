@@ -20,10 +20,7 @@ PHONE = "0987654321"
 
 @pytest.fixture
 def units(app):
-    own, other = factories.agency("OWN"), factories.agency("OTHER")
-    wave = factories.wave("cases", agency_list=[own, other])
-    db.session.commit()
-    return wave, own, other
+    return factories.case_units()
 
 
 def _open(wave, unit, text="Thủ tục quá lâu", contact=("email", ADDRESS)):
