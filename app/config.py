@@ -76,7 +76,31 @@ DEFAULTS: dict[str, Any] = {
     "CASE_REOPEN_DAYS": 10,  # the citizen may reopen an answered case this long after the answer
     "CASE_CONTACT_RETENTION_DAYS": 30,  # calendar days after closing, then the contact is deleted
     "CASE_REMIND_DAYS": 2,  # `flask cases remind`: cases due within this many working days
-    "CASE_CONTACT_KEY": None,  # Fernet key sealing contacts; None: derived from SECRET_KEY (app/cases/contacts.py)
+    # The delivery outbox (app/outbox/, issue 18). Unset adapters: messages of that channel stay
+    # queued (and the admin pages say so). SMTP_URL: smtp://user:pass@host:587?starttls=1 (or
+    # smtps://… for implicit TLS); SMS_GATEWAY_URL: a generic HTTP gateway taking JSON
+    # {to, text, reference}; ZALO_ZNS_URL + ZALO_ZNS_TOKEN: Zalo template messages, whose
+    # pre-approved template ids are ZALO_ZNS_TEMPLATES[kind].
+    "SMTP_URL": None,
+    "MAIL_FROM": "SIPAS <no-reply@localhost>",
+    "SMS_GATEWAY_URL": None,
+    "SMS_GATEWAY_TOKEN": None,
+    "ZALO_ZNS_URL": None,
+    "ZALO_ZNS_TOKEN": None,
+    "ZALO_ZNS_TEMPLATES": {},
+    "OUTBOX_MAX_ATTEMPTS": 8,  # then the message is failed
+    "OUTBOX_BACKOFF_SECONDS": 60,  # first retry after this, doubling each time (capped at 6 h)
+    "OUTBOX_TIMEOUT_SECONDS": 10.0,  # per provider call
+    "OUTBOX_LEASE_SECONDS": 120,  # a claimed message is retried if its worker died holding it
+    "OUTBOX_POLL_SECONDS": 5.0,
+    # Providers' delivery reports (POST /api/v1/delivery/<provider>): HMAC-SHA256 of the body
+    # with this secret, per provider name, or DELIVERY_WEBHOOK_SECRET for all.
+    "DELIVERY_WEBHOOK_SECRET": None,
+    "DELIVERY_WEBHOOK_SECRETS": {},
+    "INVITATION_REMINDER_DAYS": 7,  # one reminder this many days after an unanswered invitation
+    # A figure whose agency answered below this response rate (completed / issued) is marked fragile.
+    "FRAGILE_RESPONSE_RATE": 0.2,
+    "CASE_CONTACT_KEY": None,  # Fernet key sealing contacts; None: derived from SECRET_KEY (app/shared/sealed.py)
 }
 
 CASE_SETTINGS = ("CASE_DAYS_HANDLE", "CASE_DAYS_REFUSE", "CASE_DAYS_DOCUMENTS", "CASE_REOPEN_DAYS",
@@ -98,6 +122,32 @@ def env_bool(name: str, default: bool = False) -> bool:
 def env_int(name: str, default: int) -> int:
     value = os.environ.get(name, "").strip()
     return int(value) if value else default
+
+
+OUTBOX_STRINGS = ("SMTP_URL", "MAIL_FROM", "SMS_GATEWAY_URL", "SMS_GATEWAY_TOKEN", "ZALO_ZNS_URL", "ZALO_ZNS_TOKEN",
+                  "DELIVERY_WEBHOOK_SECRET")
+OUTBOX_NUMBERS = ("OUTBOX_MAX_ATTEMPTS", "OUTBOX_BACKOFF_SECONDS", "OUTBOX_LEASE_SECONDS", "INVITATION_REMINDER_DAYS")
+
+
+def outbox_from_environment() -> dict[str, Any]:
+    """The outbox's settings (issue 18); ZALO_ZNS_TEMPLATE_<KIND> and DELIVERY_WEBHOOK_SECRET_<PROVIDER>
+    fill the two dictionaries."""
+    out: dict[str, Any] = {name: env_str(name) for name in OUTBOX_STRINGS if env_str(name)}
+    for name in OUTBOX_NUMBERS:
+        if env_str(name):
+            try:
+                out[name] = int(env_str(name))
+            except ValueError:
+                raise RuntimeError(f"{name} must be a whole number") from None
+    templates = {key[len("ZALO_ZNS_TEMPLATE_"):].lower(): value for key, value in os.environ.items()
+                 if key.startswith("ZALO_ZNS_TEMPLATE_") and value.strip()}
+    if templates:
+        out["ZALO_ZNS_TEMPLATES"] = templates
+    secrets_by_provider = {key[len("DELIVERY_WEBHOOK_SECRET_"):].lower(): value for key, value in os.environ.items()
+                           if key.startswith("DELIVERY_WEBHOOK_SECRET_") and value.strip()}
+    if secrets_by_provider:
+        out["DELIVERY_WEBHOOK_SECRETS"] = secrets_by_provider
+    return out
 
 
 def from_environment(instance_path: str) -> dict[str, Any]:
@@ -127,6 +177,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
                 raise RuntimeError(f"{name} must be a whole number of days") from None
     if env_str("CASE_CONTACT_KEY"):
         out["CASE_CONTACT_KEY"] = env_str("CASE_CONTACT_KEY")
+    out.update(outbox_from_environment())
     if env_str("PUBLIC_BASE_URL"):
         out["PUBLIC_BASE_URL"] = env_str("PUBLIC_BASE_URL").rstrip("/")
     if env_str("SESSION_COOKIE_SECURE"):

@@ -20,7 +20,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
-from app.cases import calendar, contacts
+from app.cases import calendar
 from app.extensions import db
 from app.models import Agency, User, Wave
 from app.models.case import (
@@ -32,6 +32,7 @@ from app.models.case import (
     FeedbackCase,
 )
 from app.shared import audit
+from app.shared import sealed as contacts
 from app.shared.refusal import Refusal
 from app.shared.secrets import keyed_digest, new_token
 

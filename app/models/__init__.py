@@ -6,6 +6,7 @@ from app.models.case import CaseContact, CaseEvent, FeedbackCase, Holiday
 from app.models.form_session import FormSession
 from app.models.invitation import ApiKey, Invitation, KioskKey
 from app.models.kiosk_device import KioskDevice
+from app.models.outbox import InvitationContact, OptOut, OutboxMessage
 from app.models.paper import CommentReview, PaperEntry
 from app.models.response import Response
 from app.models.rollup import RollupCell, RollupState
@@ -15,6 +16,6 @@ from app.models.wave import FrameCount, Margin, Wave, wave_agency
 
 __all__ = [
     "Agency", "AgencyLineage", "ApiKey", "ApiToken", "AuditEvent", "Base", "Block", "CaseContact", "CaseEvent", "CommentReview", "FeedbackCase", "FormSession", "FrameCount", "Holiday",
-    "Invitation", "KioskDevice", "KioskKey", "LoginAttempt", "Margin", "PaperEntry", "Response", "RollupCell", "RollupState", "SurveyVersion", "User",
+    "Invitation", "InvitationContact", "OptOut", "OutboxMessage", "KioskDevice", "KioskKey", "LoginAttempt", "Margin", "PaperEntry", "Response", "RollupCell", "RollupState", "SurveyVersion", "User",
     "UserSession", "Wave", "wave_agency",
 ]

@@ -54,6 +54,9 @@ class CaseContact(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("feedback_case.id", ondelete="CASCADE"), primary_key=True)
     channel: Mapped[str] = mapped_column(String(8))
     address: Mapped[bytes] = mapped_column(LargeBinary)  # Fernet token
+    # the status link's raw token, sealed the same way, so that an answer sent through the outbox
+    # can carry the link (NULL for cases opened before the outbox existed)
+    token: Mapped[bytes | None] = mapped_column(LargeBinary)
     delete_after: Mapped[date | None] = mapped_column(Date)
 
 

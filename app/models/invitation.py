@@ -28,6 +28,10 @@ class Invitation(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+    # The channel its message went by (email, sms, zalo), or "link" when the issuer handed the link
+    # over itself (a printed QR code, the one-stop software): the funnel's cells.
+    channel: Mapped[str] = mapped_column(String(8), default="link", server_default="link")
+    opened_at: Mapped[datetime | None]  # first time the link was opened (the funnel's "opened")
 
     wave: Mapped[Wave] = relationship()
     agency: Mapped[Agency] = relationship(foreign_keys=[agency_id])

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.agency import Agency
@@ -28,6 +28,8 @@ class User(Base):
     last_login_at: Mapped[datetime | None]
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
+    # A unit head's weekly digest of feedback cases by e-mail (through the outbox), if asked for.
+    digest_opt_in: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     agency: Mapped[Agency | None] = relationship()
 

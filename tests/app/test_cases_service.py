@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 from sqlalchemy import select, text
 
-from app.cases import contacts, service
+from app.cases import service
+from app.shared import sealed as contacts
 from app.extensions import db
 from app.models import AuditEvent, CaseContact, CaseEvent, FeedbackCase
 from app.shared.refusal import Refusal

@@ -1,4 +1,5 @@
-"""The citizen's contact address, sealed at rest (Fernet: AES-128-CBC with HMAC-SHA256).
+"""Sealed at rest (Fernet: AES-128-CBC with HMAC-SHA256): a citizen's contact address (a case's,
+an invitation's) and a queued message's content (its link holds a raw token).
 
 The key is CASE_CONTACT_KEY (a Fernet key: 32 url-safe base64 bytes, from the environment), so that
 a copy of the database alone does not reveal anybody's phone or e-mail. Without it, the key is
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import json
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
@@ -38,6 +40,14 @@ def _key() -> Fernet:
 
 def seal(address: str) -> bytes:
     return _key().encrypt(address.encode("utf-8"))
+
+
+def seal_json(value) -> bytes:
+    return seal(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+
+
+def unseal_json(blob: bytes):
+    return json.loads(unseal(blob))
 
 
 def unseal(blob: bytes) -> str:
