@@ -1,4 +1,4 @@
-"""``python -m analysis rates|rake|rank`` (contract in DESIGN.md).
+"""``python -m analysis rates|rake|rank|shrink`` (contract in DESIGN.md).
 
 Errors go to stderr as one line ``error: ...`` with exit status 2.
 """
@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from analysis import shrink
 from analysis.design import LONELY_PSU
 from analysis.labels import nfc
 from analysis.prepare import _parse, numeric
@@ -360,6 +361,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--level", type=float, default=0.95)
     q.add_argument("--output")
     q.set_defaults(run=_rank)
+    shrink.add_parser(sub, lambda args: shrink.run(args, lambda path: _read(path, "input"), _write))
     return parser
 
 
