@@ -4,6 +4,7 @@ from app.models.audit import AuditEvent
 from app.models.base import Base
 from app.models.case import CaseContact, CaseEvent, FeedbackCase, Holiday
 from app.models.form_session import FormSession
+from app.models.integrity import FlagDecision, ResponseFlag, ResponseSignal
 from app.models.invitation import ApiKey, Invitation, KioskKey
 from app.models.kiosk_device import KioskDevice
 from app.models.outbox import InvitationContact, OptOut, OutboxMessage
@@ -15,7 +16,7 @@ from app.models.user import ApiToken, LoginAttempt, User, UserSession
 from app.models.wave import FrameCount, Margin, Wave, wave_agency
 
 __all__ = [
-    "Agency", "AgencyLineage", "ApiKey", "ApiToken", "AuditEvent", "Base", "Block", "CaseContact", "CaseEvent", "CommentReview", "FeedbackCase", "FormSession", "FrameCount", "Holiday",
-    "Invitation", "InvitationContact", "OptOut", "OutboxMessage", "KioskDevice", "KioskKey", "LoginAttempt", "Margin", "PaperEntry", "Response", "RollupCell", "RollupState", "SurveyVersion", "User",
+    "Agency", "AgencyLineage", "ApiKey", "ApiToken", "AuditEvent", "Base", "Block", "CaseContact", "CaseEvent", "CommentReview", "FeedbackCase", "FlagDecision", "FormSession", "FrameCount", "Holiday",
+    "Invitation", "InvitationContact", "OptOut", "OutboxMessage", "KioskDevice", "KioskKey", "LoginAttempt", "Margin", "PaperEntry", "Response", "ResponseFlag", "ResponseSignal", "RollupCell", "RollupState", "SurveyVersion", "User",
     "UserSession", "Wave", "wave_agency",
 ]
