@@ -100,6 +100,16 @@ DEFAULTS: dict[str, Any] = {
     "INVITATION_REMINDER_DAYS": 7,  # one reminder this many days after an unanswered invitation
     # A figure whose agency answered below this response rate (completed / issued) is marked fragile.
     "FRAGILE_RESPONSE_RATE": 0.2,
+    # Integrity checks (app/review/integrity.py, issue 19): flags are reasons to look, never to drop.
+    "INTEGRITY_BURST_COUNT": 10,  # this many submissions from one kiosk key, keyer or address …
+    "INTEGRITY_BURST_MINUTES": 5,  # … within this many minutes
+    "INTEGRITY_SPEED_FRACTION": 0.33,  # faster than this share of the channel's median duration
+    "INTEGRITY_MIN_ITEMS": 6,  # scale answers needed before a pattern (straight line) counts
+    "INTEGRITY_MIN_IRV": 0.35,  # standard deviation of one respondent's answers below this: low variability
+    "INTEGRITY_OPENING_HOURS": "07:00-17:30",  # kiosks: local opening hours on working days
+    "INTEGRITY_SATURDAY_HOURS": "07:30-11:30",  # "" when desks are closed on Saturdays
+    "INTEGRITY_COMMENT_MIN_CHARS": 15,  # shorter comments ("tốt", "ok") repeat honestly
+    "INTEGRITY_UNIT_Z": 3.0,  # a unit's top-answer share this many standard errors off is flagged
     "CASE_CONTACT_KEY": None,  # Fernet key sealing contacts; None: derived from SECRET_KEY (app/shared/sealed.py)
 }
 

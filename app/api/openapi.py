@@ -207,6 +207,21 @@ CASE_PATHS = {
             "state": {"enum": ["new", "assigned", "answered", "closed"]},
             "opened_on": {"type": "string", "format": "date"}, "due_on": {"type": "string", "format": "date"}}}},
             "cases"), **_errors(400, 401, 403, 404)}}},
+    "/api/v1/waves/{slug}/flags": {"get": {
+        "summary": "Responses flagged by the integrity checks, with their reasons (administrators only)",
+        "description": "A flag is a reason to look, never a decision; `decision` is the administrator's "
+                       "(`keep`, `exclude`) or null. Never answers, times or addresses.",
+        "security": [{"bearer": []}],
+        "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}},
+                       {"name": "agency", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 40}}],
+        "responses": {"200": _json({"type": "array", "items": {"type": "object", "required": [
+            "response_id", "agency", "reasons"], "properties": {
+            "response_id": {"type": "integer"}, "agency": {"type": "string"},
+            "reasons": {"type": "array", "items": {"enum": ["burst_source", "burst_address", "off_hours",
+                                                            "dossier_other_unit", "dossier_future", "speeder",
+                                                            "straight_line", "low_variability", "duplicate_comment"]}},
+            "decision": {"enum": ["keep", "exclude", None]}}}}, "flagged responses"),
+            **_errors(401, 403, 404)}}},
 }
 
 

@@ -85,6 +85,7 @@ class Target:
     claimed: bool = False  # the invitation is already marked used in this transaction
     submission: ClientSubmission | None = None  # the client's submission id, scoped to this sender
     processing_agency_id: int | None = None  # the unit that processed the dossier, if not the receiving one
+    source: str | None = None  # for the integrity checks: "kiosk:<key id>"
 
 
 def _refuse(status: int, field: str | None, message: str) -> Refusal:
@@ -132,7 +133,8 @@ def submit(body: dict[str, Any], raw: bytes, kiosk_key: str | None) -> Stored:
             questionnaire, cleaned, wave_id=target.wave_id, survey_version_id=target.survey_version_id,
             agency_id=target.agency_id, channel=target.channel, language=language, stratum=target.stratum,
             invitation_id=target.invitation_id, submission=target.submission, claimed=target.claimed,
-            processing_agency_id=target.processing_agency_id)
+            processing_agency_id=target.processing_agency_id,
+            signal=store.Signal(source=target.source) if target.source else None)
     except store.SubmissionConflict:
         raise _refuse(409, "submission", SUBMISSION_REUSED) from None
     except (store.AlreadyAnswered, IntegrityError):
@@ -220,7 +222,8 @@ def _kiosk(body: dict[str, Any], key: str) -> Target:
         raise _refuse(400, "wave", "no open wave collects kiosk answers for this agency")
     kiosks.touch(row)
     return Target(wave.id, wave.slug, wave.survey_version_id, wave.survey_version.version,
-                  wave.survey_version.checksum, agency.id, "kiosk", submission=_submission(body, f"kiosk:{row.id}"))
+                  wave.survey_version.checksum, agency.id, "kiosk", submission=_submission(body, f"kiosk:{row.id}"),
+                  source=f"kiosk:{row.id}")
 
 
 def _text_problem(text: str) -> str | None:
@@ -347,4 +350,5 @@ def try_submit(body: dict[str, Any], raw: bytes, language: str) -> Stored | None
     # wave, agency, stratum and invitation: the claimed invitation's
     values = store.row(current.questionnaire, cleaned, wave_id=None, survey_version_id=current.id, agency_id=None,
                        channel="online", language=language)
-    return store.insert_claiming(token_hash(token), values, current.checksum, wave)
+    return store.insert_claiming(token_hash(token), values, current.checksum, wave,
+                                 store.signal_row(current.questionnaire, cleaned, None))

@@ -144,7 +144,8 @@ def finish(row: FormSession, language: str) -> Outcome:
         return Outcome(errors=errors, page=page_flow.page_of(q, errors[0].field))
     if not claim(row):
         raise AlreadyAnswered()
+    source = f"kiosk:{row.kiosk_key_id}" if row.kiosk_key_id is not None else None
     response = store.store(row.wave, row.agency, cleaned, channel=row.channel, language=language,
-                               invitation=row.invitation)
+                           invitation=row.invitation, signal=store.Signal(source, row.created_at))
     record_receipt(row, response.receipt)
     return Outcome(response=response)

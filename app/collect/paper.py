@@ -142,7 +142,9 @@ def _enter(wave: Wave, agency: Agency, user: User, form_number: str, cleaned: di
 
 def _count(entry: PaperEntry, wave: Wave, agency: Agency, cleaned: dict[str, Any], status: str,
            processing: Agency | None = None) -> Outcome:
-    response = store.store(wave, agency, cleaned, channel="paper", language="vi", processing=processing)
+    keyer = entry.second_user_id or entry.first_user_id
+    response = store.store(wave, agency, cleaned, channel="paper", language="vi", processing=processing,
+                           signal=store.Signal(f"paper:{keyer}" if keyer else None))
     entry.response_id, entry.status = response.id, status
     db.session.flush()
     return Outcome(status, response=response)

@@ -28,18 +28,19 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from flask import current_app
-from sqlalchemy import String, bindparam, cast, insert, or_, select, update
+from flask import current_app, has_request_context, request
+from sqlalchemy import Date, DateTime, Integer, String, bindparam, cast, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.collect.invitations import dossier_digest
 from app.extensions import db
-from app.models import Agency, Invitation, Response, SurveyVersion, Wave
+from app.models import Agency, Invitation, Response, ResponseSignal, SurveyVersion, Wave
 from app.models.base import utcnow
 from app.models.wave import WAVE_OPEN
 from app.programme.questionnaires import questionnaire_of
 from app.shared.secrets import keyed_digest
 from survey_definitions import NOT_APPLICABLE, Questionnaire
+from survey_definitions.questiontypes import DECREE118_RE
 
 CODED_NOT_APPLICABLE, CODED_MISSING, ZERO = "-", " ", 48
 HIGHEST = 50_000  # chr(48 + 50,000) stays below the surrogate range
@@ -94,6 +95,38 @@ def decode_joined(joined: str, rows: int, width: int, by_column: bool = False,
 
 # The value of every byte: NaN for " " and "-" (below ZERO), else its distance from ZERO.
 _BYTE_VALUES = np.where(np.arange(256) < ZERO, np.nan, np.arange(256) - ZERO).astype(float)
+
+
+@dataclass(frozen=True)
+class Signal:
+    """Who sent a submission, for the integrity checks (app/review/integrity.py): the source
+    ("kiosk:<key id>", "paper:<user id>"; stored as a keyed digest) and when its form was started."""
+
+    source: str | None = None
+    started_at: datetime | None = None
+
+
+def signal_row(questionnaire: Questionnaire, cleaned: dict[str, Any], signal: Signal | None) -> dict[str, Any]:
+    """THE integrity signal of a submission (without its response id): the minute, the source and the
+    address as keyed digests, the form's duration, a Decree 118 dossier code's unit and day."""
+    now = utcnow().replace(second=0, microsecond=0)
+    address = request.remote_addr if has_request_context() else None
+    started = signal.started_at if signal is not None else None
+    unit, day = None, None
+    for code in sorted(questionnaire.dossier_codes.intersection(cleaned)):
+        value = str(cleaned[code]).upper()
+        if DECREE118_RE.fullmatch(value):
+            unit, digits = value.split("-")[0], value.split("-")[1]
+            try:
+                day = date(2000 + int(digits[:2]), int(digits[2:4]), int(digits[4:]))
+            except ValueError:
+                day = None
+            break
+    return dict(submitted_at=now,
+                source=keyed_digest(signal.source, "signal-source") if signal is not None and signal.source else None,
+                address=keyed_digest(address, "signal-address") if address else None,
+                duration_seconds=max(0, int((utcnow() - started).total_seconds())) if started else None,
+                dossier_unit=unit, dossier_day=day)
 
 
 class AlreadyAnswered(Exception):
@@ -191,6 +224,7 @@ _CLAIM_BY_TOKEN = (_claim(*_BY_TOKEN, _INV.c.wave_id.in_(select(_WAVE.c.id).wher
 _WAVE_OF = (select(_WAVE.c.slug, _WAVE.c.survey_version_id, _VERSION.c.version, _VERSION.c.checksum)
             .join(_VERSION, _VERSION.c.id == _WAVE.c.survey_version_id).where(_WAVE.c.id == bindparam("wave")))
 _INSERT = insert(_RESPONSE).returning(_RESPONSE.c.id)
+_SIGNAL = ResponseSignal.__table__
 _FIRST = (select(_RESPONSE.c.id, _RESPONSE.c.receipt, _RESPONSE.c.client_digest)
           .where(_RESPONSE.c.client_key == bindparam("key")))
 
@@ -246,7 +280,7 @@ def insert_response(questionnaire: Questionnaire, cleaned: dict[str, Any], *, wa
                     invitation_id: int | None = None, submission: ClientSubmission | None = None,
                     submitted_on: date | None = None, excluded: bool = False,
                     exclusion_reason: str | None = None, claimed: bool = False,
-                    processing_agency_id: int | None = None) -> Stored:
+                    processing_agency_id: int | None = None, signal: Signal | None = None) -> Stored:
     """Insert one response row; the caller commits once (and rolls back on any exception).
 
     With an invitation, the invitation is claimed first (_claim): of concurrent submissions exactly
@@ -267,10 +301,13 @@ def insert_response(questionnaire: Questionnaire, cleaned: dict[str, Any], *, wa
                  invitation_id=invitation_id, submitted_on=submitted_on, excluded=excluded,
                  exclusion_reason=exclusion_reason, processing_agency_id=processing_agency_id)
     if submission is None:
-        return Stored(connection.execute(_INSERT, values).scalar_one(), values["receipt"])
+        new_id = connection.execute(_INSERT, values).scalar_one()
+        connection.execute(insert(_SIGNAL), {"response_id": new_id, **signal_row(questionnaire, cleaned, signal)})
+        return Stored(new_id, values["receipt"])
     values["client_key"], values["client_digest"] = submission.key, submission.digest
     new_id = _insert_once(connection, values)
     if new_id is not None:
+        connection.execute(insert(_SIGNAL), {"response_id": new_id, **signal_row(questionnaire, cleaned, signal)})
         return Stored(new_id, values["receipt"])
     # Another request stored this id first (ON CONFLICT waited for its commit): a retry or a conflict.
     first = replay(submission)
@@ -287,7 +324,7 @@ def insert_rows(rows: list[dict[str, Any]]) -> None:
 def store(wave: Wave, agency: Agency, cleaned: dict[str, Any], *, channel: str, language: str,
           invitation: Invitation | None = None, stratum: str = "", submitted_on: date | None = None,
           excluded: bool = False, exclusion_reason: str | None = None,
-          processing: Agency | None = None) -> Response:
+          processing: Agency | None = None, signal: Signal | None = None) -> Response:
     """insert_response for callers holding ORM objects; returns the stored Response. The processing
     unit: ``processing`` when given, else the invitation's (None: the receiving unit processed it)."""
     processing_id = processing.id if processing is not None else (
@@ -298,7 +335,7 @@ def store(wave: Wave, agency: Agency, cleaned: dict[str, Any], *, channel: str, 
         stratum=stratum or (invitation.stratum if invitation else ""),
         invitation_id=invitation.id if invitation else None,
         submitted_on=submitted_on, excluded=excluded, exclusion_reason=exclusion_reason,
-        processing_agency_id=processing_id)
+        processing_agency_id=processing_id, signal=signal)
     if invitation is not None:
         db.session.refresh(invitation, ["used_at"])
     return db.session.get(Response, stored.id)
@@ -322,19 +359,27 @@ def _claim_and_insert():
     """The statement with psycopg's own placeholders, and its constant parameters (the open status)."""
     columns = [c for c in _RESPONSE.c if c.key not in ("id", "rolled")]  # (rolled: the database's default)
     chosen = [_CLAIMED.c[c.key] if c.key in _FROM_CLAIM else bindparam(c.key, type_=c.type) for c in columns]
-    statement = (insert(_RESPONSE).from_select([c.key for c in columns], select(*chosen).select_from(_CLAIMED),
-                                               include_defaults=False)
-                 .returning(_RESPONSE.c.id))
+    inserted = (insert(_RESPONSE).from_select([c.key for c in columns], select(*chosen).select_from(_CLAIMED),
+                                              include_defaults=False)
+                .returning(_RESPONSE.c.id).cte("inserted"))
+    # and its integrity signal, in the same statement (signal_row's values, prefixed "signal_")
+    kinds = {"submitted_at": DateTime(), "source": String(), "address": String(), "duration_seconds": Integer(),
+             "dossier_unit": String(), "dossier_day": Date()}
+    statement = (insert(_SIGNAL).from_select(
+        ["response_id", *kinds], select(inserted.c.id, *(bindparam(f"signal_{k}", type_=t) for k, t in kinds.items())),
+        include_defaults=False).returning(_SIGNAL.c.response_id))
     compiled = statement.compile(dialect=postgresql.psycopg.dialect())
     return str(compiled), {k: v for k, v in compiled.params.items() if v is not None}
 
 
-def insert_claiming(digest: str, values: dict[str, Any], checksum: str, wave_slug: str | None) -> Stored | None:
+def insert_claiming(digest: str, values: dict[str, Any], checksum: str, wave_slug: str | None,
+                    signal: dict[str, Any]) -> Stored | None:
     """Claim the invitation with this token digest and insert row() ``values`` (their wave, agency,
-    stratum and invitation come from it), in one autocommitted statement; None: nothing claimed,
-    nothing written."""
+    stratum and invitation come from it) and its signal_row() ``signal``, in one autocommitted
+    statement; None: nothing claimed, nothing written."""
     parameters = {**_CONSTANTS, **values, "answers": json.dumps(values["answers"]), "now": utcnow(),
-                  "digest": digest, "checksum": checksum, "wave": wave_slug}
+                  "digest": digest, "checksum": checksum, "wave": wave_slug,
+                  **{f"signal_{k}": v for k, v in signal.items()}}
     connection = db.engine.raw_connection()
     try:
         driver = connection.driver_connection

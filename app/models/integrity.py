@@ -3,15 +3,15 @@ and the administrators' decisions.
 
 ``ResponseSignal`` holds what the checks need and the answers do not: when (to the minute), from
 which source (a kiosk key, a paper keyer, as a keyed digest) and from which address (a keyed
-digest, never the address), how long the form took, and what the dossier code said about itself.
+digest, never the address), how long the form took, and the public parts of a dossier code (its unit and day).
 It lives apart from the answers, is read by administrators only, and is deleted when the wave
 closes (with the invitations' dossier digests).
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, utcnow
@@ -27,7 +27,10 @@ class ResponseSignal(Base):
     source: Mapped[str | None] = mapped_column(String(64))  # keyed digest of "kiosk:<key id>", "paper:<user id>"
     address: Mapped[str | None] = mapped_column(String(64))  # keyed digest of the client's address
     duration_seconds: Mapped[int | None]  # from the form's first page to its submission
-    dossier: Mapped[str | None] = mapped_column(String(16))  # ok, invalid, other_unit, future (None: no code)
+    # A Decree 118 dossier code's public parts (never the code): the receiving unit's code and the
+    # receiving day, to check that the unit is the rated one and the day not after the rating.
+    dossier_unit: Mapped[str | None] = mapped_column(String(40))
+    dossier_day: Mapped[date | None] = mapped_column(Date)
 
 
 class ResponseFlag(Base):

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select, text
 
 from app.cases import service
-from app.shared import sealed as contacts
 from app.extensions import db
 from app.models import AuditEvent, CaseContact, CaseEvent, FeedbackCase
+from app.shared import sealed as contacts
 from app.shared.refusal import Refusal
 from tests import factories
 
