@@ -157,8 +157,13 @@ PATHS = {
         "security": [{"bearer": []}],
         "parameters": [SLUG, {"name": "by", "in": "query", "required": False, "schema": {
                                   "type": "string", "pattern": f"^(({DOMAIN_RE})(,({DOMAIN_RE}))*)?$"},
-                              "description": f"comma-separated domains: {', '.join(DOMAINS)}"}],
+                              "description": f"comma-separated domains: {', '.join(DOMAINS)}"},
+                       {"name": "view", "in": "query", "required": False,
+                        "schema": {"enum": ["reviewed", "collected"], "default": "reviewed"},
+                        "description": "`reviewed`: after integrity review (responses an administrator excluded "
+                                       "left out); `collected`: as collected"}],
         "responses": {"200": _json({"type": "object", "required": ["rows"], "properties": {
+            "view": {"enum": ["reviewed", "collected"]},
             "rows": {"type": "array", "items": {"$ref": "#/components/schemas/EstimateRow"}},
             "cases": {"type": "array", "items": {"$ref": "#/components/schemas/CaseFigures"}}}}, "estimates"),
             **_errors(400, 401, 403, 404)}}},

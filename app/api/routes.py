@@ -17,7 +17,7 @@ from app.programme import agencies, waves
 from app.programme.questionnaires import questionnaire_of
 from app.reports import case_pages
 from app.reports.lookups import STAFF, wave_visible
-from app.results import estimates, heavy, lineage_trend
+from app.results import estimates, heavy, lineage_trend, snapshot
 from app.shared.refusal import Refusal
 from app.throttle import limit_failures, refused_credential
 
@@ -156,14 +156,18 @@ def wave_estimates(slug: str):
     if wave is None or not wave_visible(g.api_user, wave):
         return api_error(404, f"no wave '{slug}'", "slug")
     by = [c for c in request.args.get("by", "").split(",") if c]
+    view = request.args.get("view", "reviewed")
+    if view not in snapshot.VIEWS:
+        return api_error(400, f"unknown view '{view[:40]}'; choose reviewed (after integrity review) or collected",
+                         "view")
     if g.api_user.role not in STAFF:  # an agency's token: its own agency's rows, never the province's
         by = ["agency", *(c for c in by if c != "agency")]
     try:
-        rows = estimates.estimate_rows(wave, by=by, user=g.api_user)
+        rows = estimates.estimate_rows(wave, by=by, user=g.api_user, view=view)
     except Refusal as exc:
         return api_error(400, str(exc), exc.field)
     # feedback handling (PAKN) per unit over the wave's period: app.reports.case_pages.api_rows
-    return jsonify(wave=wave.slug, by=by, rows=rows, cases=case_pages.api_rows(wave, g.api_user))
+    return jsonify(wave=wave.slug, by=by, view=view, rows=rows, cases=case_pages.api_rows(wave, g.api_user))
 
 
 @bp.get("/agencies/<code>/trend")

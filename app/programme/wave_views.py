@@ -13,6 +13,7 @@ from app.models import Wave
 from app.models.wave import CHANNELS, WAVE_CLOSED, WAVE_OPEN
 from app.programme import agencies, frame, waves
 from app.programme.forms import WaveForm
+from app.review import integrity_review
 from app.shared import confirm
 from app.shared.forms import ConfirmForm
 from app.shared.web import commit_or_show
@@ -127,8 +128,13 @@ def wave_status(slug: str):
     if ConfirmForm().validate_on_submit():
         if target == WAVE_CLOSED and wave.status == WAVE_OPEN and not confirm.confirmed():
             return _ask_to_close(wave)
+        def change():
+            if target == WAVE_CLOSED and wave.status == WAVE_OPEN:  # the integrity checks' last run
+                integrity_review.before_close(wave, current_user())
+            return waves.set_status(wave, target, actor=current_user())
+
         return commit_or_show(
-            None, lambda: waves.set_status(wave, target, actor=current_user()),
+            None, change,
             lambda purged: _("The wave is open: answers are accepted.") if target == WAVE_OPEN
             else _("The wave is closed.") + " " + _("Dossier digests deleted: %(num)d.", num=purged),
             url_for("admin.wave_detail", slug=slug), back=redirect(url_for("admin.wave_detail", slug=slug), 303))

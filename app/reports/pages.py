@@ -13,7 +13,7 @@ from app.i18n import current_language
 from app.models import Agency, User, Wave
 from app.programme import reorganise
 from app.programme.questionnaires import questionnaire_of
-from app.reports import agency_report, case_pages, charts
+from app.reports import agency_report, case_pages, charts, review_pages
 from app.results import disclosure, lineage_trend, overview, snapshot, trends
 from app.results.filters import Filters, service_fields
 from app.results.snapshot import Snapshot
@@ -54,6 +54,7 @@ def wave_page(snap: Snapshot, filters: Filters, *, public: bool = False) -> dict
     page = {"wave": wave, **snap.cached("page", build, filters, current_language(), public)}
     if not public:  # feedback handling (PAKN): cases change without the responses, so never cached
         page["cases"] = case_pages.wave_section(wave)
+        page["review"] = review_pages.section(wave)
     return page
 
 

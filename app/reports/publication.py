@@ -8,8 +8,10 @@ from app.extensions import db
 from app.models import FrameCount, Margin, Response, User, Wave
 from app.models.wave import WAVE_CLOSED
 from app.programme.questionnaires import questionnaire_of
+from app.reports import review_pages
 from app.results import disclosure, overview, rolled
 from app.results.snapshot import Snapshot
+from app.review import integrity_review
 from app.shared import audit
 from app.shared.refusal import Refusal
 
@@ -58,6 +60,8 @@ def methodology(snap: Snapshot) -> dict:
         "rank_min_n_eff": overview.RANK_MIN_N_EFF,
         "rank_simulations": overview.RANK_SIMULATIONS,
         "survey": wave.survey_version.label,
+        "review_excluded": (found := integrity_review.excluded_summary(wave)),
+        "review_excluded_total": review_pages.excluded_by_review(wave) if found else 0,
     }
 
 

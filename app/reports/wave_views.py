@@ -10,6 +10,7 @@ from app.reports import pages, publication, refresh
 from app.reports.lookups import STAFF, wave_or_404, wave_visible
 from app.results import heavy
 from app.results.filters import parse_filters
+from app.review.integrity_review import REASON_LABELS
 from app.shared.refusal import Refusal
 
 
@@ -42,7 +43,8 @@ def wave(slug: str):
 @roles_required("admin", "official", "agency")
 def methodology(slug: str):
     wave = wave_or_404(slug)
-    return render_template("dashboard/methodology.html", wave=wave, method=publication.methodology(refresh.current(wave)))
+    return render_template("dashboard/methodology.html", wave=wave, method=publication.methodology(refresh.current(wave)),
+                           review_labels=REASON_LABELS)
 
 
 @bp.get("/trends")

@@ -99,11 +99,13 @@ def _clean(value):
     return value
 
 
-def estimate_rows(wave: Wave | Snapshot, by: Sequence[str] = (), user: User | None = None) -> list[dict]:
+def estimate_rows(wave: Wave | Snapshot, by: Sequence[str] = (), user: User | None = None,
+                  view: str = "reviewed") -> list[dict]:
     """Rows for the API and the estimates CSV: figures of groups below the anonymity threshold,
     and of the groups that would give them away, suppressed. Given a wave (the API), the figures
-    are those the wave's pages show (snapshot.current)."""
-    snap = wave if isinstance(wave, Snapshot) else snapshot.current(wave)
+    are those the wave's pages show (snapshot.current), after integrity review or (``view``
+    "collected") as collected."""
+    snap = wave if isinstance(wave, Snapshot) else snapshot.current(wave, view)
     table = protected(snap, list(by))  # small groups and their complements hidden
     if user is not None and user.role == "agency" and "agency" in by:
         table = table[table["agency"] == (user.agency.code if user.agency else None)]

@@ -15,12 +15,13 @@ import pandas as pd
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Agency, Block, FrameCount
+from app.models import Agency, Block, FrameCount, Response
 from app.results import measures, rollup
 from app.results.snapshot import Snapshot
 
 KEYS = ("agency", "block", "stratum", "channel", "language", "service_field", "processing_unit")
 TEXT_KEYS = ("stratum", "channel", "language", "processing_unit")  # the other key parts are question values
+INTEGRITY_EXCLUSION = "integrity review"  # how app/review/integrity.py's exclusions begin (review sits above)
 
 
 def _number(text: str) -> float:
@@ -37,7 +38,11 @@ def _build(snap: Snapshot):
 
     wave = snap.wave
     plan = measures.layout(wave)
-    frame, numbers = rollup.cells(db.session, wave)
+    if snap.view == "collected":  # the responses an integrity review excluded, added back
+        frame, numbers = rollup.cells_adding(db.session, wave, [
+            Response.excluded.is_(True), Response.exclusion_reason.like(f"{INTEGRITY_EXCLUSION}%")])
+    else:
+        frame, numbers = rollup.cells(db.session, wave)
     measure_names = [*plan.states, *plan.pooled]
     width = 6 * len(measure_names)
     k = len(plan.cross)

@@ -32,16 +32,23 @@ FIGURES = heavy.LRU(512)
 Version = tuple[int, int]  # (wave.data_version, the roll-ups' version)
 
 
+VIEWS = ("reviewed", "collected")  # after integrity review (the default) / as collected
+
+
 @dataclass(frozen=True, eq=False)
 class Snapshot:
     wave: Wave
     version: Version
+    # "collected": the figures with the responses an integrity review excluded added back
+    # (app/review/integrity_review.py); every other exclusion (data cleaning) holds in both views.
+    view: str = "reviewed"
 
     @property
     def key(self) -> tuple:
         """THE cache key of whatever is computed from the wave's data: wave, data version and
         the estimation settings."""
-        return (self.wave.id, self.version, self.wave.estimation.key())
+        base = (self.wave.id, self.version, self.wave.estimation.key())
+        return base if self.view == "reviewed" else (*base, self.view)
 
     def key_of(self, name: str, *extra: Hashable) -> tuple:
         return (name, *self.key, *extra)
@@ -62,10 +69,10 @@ def forget_all() -> None:
         store.clear()
 
 
-def current(wave: Wave) -> Snapshot:
+def current(wave: Wave, view: str = "reviewed") -> Snapshot:
     """The snapshot a request shows (see the module docstring)."""
     fold(wave)
-    return Snapshot(wave, (wave.data_version, rollup.version(db.session, wave)))
+    return Snapshot(wave, (wave.data_version, rollup.version(db.session, wave)), view)
 
 
 def fold(wave: Wave, *, force: bool = False) -> None:

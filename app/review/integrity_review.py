@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, select
 
 from app.collect.store import decode
 from app.extensions import db
@@ -25,6 +26,20 @@ from app.shared import audit
 from app.shared.refusal import Refusal
 
 MAX_BULK = 5000
+REASON_LABELS = {
+    "burst_source": _l("Burst from one kiosk or keyer"),
+    "burst_address": _l("Burst from one address (shared Wi-Fi is a reason to look, not to drop)"),
+    "off_hours": _l("Kiosk answer outside opening hours"),
+    "dossier_other_unit": _l("Dossier code of another unit"),
+    "dossier_future": _l("Dossier received after the rating"),
+    "speeder": _l("Much faster than usual"),
+    "straight_line": _l("The same answer to every question"),
+    "low_variability": _l("Almost the same answer to every question"),
+    "duplicate_comment": _l("The same comment as another response"),
+    "top_share_level": _l("Share of top answers far from its level's"),
+    "top_share_history": _l("Share of top answers far from its own history"),
+    "volume_jump": _l("Sudden jump in volume by one channel"),
+}
 
 
 @dataclass(frozen=True)
@@ -49,6 +64,17 @@ def run(wave: Wave, actor: User | None = None) -> int:
     wave.change_settings(integrity_checked_at=utcnow().isoformat(timespec="minutes"))
     audit.record("integrity.check", "wave", wave.slug, user=actor, after={"flagged": flagged})
     return flagged
+
+
+def before_close(wave: Wave, actor: User | None = None) -> int:
+    """Closing a wave: run the checks a last time (their flags stay for the review), then delete
+    the wave's submission signals (times, source and address digests, dossier parts): they were
+    kept only for these checks. Returns the signals deleted."""
+    run(wave, actor)
+    gone = db.session.execute(delete(ResponseSignal).where(ResponseSignal.response_id.in_(
+        select(Response.id).where(Response.wave_id == wave.id)))).rowcount or 0
+    audit.record("integrity.signals_deleted", "wave", wave.slug, user=actor, after={"count": gone})
+    return gone
 
 
 def flagged(wave: Wave, *, agency_id: int | None = None, reason: str | None = None) -> list[Flagged]:

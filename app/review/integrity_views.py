@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from app.accounts.access import admin_only, current_user
@@ -13,22 +12,8 @@ from app.programme import agencies
 from app.programme.wave_views import wave_or_404
 from app.review import integrity_review as review
 from app.review.integrity import REASONS
+from app.review.integrity_review import REASON_LABELS
 from app.shared.web import commit_or_show
-
-REASON_LABELS = {
-    "burst_source": _l("Burst from one kiosk or keyer"),
-    "burst_address": _l("Burst from one address (shared Wi-Fi is a reason to look, not to drop)"),
-    "off_hours": _l("Kiosk answer outside opening hours"),
-    "dossier_other_unit": _l("Dossier code of another unit"),
-    "dossier_future": _l("Dossier received after the rating"),
-    "speeder": _l("Much faster than usual"),
-    "straight_line": _l("The same answer to every question"),
-    "low_variability": _l("Almost the same answer to every question"),
-    "duplicate_comment": _l("The same comment as another response"),
-    "top_share_level": _l("Share of top answers far from its level's"),
-    "top_share_history": _l("Share of top answers far from its own history"),
-    "volume_jump": _l("Sudden jump in volume by one channel"),
-}
 
 
 @bp.get("/waves/<slug>/review")

@@ -48,8 +48,8 @@ def submit_by_invitation(client, wave, agency, answers, address):
     return response
 
 
-def overall(wave, agency_code):
-    rows = estimates.compute(current(wave), ["agency"])
+def overall(wave, agency_code, view="reviewed"):
+    rows = estimates.compute(current(wave, view), ["agency"])
     row = rows[(rows["agency"] == agency_code) & (rows["measure"] == "overall")]
     return float(row["rate"].iloc[0])
 
@@ -79,7 +79,8 @@ def test_stuffing_is_flagged_and_review_restores_the_honest_figure(client, wave,
         submit_by_invitation(client, wave, a1, lined, "10.8.8.8")
     stuffed_ids = set(db.session.scalars(select(Response.id))) - honest_ids
     assert len(stuffed_ids) == 90
-    assert overall(wave, "A1") != pytest.approx(honest_a1)
+    stuffed_a1 = overall(wave, "A1")
+    assert stuffed_a1 != pytest.approx(honest_a1)
 
     admin = login_as("admin")
     page = client.get(f"/admin/waves/{wave.slug}/review")
@@ -101,9 +102,27 @@ def test_stuffing_is_flagged_and_review_restores_the_honest_figure(client, wave,
                            data={"group": group, "decision": "exclude", "note": "stuffed at the desk"})
         assert done.status_code == 303
     assert overall(wave, "A1") == pytest.approx(honest_a1, abs=1e-12)
+    # "as collected" still shows what was collected, through the API too
+    assert overall(wave, "A1", "collected") == pytest.approx(stuffed_a1, abs=1e-12)
+    both = {view: client.get(f"/api/v1/waves/{wave.slug}/estimates?by=agency&view={view}",
+                             headers={"Authorization": f"Bearer {token}"}).get_json() for view in ("reviewed", "collected")}
+    rate = {view: next(r["rate"] for r in body["rows"] if r["agency"] == "A1" and r["measure"] == "overall")
+            for view, body in both.items()}
+    assert rate["reviewed"] == pytest.approx(honest_a1) and rate["collected"] == pytest.approx(stuffed_a1)
+    default = client.get(f"/api/v1/waves/{wave.slug}/estimates?by=agency", headers={"Authorization": f"Bearer {token}"})
+    assert default.get_json()["rows"] == both["reviewed"]["rows"] and default.get_json()["view"] == "reviewed"
+    bad = client.get(f"/api/v1/waves/{wave.slug}/estimates?view=raw", headers={"Authorization": f"Bearer {token}"})
+    assert bad.status_code == 400 and bad.get_json()["errors"][0]["field"] == "view"
     excluded = set(db.session.scalars(select(Response.id).where(Response.excluded.is_(True))))
     assert excluded == stuffed_ids
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "integrity.decide")) is not None
+
+    page = client.get(f"/dashboard/{wave.slug}?lang=en").get_data(as_text=True)
+    section = page[page.index('id="review"'):]
+    assert "As collected" in section and "A1" in section and "n = 90" not in section
+    assert f"n = {sum(1 for i in range(60) if i % 2)}" in section and "n = 120" in section  # 30 honest, 30 + 90
+    method = client.get(f"/dashboard/{wave.slug}/methodology?lang=en").get_data(as_text=True)
+    assert "After review, 90 responses were excluded" in method and "Burst from one kiosk or keyer" in method
 
     # reversible: keeping the kiosk's answers puts them back
     kiosk_ids = [r["response_id"] for r in kiosk_rows]
@@ -139,3 +158,21 @@ def test_exclusion_needs_a_reason_and_a_flagged_response(client, wave, login_as)
                           data={"selected": [str(rid)], "decision": "exclude", "note": "bad one"}, follow_redirects=True)
     assert "is not flagged" in refused.get_data(as_text=True)
     assert not db.session.get(Response, rid).excluded
+
+
+def test_closing_the_wave_keeps_the_flags_and_deletes_the_signals(client, wave, login_as):
+    login_as("admin")
+    key = kiosks.issue(wave.agencies[0]).key
+    db.session.commit()
+    top = factories.satisfied_answers(questionnaire_of(wave.survey_version))
+    for _ in range(12):
+        client.post("/api/v1/responses", json={"agency": "A1", "answers": top, "language": "vi"},
+                    headers={"X-Kiosk-Key": key})
+    assert db.session.query(ResponseSignal).count() == 12
+    closed = client.post(f"/admin/waves/{wave.slug}/status", data={"status": "closed", "confirmed": "yes"})
+    assert closed.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(type(wave), wave.id).status == "closed"
+    assert db.session.query(ResponseSignal).count() == 0
+    flagged = client.get(f"/admin/waves/{wave.slug}/review").get_data(as_text=True)
+    assert flagged.count('name="selected"') == 12  # the last run's flags remain for the review
