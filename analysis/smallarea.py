@@ -183,3 +183,29 @@ def unstabilise(value, transform: str = "asin"):
     if transform == "logit":
         return 1.0 / (1.0 + np.exp(-v))
     raise ValueError(f"transform must be one of {', '.join(TRANSFORMS)}, got {transform!r}")
+
+
+def eb_ranks(eb, mse, *, n_sim: int = 2000, seed: int = 20240601, level: float = 0.95):
+    """Ranks (1 = highest) of the EB estimates and their intervals, from draws N(eb, mse) on the
+    model's scale (a monotone transform keeps the order): (rank, lower, upper)."""
+    from scipy import stats  # heavy: scipy.stats, only for ranks
+
+    eb, mse = np.asarray(eb, dtype=float), np.asarray(mse, dtype=float)
+    rng = np.random.default_rng(seed)
+    draws = eb + np.sqrt(mse) * rng.standard_normal((n_sim, eb.size))
+    sims = stats.rankdata(-draws, method="min", axis=1)
+    rank = stats.rankdata(-eb, method="min")
+    alpha = 1 - level
+    lower = np.minimum(np.floor(np.quantile(sims, alpha / 2, axis=0)), rank)
+    upper = np.maximum(np.ceil(np.quantile(sims, 1 - alpha / 2, axis=0)), rank)
+    return rank.astype(int), lower.astype(int), upper.astype(int)
+
+
+def design_effect(rate, se, n) -> float:
+    """The median design effect se²·n / (p(1 − p)) over areas with 0 < p < 1 (1 when none),
+    kept within [0.05, 5] (below 1 for a rate pooled over several answers of each respondent): the GVF's deff."""
+    p, s, size = (np.asarray(v, dtype=float) for v in (rate, se, n))
+    ok = (p > 0) & (p < 1) & np.isfinite(s) & (s > 0) & (size > 0)
+    if not ok.any():
+        return 1.0
+    return float(np.clip(np.median(s[ok] ** 2 * size[ok] / (p[ok] * (1 - p[ok]))), 0.05, 5.0))

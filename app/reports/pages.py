@@ -13,7 +13,7 @@ from app.i18n import current_language
 from app.models import Agency, User, Wave
 from app.programme import reorganise
 from app.programme.questionnaires import questionnaire_of
-from app.reports import agency_report, case_pages, charts, review_pages
+from app.reports import agency_report, case_pages, charts, review_pages, smallarea_pages
 from app.results import disclosure, lineage_trend, overview, snapshot, trends
 from app.results.filters import Filters, service_fields
 from app.results.snapshot import Snapshot
@@ -55,7 +55,16 @@ def wave_page(snap: Snapshot, filters: Filters, *, public: bool = False) -> dict
     if not public:  # feedback handling (PAKN): cases change without the responses, so never cached
         page["cases"] = case_pages.wave_section(wave)
         page["review"] = review_pages.section(wave)
+        page["small_areas"] = smallarea_pages.section(snap, filters)
+        page["unit_names"] = unit_names()
     return page
+
+
+def unit_names() -> dict[str, str]:
+    """Agency code → its name in the current language."""
+    lang = current_language()
+    return {code: (en if lang == "en" else vi) for code, vi, en in
+            db.session.execute(select(Agency.code, Agency.name_vi, Agency.name_en)).all()}
 
 
 def warm(snap: Snapshot) -> None:

@@ -52,7 +52,8 @@ def upgrade():
     sa.Column('source', sa.String(length=64), nullable=True),
     sa.Column('address', sa.String(length=64), nullable=True),
     sa.Column('duration_seconds', sa.Integer(), nullable=True),
-    sa.Column('dossier', sa.String(length=16), nullable=True),
+    sa.Column('dossier_unit', sa.String(length=40), nullable=True),
+    sa.Column('dossier_day', sa.Date(), nullable=True),
     sa.ForeignKeyConstraint(['response_id'], ['response.id'], name=op.f('fk_response_signal_response_id_response'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('response_id', name=op.f('pk_response_signal'))
     )
