@@ -24,7 +24,7 @@ LAYERS: list[tuple[tuple[str, ...], bool]] = [
     (("app.api", "app.cli"), True),
     (("app.demo", "app.demo_rows", "app.demo_units"), False),
     ((VIEWS,), False),  # every feature's *_views.py and app/homes.py: routes over the services below
-    (("app.reports",), False),
+    (("app.reports", "app.opendata"), True),
     (("app.review",), False),
     (("app.results",), False),
     (("app.reach",), False),

@@ -7,6 +7,7 @@ from app.models.form_session import FormSession
 from app.models.integrity import FlagDecision, ResponseFlag, ResponseSignal
 from app.models.invitation import ApiKey, Invitation, KioskKey
 from app.models.kiosk_device import KioskDevice
+from app.models.open_release import OpenRelease
 from app.models.outbox import InvitationContact, OptOut, OutboxMessage
 from app.models.paper import CommentReview, PaperEntry
 from app.models.response import Response
@@ -17,6 +18,6 @@ from app.models.wave import FrameCount, Margin, Wave, wave_agency
 
 __all__ = [
     "Agency", "AgencyLineage", "ApiKey", "ApiToken", "AuditEvent", "Base", "Block", "CaseContact", "CaseEvent", "CommentReview", "FeedbackCase", "FlagDecision", "FormSession", "FrameCount", "Holiday",
-    "Invitation", "InvitationContact", "OptOut", "OutboxMessage", "KioskDevice", "KioskKey", "LoginAttempt", "Margin", "PaperEntry", "Response", "ResponseFlag", "ResponseSignal", "RollupCell", "RollupState", "SurveyVersion", "User",
+    "Invitation", "InvitationContact", "OptOut", "OutboxMessage", "KioskDevice", "KioskKey", "LoginAttempt", "OpenRelease", "Margin", "PaperEntry", "Response", "ResponseFlag", "ResponseSignal", "RollupCell", "RollupState", "SurveyVersion", "User",
     "UserSession", "Wave", "wave_agency",
 ]
