@@ -82,3 +82,18 @@ def test_no_model_for_too_few_units(app):
     db.session.commit()
     assert smallarea_pages.section(current(wave), Filters()) == []
     assert db.session.query(Agency).count() == 3
+
+
+def test_previous_wave_and_frame_enter_the_model_when_every_unit_has_them(wave):
+    table = smallarea_pages.section(current(wave), Filters())[0]["table"]
+    part = table.rename(columns={"direct": "rate"}).assign(
+        se=0.05, suppressed=False, ci_lower=table["direct_lower"], ci_upper=table["direct_upper"])
+    previous = dict(zip(part["agency"], part["rate"], strict=True))  # a perfect predictor
+    frame = {code: 1000.0 * (k + 1) for k, code in enumerate(part["agency"])}
+    both = smallarea_pages.group_table(part, previous, frame)
+    assert both.attrs["covariates"] == ["previous_wave", "frame"]
+    # with last wave's rates predicting every unit exactly, the model needs no area variance
+    assert both.attrs["sigma2_v"] == pytest.approx(0.0, abs=1e-6)
+    assert np.allclose(both.sort_values("agency")["eb"], part.sort_values("agency")["rate"], atol=1e-6)
+    one_missing = dict(list(previous.items())[1:])
+    assert smallarea_pages.group_table(part, one_missing, None).attrs["covariates"] == []
