@@ -21,9 +21,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy import or_, select
 
 from app.cases import calendar, labels, queries
@@ -34,7 +33,6 @@ from app.outbox import queue
 from app.shared import audit
 from app.shared.refusal import Refusal
 
-OPEN_STATES = ("new", "assigned")
 DIGEST_ROLES = queries.READERS  # those who may read cases; officials and admins: the province
 PROVINCE_ROLES = ("admin", "official")
 
