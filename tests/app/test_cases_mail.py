@@ -5,6 +5,7 @@ SMS and Zalo carry a short notice and the link; more documents and refusals queu
 no contact, no message; the contact is in no audit row, page, export or log."""
 from __future__ import annotations
 
+import html
 import logging
 import re
 from datetime import date
@@ -13,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.cases import service
-from app.collect import invitations
+from app.collect import invitations, kiosks
 from app.extensions import db
 from app.models import AuditEvent, OutboxMessage
 from app.models.case import CaseContact, CaseEvent, FeedbackCase
@@ -217,3 +218,25 @@ def test_the_contact_is_in_no_audit_row_page_export_or_log(client, staff, tokens
         assert page.status_code == 200, url
         absent(page.data, url)
     absent(caplog.text, "the log")
+
+
+def test_the_kiosk_receipt_shows_the_status_link_as_a_qr_code(client, wave, answers):
+    from tests.app.test_cases_citizen import ASK as FORM_ASK
+    from tests.app.test_cases_citizen import STATUS, send_step, to_follow_up
+    from tests.app.test_public_kiosk import set_up, setup_code
+
+    issued = kiosks.issue(wave.agencies[0], "desk 1")
+    db.session.commit()
+    set_up(client, setup_code(issued.setup_url))
+    assert client.post("/k/A1/start").headers["Location"] == "/answer"
+    assert send_step(client, to_follow_up(client, answers), FORM_ASK).status_code == 303
+    thanks = client.get("/answer/thanks").get_data(as_text=True)
+    raw = STATUS.search(thanks).group(1)
+    qr = re.search(r'<img src="([^"]+)" alt="QR code of the status link of your case"', html.unescape(thanks))
+    assert qr and qr.group(1) == invitations.qr_data_uri(f"http://localhost/c/{raw}")
+    # the case was opened with its contact: the answer will be queued to it
+    assert db.session.get(CaseContact, service.by_token(raw).id) is not None
+    # no case, no code
+    assert client.post("/k/A1/start").status_code == 303
+    assert send_step(client, to_follow_up(client, answers), {}).status_code == 303
+    assert "status-qr" not in client.get("/answer/thanks").get_data(as_text=True)
