@@ -125,7 +125,7 @@ def test_sms_and_zalo_carry_a_short_notice_and_the_link(client, staff, tokens, a
     assert content_of(sms).to == "84912345678" == content_of(zalo).to
     assert len(text) <= 300 and "Nội dung trả lời" not in text
     assert text == (f"{wave.agencies[0].name('en')} has answered your feedback (case {sms_case.id}). "
-                    f"Read it and reply at http://localhost/c/{sms_raw}")
+                    f"Read the answer and rate it: http://localhost/c/{sms_raw}")
     assert content_of(zalo).params == {"agency": wave.agencies[0].name("vi"), "link": f"http://localhost/c/{zalo_raw}"}
 
 
