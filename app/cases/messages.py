@@ -75,9 +75,11 @@ def _contact(case: FeedbackCase) -> tuple[CaseContact, str] | None:
     contact = db.session.get(CaseContact, case.id)
     if contact is None:
         return None
-    address = sealed.unseal(contact.address)
     try:
-        to = normalise(contact.channel, address)
+        to = normalise(contact.channel, sealed.unseal(contact.address))
+    except sealed.UnsealError:  # CASE_CONTACT_KEY changed: the answer stays at the status link
+        current_app.logger.warning("case %s: the contact cannot be unsealed; no message queued", case.id)
+        return None
     except ValueError:  # (checked when the case opened; the outbox's form is stricter)
         return None
     return contact, to
@@ -90,7 +92,10 @@ def queue_for(case: FeedbackCase, action: str, note: str = "") -> int | None:
     if found is None:
         return None
     contact, to = found
-    token = sealed.unseal(contact.token) if contact.token is not None else None
+    try:
+        token = sealed.unseal(contact.token) if contact.token is not None else None
+    except sealed.UnsealError:
+        token = None
     if action == "answer":
         n = db.session.scalar(select(func.count()).select_from(CaseEvent)
                               .where(CaseEvent.case_id == case.id, CaseEvent.action == "answer"))

@@ -1,11 +1,11 @@
 """Case messages to staff through the outbox (issue 17 × 18); `flask outbox run` calls queue_due
 on every loop, `flask cases remind` and `flask cases digest` queue them by hand.
 
-* Deadline reminders, on working days: to every active account of a unit (role "agency", the
+* Deadline reminders, on working days from SEND_FROM_HOUR (local time): to every active account of a unit (role "agency", the
   accounts that handle its cases, app.cases.service.may_handle) whose open cases are overdue or
   due within CASE_REMIND_DAYS working days: one e-mail per account per day listing them (number,
   category, due date; never the citizen's text or contact), key "case-reminder:<user id>:<day>".
-* The weekly digest, from the first pass of an ISO week on (Mondays when the worker runs): the
+* The weekly digest, from the first pass of an ISO week on (Monday morning when the worker runs): the
   previous week's figures to every active account that opted in (User.digest_opt_in) and may read
   cases: its unit's for an agency account, the province's (and every unit's) for officials and
   administrators; key "digest:<user id>:<ISO year>-W<week>" of the week reported.
@@ -35,19 +35,20 @@ from app.shared.refusal import Refusal
 
 DIGEST_ROLES = queries.READERS  # those who may read cases; officials and admins: the province
 PROVINCE_ROLES = ("admin", "official")
+SEND_FROM_HOUR = 7  # local time: staff messages are queued from the start of the working day
 
 
 def _zone() -> ZoneInfo:
     return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Ho_Chi_Minh")
 
 
-def local_day(now: datetime | None = None) -> date:
-    """The units' date at `now` (naive: UTC, as the database keeps times); default: now."""
+def local_time(now: datetime | None = None) -> datetime:
+    """The units' local time at `now` (naive: UTC, as the database keeps times); default: now."""
     if now is None:
-        return calendar.today()
+        return datetime.now(_zone())
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
-    return now.astimezone(_zone()).date()
+    return now.astimezone(_zone())
 
 
 def week_key(week: tuple[int, int]) -> str:
@@ -60,9 +61,13 @@ def previous_week(day: date) -> tuple[int, int]:
 
 
 def queue_due(now: datetime | None = None) -> int:
-    """Queue the reminders of today (a working day) and last week's digests not queued yet;
-    returns how many messages were queued."""
-    day = local_day(now)
+    """From SEND_FROM_HOUR local time on: queue the reminders of today (a working day) and last
+    week's digests not queued yet; returns how many messages were queued (flushes; the caller
+    commits)."""
+    moment = local_time(now)
+    if moment.hour < SEND_FROM_HOUR:
+        return 0
+    day = moment.date()
     count = queue_reminders(day) if calendar.is_working_day(day, calendar.special_days()) else 0
     return count + queue_digests(previous_week(day))
 

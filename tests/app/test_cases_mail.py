@@ -240,3 +240,14 @@ def test_the_kiosk_receipt_shows_the_status_link_as_a_qr_code(client, wave, answ
     assert client.post("/k/A1/start").status_code == 303
     assert send_step(client, to_follow_up(client, answers), {}).status_code == 303
     assert "status-qr" not in client.get("/answer/thanks").get_data(as_text=True)
+
+
+def test_a_contact_sealed_with_another_key_does_not_stop_the_answer(client, staff, tokens, answers):
+    from cryptography.fernet import Fernet
+
+    case, raw = ask(client, tokens[0], answers)
+    db.session.get(CaseContact, case.id).address = Fernet(Fernet.generate_key()).encrypt(ADDRESS.encode())
+    db.session.commit()
+    answer_in_browser(staff, case.id, "Đã giải quyết.")  # 303: the answer is saved
+    assert db.session.get(FeedbackCase, case.id).state == "answered" and messages() == []
+    assert "Đã giải quyết." in client.get(f"/c/{raw}").get_data(as_text=True)

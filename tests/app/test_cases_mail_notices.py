@@ -89,8 +89,10 @@ def test_a_case_due_tomorrow_reminds_the_units_staff_once_a_day(units, staff):
 
     assert notices.queue_due(utc(2026, 3, 12, 9)) == 0  # the same day again: nothing new
     assert len(queued("case_reminder")) == 1
-    # 18:00 UTC on Thursday is already Friday 01:00 in Vietnam: the due day's reminder
-    assert notices.queue_due(utc(2026, 3, 12, 18)) == 1
+    # 23:00 UTC on Thursday is Friday 06:00 in Vietnam: before the working day, nothing yet;
+    # 00:30 UTC on Friday is 07:30 there: the due day's reminder
+    assert notices.queue_due(utc(2026, 3, 12, 23)) == 0
+    assert notices.queue_due(datetime(2026, 3, 13, 0, 30)) == 1
     assert queued("case_reminder")[-1].idempotency_key == f"case-reminder:{head.id}:2026-03-13"
     assert "due 13/03/2026 · 0 working day(s) left" in content_of(queued("case_reminder")[-1]).text
     assert notices.queue_due(utc(2026, 3, 14)) == 0  # Saturday: no reminders
@@ -160,6 +162,7 @@ def test_week_figures_by_hand(units, week10):
 def test_an_opted_in_unit_head_gets_one_digest_a_week(units, week10):
     _wave, own, other = units
     head, theirs, official, colleague = week10
+    assert notices.queue_due(datetime(2026, 3, 8, 23, 30)) == 0  # Monday 06:30 in Vietnam: not yet
     notices.queue_due(utc(2026, 3, 9, 1))  # Monday 08:00 in Vietnam
     digests = queued("digest")
     assert {m.user_id for m in digests} == {head.id, theirs.id, official.id}
