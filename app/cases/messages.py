@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.models import OutboxMessage
 from app.models.case import CaseContact, CaseEvent, FeedbackCase
 from app.outbox import queue
 from app.outbox.addresses import normalise
@@ -109,3 +110,14 @@ def queue_for(case: FeedbackCase, action: str, note: str = "") -> int | None:
                             language=case.language, wave_id=case.wave_id, agency_id=case.agency_id,
                             case_id=case.id)
     return message.id
+
+
+def has_contact(case: FeedbackCase) -> bool:
+    return db.session.get(CaseContact, case.id) is not None
+
+
+def history(case: FeedbackCase) -> list[OutboxMessage]:
+    """The case's messages to the citizen, oldest first (for the staff page: kind, status and
+    dates only; their content stays sealed)."""
+    return list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.case_id == case.id)
+                                   .order_by(OutboxMessage.id)))

@@ -60,7 +60,7 @@ def staff(app, make_user, wave):
 
 
 def answer_in_browser(staff, case_id: int, text: str) -> None:
-    assert staff.get(f"/admin/cases/{case_id}").status_code == 200
+    assert staff.get(f"/admin/cases/{case_id}?lang=en").status_code == 200  # (the flash in English)
     done = staff.post(f"/admin/cases/{case_id}/answer", data={"answer-answer": text})
     assert done.status_code == 303, done.get_data(as_text=True)[:500]
     db.session.expire_all()
@@ -88,6 +88,10 @@ def test_the_answer_is_queued_once_by_email_with_a_working_status_link(client, s
     # the HTML part escapes the answer and links to the same page
     assert "quầy số 2 &lt;bộ phận một cửa&gt;." in content.html and f'href="http://localhost/c/{raw}"' in content.html
     assert ADDRESS.encode() not in message.sealed and raw.encode() not in message.sealed
+    page = staff.get(f"/admin/cases/{case.id}?lang=en").get_data(as_text=True)
+    assert "The answer was saved and will be sent to the citizen" in page  # the flash
+    assert re.search(r"Messages to the citizen.*the answer</td>\s*<td>waiting to be sent", page, re.S)
+    assert ADDRESS not in page
 
     # the link works: the citizen reads the answer and rates the handling
     page = client.get(f"/c/{raw}")
@@ -161,6 +165,8 @@ def test_no_contact_no_message(client, staff, tokens, answers):
     assert case.kind == "dissatisfied"
     answer_in_browser(staff, case.id, "Chúng tôi xin lỗi.")
     assert db.session.get(FeedbackCase, case.id).state == "answered" and messages() == []
+    page = staff.get(f"/admin/cases/{case.id}?lang=en").get_data(as_text=True)
+    assert "the citizen reads it at the status link" in page and "Messages to the citizen" not in page
 
 
 def test_a_case_opened_before_the_outbox_gets_a_message_without_link(app, make_user):
