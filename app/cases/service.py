@@ -1,7 +1,9 @@
 """Feedback cases: open, hand to someone, answer, refuse, close, rate, reopen; purge contacts.
 
 Every function flushes and never commits (the caller commits once). Every change writes a
-CaseEvent and an audit record "case.<action>"; neither ever holds the contact. The states:
+CaseEvent and an audit record "case.<action>"; neither ever holds the contact. answer,
+ask_documents and refuse also queue the citizen's message in the outbox when the case has a
+contact (app.cases.messages). The states:
 
     new ──assign──▶ assigned ──answer──▶ answered ──close──▶ closed
      │  └────────────answer─────────────▲   │  ▲                 │
@@ -203,7 +205,8 @@ def answer(case: FeedbackCase, text: str, actor: User, today: date | None = None
 
 def ask_documents(case: FeedbackCase, note: str, actor: User, today: date | None = None) -> FeedbackCase:
     """Ask the citizen for more documents: the state stays, the deadline moves CASE_DAYS_DOCUMENTS
-    working days later (from the old deadline, or from today if that has passed)."""
+    working days later (from the old deadline, or from today if that has passed). The citizen is
+    told through the outbox when the case has a contact."""
     _require_handler(actor, case)
     _require_state(case, OPEN_STATES, _("only a new or assigned case can ask for documents"))
     text = _note(note, "note", _("say which documents are needed"))
