@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 
 from app.accounts.access import current_user, roles_required
 from app.blueprints import admin as bp
-from app.cases import calendar, labels, queries, service
+from app.cases import calendar, labels, messages, queries, service
 from app.cases.forms import AnswerForm, AssignForm, CategoryForm, DocumentsForm, RefuseForm
 from app.extensions import db
 from app.models import FeedbackCase, User
@@ -63,7 +63,7 @@ def _page(case: FeedbackCase, forms: dict, status: int = 200):
         "admin/cases/detail.html", case=case, events=queries.events_of(case), labels=labels,
         may_handle=service.may_handle(user, case), is_admin=user.role == "admin", today=today,
         open_states=service.OPEN_STATES, refuse_until=service.refuse_until(case),
-        reopen_until=service.reopen_until(case), **forms), status
+        reopen_until=service.reopen_until(case), case_messages=messages.history(case), **forms), status
 
 
 @bp.get("/cases/<int:case_id>")
@@ -73,7 +73,7 @@ def case_detail(case_id: int):
     return _page(case, _forms(case))
 
 
-def _act(case_id: int, form_name: str, action, done: str):
+def _act(case_id: int, form_name: str, action, done):
     """Run one action from the case page: the service decides, a refusal shows on the page."""
     case = _case_or_404(case_id)
     forms = _forms(case)
@@ -97,7 +97,9 @@ def case_assign(case_id: int):
 @handlers
 def case_answer(case_id: int):
     return _act(case_id, "answer_form", lambda case, form: service.answer(case, form.answer.data, current_user()),
-                _("The answer was saved; the citizen reads it at the status link."))
+                lambda case: _("The answer was saved and will be sent to the citizen, who can also read it at "
+                               "the status link.") if messages.has_contact(case)
+                else _("The answer was saved; the citizen reads it at the status link."))
 
 
 @bp.post("/cases/<int:case_id>/documents")

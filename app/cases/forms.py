@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.cases import labels
@@ -44,3 +44,9 @@ class HolidayForm(TranslatedForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.kind.choices = [(k, labels.label(labels.HOLIDAY_KINDS, k)) for k in HOLIDAY_KINDS]
+
+
+class DigestForm(TranslatedForm):
+    """The account page's opt-in to the weekly digest of feedback cases (app.cases.notices)."""
+
+    digest = BooleanField(_l("Send me the weekly digest of feedback cases"))

@@ -13,6 +13,10 @@ ACTIONS = {"open": _l("opened"), "assign": _l("assigned"), "answer": _l("answere
            "close": _l("closed"), "reclassify": _l("reclassified"), "rate": _l("rated by the citizen"),
            "reopen": _l("reopened by the citizen")}
 FILTERS = {"": _l("all"), "open": _l("not closed"), "overdue": _l("overdue"), **STATES}
+MESSAGE_KINDS = {"case_answer": _l("the answer"), "case_update": _l("an update (documents, refusal)")}
+MESSAGE_STATUSES = {"queued": _l("waiting to be sent"), "sending": _l("being sent"), "sent": _l("sent"),
+                    "delivered": _l("delivered"), "bounced": _l("not delivered (bounced)"),
+                    "failed": _l("could not be sent"), "cancelled": _l("cancelled")}
 HOLIDAY_KINDS = {"holiday": _l("day off"), "workday": _l("working day (weekend swap)")}
 
 

@@ -1,7 +1,9 @@
 """Feedback cases: open, hand to someone, answer, refuse, close, rate, reopen; purge contacts.
 
 Every function flushes and never commits (the caller commits once). Every change writes a
-CaseEvent and an audit record "case.<action>"; neither ever holds the contact. The states:
+CaseEvent and an audit record "case.<action>"; neither ever holds the contact. answer,
+ask_documents and refuse also queue the citizen's message in the outbox when the case has a
+contact (app.cases.messages). The states:
 
     new ──assign──▶ assigned ──answer──▶ answered ──close──▶ closed
      │  └────────────answer─────────────▲   │  ▲                 │
@@ -20,7 +22,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
-from app.cases import calendar
+from app.cases import calendar, messages
 from app.extensions import db
 from app.models import Agency, User, Wave
 from app.models.case import (
@@ -121,7 +123,8 @@ def open_case(wave: Wave, agency: Agency, *, kind: str, text: str, language: str
     db.session.add(case)
     db.session.flush()
     if sealed is not None:
-        db.session.add(CaseContact(case_id=case.id, channel=sealed[0], address=contacts.seal(sealed[1])))
+        db.session.add(CaseContact(case_id=case.id, channel=sealed[0], address=contacts.seal(sealed[1]),
+                                   token=contacts.seal(raw)))  # the link of the messages (app.cases.messages)
     _event(case, "open", None, None, "new", "")
     audit.record("case.open", "case", str(case.id), actor="citizen",
                  after={"agency": agency.code, "wave": wave.slug, "kind": kind, "category": category,
@@ -187,27 +190,31 @@ def assign(case: FeedbackCase, user: User, actor: User) -> FeedbackCase:
 
 
 def answer(case: FeedbackCase, text: str, actor: User, today: date | None = None) -> FeedbackCase:
-    """The unit's answer; the citizen reads it at the status link (later also through the outbox)."""
+    """The unit's answer; the citizen reads it at the status link and, with a contact, gets it
+    through the outbox (app.cases.messages: one message per answer)."""
     _require_handler(actor, case)
     _require_state(case, OPEN_STATES, _("only a new or assigned case can be answered"))
     case.answer = _note(text, "answer", _("write the answer"))
     case.answered_on = _day(today)
     if case.assigned_to_id is None:
         case.assigned_to_id = actor.id
-    return _change(case, "answer", actor, "answered", case.answer,
-                   on_time=case.answered_on <= case.due_on)
+    _change(case, "answer", actor, "answered", case.answer, on_time=case.answered_on <= case.due_on)
+    messages.queue_for(case, "answer")
+    return case
 
 
 def ask_documents(case: FeedbackCase, note: str, actor: User, today: date | None = None) -> FeedbackCase:
     """Ask the citizen for more documents: the state stays, the deadline moves CASE_DAYS_DOCUMENTS
-    working days later (from the old deadline, or from today if that has passed)."""
+    working days later (from the old deadline, or from today if that has passed). The citizen is
+    told through the outbox when the case has a contact."""
     _require_handler(actor, case)
     _require_state(case, OPEN_STATES, _("only a new or assigned case can ask for documents"))
     text = _note(note, "note", _("say which documents are needed"))
     old = case.due_on
     case.due_on = calendar.due(max(old, _day(today)), _setting("CASE_DAYS_DOCUMENTS"))
-    return _change(case, "documents", actor, case.state, text, due_before=old.isoformat(),
-                   due_on=case.due_on.isoformat())
+    _change(case, "documents", actor, case.state, text, due_before=old.isoformat(), due_on=case.due_on.isoformat())
+    messages.queue_for(case, "documents", text)
+    return case
 
 
 def refuse_until(case: FeedbackCase) -> date:
@@ -225,7 +232,9 @@ def refuse(case: FeedbackCase, reason: str, actor: User, today: date | None = No
                                   day=refuse_until(case).isoformat()), 409)
     case.answer = _note(reason, "reason", _("say why the case is out of scope"))
     _closing(case, day)
-    return _change(case, "refuse", actor, "closed", case.answer)
+    _change(case, "refuse", actor, "closed", case.answer)
+    messages.queue_for(case, "refuse", case.answer)
+    return case
 
 
 def close(case: FeedbackCase, actor: User, today: date | None = None) -> FeedbackCase:

@@ -153,7 +153,10 @@ def thanks():
         session.pop(SESSION_KEY, None)  # the next person starts afresh; nothing stays behind
         session.pop(CASE_KEY, None)
     status_url = follow_up.status_url(token) if token else None
-    return render_template("public/thanks.html", row=row, receipt=row.receipt, status_url=status_url)
+    # at a kiosk the citizen leaves the screen behind: the status link as a QR code for their phone
+    status_qr = invitations.qr_data_uri(status_url) if status_url and row.channel == "kiosk" else None
+    return render_template("public/thanks.html", row=row, receipt=row.receipt, status_url=status_url,
+                           status_qr=status_qr)
 
 
 NO_STORE_PREFIXES = ("/s/", "/answer", "/k/", "/paper", "/link")

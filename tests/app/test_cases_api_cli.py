@@ -84,7 +84,7 @@ def test_remind_prints_due_soon_and_overdue_per_unit(runner, units):
     overdue = _open(wave, own, date(2026, 2, 13))  # due Fri 13 Mar 2026
     soon = _open(wave, other, date(2026, 2, 23))  # Mon 23 Feb + 15 = Mon 16 Mar 2026
     _later = _open(wave, other, date(2026, 3, 2))  # due Mon 23 Mar: outside the 2-day horizon
-    result = runner.invoke(args=["cases", "remind", "--today", "2026-03-16"])
+    result = runner.invoke(args=["cases", "remind", "--print", "--today", "2026-03-16"])
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "OTHER: 1 case(s) need an answer, 0 overdue" in out
