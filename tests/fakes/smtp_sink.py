@@ -98,6 +98,7 @@ class _Session(socketserver.BaseRequestHandler):
                     continue
                 self.reply(354, "end with <CRLF>.<CRLF>")
                 data = self._read_data()
+                sink.data_received.set()
                 if sink.delay:
                     time.sleep(sink.delay)
                 if sink.fail_with:
@@ -139,6 +140,7 @@ class SmtpSink(ServedOnThread):
         self.fail_with: tuple[int, str] | None = None  # the answer to the end of DATA, e.g. (451, "try later")
         self.rcpt_fail: tuple[int, str] | None = None  # the answer to RCPT TO
         self.delay = 0.0  # seconds before answering the end of DATA (a slow server)
+        self.data_received = threading.Event()  # set when a message's data has arrived (before the answer)
 
     def tls_context(self) -> ssl.SSLContext:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
