@@ -21,7 +21,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import OutboxMessage
 from app.models.base import utcnow
-from app.outbox.adapters import message_id_from_reference
+from app.outbox.outcome import message_id_from_reference
 
 PROVIDERS = ("smtp", "sms", "zalo")
 EVENT_STATUSES = ("delivered", "failed", "bounced")

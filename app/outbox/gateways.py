@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from app.outbox.adapters import Permanent, Sent, Temporary, reference, scrub
+from app.outbox.outcome import Permanent, Sent, Temporary, reference, scrub
 from app.outbox.queue import Content
 
 MAX_ANSWER = 64 * 1024

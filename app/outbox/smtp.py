@@ -17,7 +17,7 @@ from email.utils import formatdate, parseaddr
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from app.outbox.adapters import Permanent, Sent, Temporary, reference, scrub
+from app.outbox.outcome import Permanent, Sent, Temporary, reference, scrub
 from app.outbox.queue import Content
 
 TRUE = ("1", "true", "yes", "on")

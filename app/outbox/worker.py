@@ -23,7 +23,8 @@ from app.extensions import db
 from app.models import OptOut, OutboxMessage
 from app.models.base import utcnow
 from app.outbox import addresses
-from app.outbox.adapters import SendFailure, Sent, adapter_for, configured_channels, scrub
+from app.outbox.adapters import adapter_for, configured_channels
+from app.outbox.outcome import SendFailure, Sent, scrub
 from app.outbox.queue import Content, content_of
 
 log = logging.getLogger("app.outbox")

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from app.outbox import gateways, smtp
-from app.outbox.adapters import Permanent, Temporary
+from app.outbox.outcome import Permanent, Temporary
 from app.outbox.queue import Content
 from tests.fakes import FakeGateway, SmtpSink
 from tests.fakes.serving import closed_port

@@ -63,7 +63,7 @@ def test_sent_message_keeps_the_provider_id_and_drops_its_content(app, sms):
     assert (row.status, row.attempts, row.provider, row.provider_message_id) == ("sent", 1, "sms", "sms-1001")
     assert row.sealed is None and content_of(row) is None
     assert row.sent_at == t0 and row.claimed_until is None and row.last_error is None
-    assert sms.delivered["outbox-%d" % message_id]["text"] == "Mời trả lời số 0"
+    assert sms.delivered[f"outbox-{message_id}"]["text"] == "Mời trả lời số 0"
     assert worker.send_due(now=t0 + timedelta(days=1)) == {}
     assert len(sms.requests) == 1
 
