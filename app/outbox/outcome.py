@@ -44,9 +44,10 @@ def scrub(text: str, *addresses: str) -> str:
     """An error text without the recipient's address (any of its spellings), at most 500 chars."""
     out = str(text)
     for address in addresses:
-        if address:
-            out = re.sub(re.escape(address), "<address>", out, flags=re.IGNORECASE)
-            digits = re.sub(r"\D", "", address)
-            if len(digits) >= 9:  # a phone number: also its national and international forms
-                out = re.sub(r"\+?(?:84|0)?" + re.escape(digits[-9:]), "<address>", out)
+        if not address:
+            continue
+        digits = re.sub(r"\D", "", address)
+        if len(digits) >= 9:  # a phone number: also its national and international forms
+            out = re.sub(r"\+?(?:84|0)?" + re.escape(digits[-9:]), "<address>", out)
+        out = re.sub(re.escape(address), "<address>", out, flags=re.IGNORECASE)
     return out[:500]

@@ -152,3 +152,12 @@ def test_zalo_template_message():
                              "template_data": {"agency": "Sở Tư pháp", "link": "http://localhost/s/abc"},
                              "tracking_id": "outbox-12"}
     assert len(zalo.requests) == 4  # the missing template never reached Zalo
+
+
+def test_errors_lose_every_spelling_of_the_address():
+    from app.outbox.outcome import scrub
+
+    assert scrub("550 <Citizen@Example.VN> unknown", "citizen@example.vn") == "550 <<address>> unknown"
+    text = "rejected 84912345678, +84912345678 and 0912345678; code 400"
+    assert scrub(text, "84912345678") == "rejected <address>, <address> and <address>; code 400"
+    assert len(scrub("x" * 2000, "a@b.vn")) == 500

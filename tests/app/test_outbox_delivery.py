@@ -120,3 +120,12 @@ def test_the_route_is_described_in_the_openapi_document(client):
     spec = client.get("/api/v1/openapi.json").get_json()
     operation = spec["paths"]["/api/v1/delivery/{provider}"]["post"]
     assert set(operation["responses"]) == {"200", "400", "401", "404", "413", "429", "503"}
+
+
+@pytest.mark.parametrize("app_config", [{"RATELIMIT_ENABLED": True, "RATE_LIMIT_INTEGRATION": "3/minute",
+                                         "DELIVERY_WEBHOOK_SECRET": "shared-secret"}])
+def test_reports_are_rate_limited_per_provider_and_address(client):
+    body = {"message_id": "x", "status": "delivered"}
+    answers = [post(client, "sms", body, secret="shared-secret").status_code for _ in range(4)]
+    assert answers == [200, 200, 200, 429]
+    assert post(client, "zalo", body, secret="shared-secret").status_code == 200  # another provider's budget
