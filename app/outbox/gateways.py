@@ -36,7 +36,7 @@ def _split_credentials(url: str) -> tuple[str, str | None]:
     """The URL without user:password@, and the Basic authorisation header they make (if any)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise Permanent("the gateway URL must be http(s)://host/path")
+        raise Temporary("the gateway URL must be http(s)://host/path: check the setting")  # not the message's fault
     if parts.username is None:
         return url, None
     host = parts.hostname + (f":{parts.port}" if parts.port else "")

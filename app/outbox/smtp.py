@@ -11,6 +11,7 @@ import smtplib
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
+from email.errors import MessageError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
@@ -93,9 +94,12 @@ def _connect(target: SmtpTarget, timeout: float) -> smtplib.SMTP:
 def send(message_id: int, kind: str, content: Content, config: Mapping[str, Any]) -> Sent:
     try:
         target = parse_url(config["SMTP_URL"])
+    except ValueError as exc:  # the setting, not the message: retried while an administrator fixes it
+        raise Temporary(str(exc)) from None
+    try:
         email = build(message_id, content, config.get("MAIL_FROM") or "SIPAS <no-reply@localhost>")
-    except ValueError as exc:
-        raise Permanent(scrub(str(exc), content.to)) from None
+    except (ValueError, MessageError) as exc:
+        raise Permanent(scrub(f"cannot build the e-mail: {exc}", content.to)) from None
     timeout = float(config.get("OUTBOX_TIMEOUT_SECONDS") or 10)
     try:
         client = _connect(target, timeout)
@@ -110,6 +114,8 @@ def send(message_id: int, kind: str, content: Content, config: Mapping[str, Any]
         codes = [code for code, _ in exc.recipients.values()]
         text = f"SMTP refused the recipient: {codes}"
         raise (Temporary(text) if all(400 <= c < 500 for c in codes) else Permanent(text)) from None
+    except smtplib.SMTPNotSupportedError:
+        raise Permanent("the SMTP server cannot take this address (no SMTPUTF8)") from None
     except smtplib.SMTPAuthenticationError as exc:
         # the account, not this message: retried (an administrator fixes SMTP_URL meanwhile)
         raise Temporary(f"SMTP login refused ({exc.smtp_code}): check the user and password in SMTP_URL") from None

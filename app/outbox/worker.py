@@ -26,11 +26,14 @@ from app.outbox import addresses
 from app.outbox.adapters import adapter_for, configured_channels
 from app.outbox.outcome import SendFailure, Sent, scrub
 from app.outbox.queue import Content, content_of
+from app.shared import sealed
 
 log = logging.getLogger("app.outbox")
 MAX_BACKOFF = timedelta(hours=6)
 OPT_OUT_KINDS = ("invitation", "reminder")
 _told_unconfigured: set[str] = set()
+UNSEAL_ERROR = ("the content cannot be unsealed with this worker's key: give the worker the web application's "
+                "SECRET_KEY (or CASE_CONTACT_KEY)")
 
 
 def _due(now: datetime):
@@ -96,9 +99,26 @@ def _sent(message_id: int, sent: Sent, now: datetime) -> None:
     db.session.commit()
 
 
+def _attempt_failed(message: OutboxMessage, now: datetime, config, error: str, temporary: bool) -> str:
+    if temporary and message.attempts < int(config["OUTBOX_MAX_ATTEMPTS"]):
+        delay = backoff(message.attempts, float(config["OUTBOX_BACKOFF_SECONDS"]),
+                        float(config.get("OUTBOX_BACKOFF_JITTER", 0.0)))
+        _finish(message.id, status="queued", next_attempt_at=now + delay, last_error=error)
+        log.info("outbox: message %s (%s) attempt %s failed, retry in %ss: %s", message.id, message.channel,
+                 message.attempts, int(delay.total_seconds()), error)
+        return "retry"
+    _finish(message.id, status="failed", sealed=None, last_error=error)
+    log.warning("outbox: message %s (%s) failed after %s attempt(s): %s", message.id, message.channel,
+                message.attempts, error)
+    return "failed"
+
+
 def send_one(message: OutboxMessage, now: datetime, config) -> str:
     """Send a message this worker has claimed; returns the outcome: sent, retry, failed, cancelled."""
-    content = content_of(message)
+    try:
+        content = content_of(message)
+    except sealed.UnsealError:  # this worker's key is not the web application's: keep the message
+        return _attempt_failed(message, now, config, UNSEAL_ERROR, temporary=True)
     if content is None:  # dropped meanwhile (delivered according to the provider, wave closed)
         _finish(message.id, status="cancelled")
         return "cancelled"
@@ -112,18 +132,10 @@ def send_one(message: OutboxMessage, now: datetime, config) -> str:
     try:
         sent = adapter(message.id, message.kind, content, config)
     except SendFailure as exc:
-        error = scrub(str(exc), content.to)
-        if exc.temporary and message.attempts < int(config["OUTBOX_MAX_ATTEMPTS"]):
-            delay = backoff(message.attempts, float(config["OUTBOX_BACKOFF_SECONDS"]),
-                            float(config.get("OUTBOX_BACKOFF_JITTER", 0.0)))
-            _finish(message.id, status="queued", next_attempt_at=now + delay, last_error=error)
-            log.info("outbox: message %s (%s) attempt %s failed, retry in %ss: %s", message.id, message.channel,
-                     message.attempts, int(delay.total_seconds()), error)
-            return "retry"
-        _finish(message.id, status="failed", sealed=None, last_error=error)
-        log.warning("outbox: message %s (%s) failed after %s attempt(s): %s", message.id, message.channel,
-                    message.attempts, error)
-        return "failed"
+        return _attempt_failed(message, now, config, scrub(str(exc), content.to), exc.temporary)
+    except Exception as exc:  # noqa: BLE001 - an adapter's bug must not stop the worker (its text may hold the address)
+        log.error("outbox: message %s (%s): unexpected %s", message.id, message.channel, type(exc).__name__)
+        return _attempt_failed(message, now, config, f"unexpected error: {type(exc).__name__}", temporary=True)
     _sent(message.id, sent, now)
     return "sent"
 

@@ -80,8 +80,10 @@ def test_smtp_failures_are_classified_and_never_name_the_address():
         assert time.monotonic() - started < 1.4
     with pytest.raises(Temporary, match="unreachable"):
         smtp.send(10, "invitation", MAIL, config(SMTP_URL=f"smtp://127.0.0.1:{closed_port()}"))
-    with pytest.raises(Permanent, match="SMTP_URL"):
+    with pytest.raises(Temporary, match="SMTP_URL"):  # a setting to fix, not a reason to drop the message
         smtp.send(11, "invitation", MAIL, config(SMTP_URL="http://127.0.0.1"))
+    with pytest.raises(Permanent, match="cannot build"):
+        smtp.send(12, "invitation", Content(to="not an address <x", subject="s", text="t"), config(SMTP_URL="smtp://h"))
 
 
 def test_smtp_url_forms():

@@ -201,3 +201,14 @@ def test_a_channel_without_settings_keeps_its_messages_queued_and_says_so_once(a
     said = [r.getMessage() for r in caplog.records if "zalo" in r.getMessage()]
     assert said == ["outbox: zalo messages are waiting: the zalo channel is not configured"]
     assert [(r.channel, r.status, r.attempts) for r in rows()] == [("zalo", "queued", 0)] * 2 + [("sms", "sent", 1)]
+
+
+def test_a_worker_with_another_key_keeps_the_message_for_later(app, sms):
+    from cryptography.fernet import Fernet
+
+    queue(1)
+    app.config["CASE_CONTACT_KEY"] = Fernet.generate_key().decode()
+    assert worker.send_due() == {"retry": 1}
+    [row] = rows()
+    assert (row.status, row.sealed is not None, row.last_error) == ("queued", True, worker.UNSEAL_ERROR)
+    assert sms.requests == []
