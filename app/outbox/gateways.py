@@ -4,7 +4,8 @@ messages (⚑ ZALO_ZNS_URL, ZALO_ZNS_TOKEN, template ids ZALO_ZNS_TEMPLATES[kind
 Both receive our reference "outbox-<id>" (the gateway's ``reference``, Zalo's ``tracking_id``):
 a provider that deduplicates on it turns a retry after a lost answer into one message, and
 delivery callbacks may name it. Answers: 2xx sent; 429 and 5xx, no connection or no answer in
-OUTBOX_TIMEOUT_SECONDS: try again later; any other 4xx (or Zalo's error ≠ 0): refused for good.
+OUTBOX_TIMEOUT_SECONDS, our credentials refused (401, 403, Zalo's invalid token): try again
+later; any other 4xx (or Zalo's error ≠ 0): refused for good.
 """
 from __future__ import annotations
 
@@ -20,6 +21,10 @@ from app.outbox.outcome import Permanent, Sent, Temporary, reference, scrub
 from app.outbox.queue import Content
 
 MAX_ANSWER = 64 * 1024
+# Our credentials, not the message, were refused: retried while an administrator renews them
+# (a Zalo access token expires after about a day).
+CREDENTIALS = (401, 403)
+ZALO_TOKEN_ERRORS = (-124, -216)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -59,6 +64,8 @@ def post_json(url: str, body: dict[str, Any], headers: dict[str, str], timeout: 
     except urllib.error.HTTPError as exc:
         raw = exc.read(2000) if exc.fp else b""
         text = scrub(f"HTTP {exc.code}: {raw.decode('utf-8', 'replace')[:300]}", address)
+        if exc.code in CREDENTIALS or 300 <= exc.code < 400:
+            raise Temporary(f"{text} (check the gateway's URL and credentials)") from None
         if exc.code == 429 or exc.code >= 500:
             raise Temporary(text) from None
         raise Permanent(text) from None
@@ -100,6 +107,8 @@ def send_zalo(message_id: int, kind: str, content: Content, config: Mapping[str,
         raise Temporary("Zalo answered without an error code")
     if answer["error"] not in (0, "0"):
         message = scrub(str(answer.get("message", ""))[:300], content.to)
+        if str(answer["error"]) in {str(code) for code in ZALO_TOKEN_ERRORS}:
+            raise Temporary(f"Zalo refused the access token ({answer['error']}): {message}: renew ZALO_ZNS_TOKEN")
         raise Permanent(f"Zalo refused ({answer['error']}): {message}")
     data = answer.get("data") if isinstance(answer.get("data"), dict) else {}
     msg_id = data.get("msg_id")

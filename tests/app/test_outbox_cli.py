@@ -93,3 +93,20 @@ def test_sigterm_lets_the_message_being_sent_finish_then_stops(app, sink):
     assert out.strip() == "queued 0, sent 1, retry later 0, failed 0, cancelled 0"
     assert len(sink.messages) == 1
     assert statuses() == [("email", "sent"), ("email", "queued"), ("email", "queued")]
+
+
+@pytest.mark.slow
+def test_two_worker_processes_send_each_message_once(app, sink):
+    queue(60)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+           "SECRET_KEY": app.config["SECRET_KEY"], "SMTP_URL": sink.url(), "MAIL_FROM": "SIPAS <no-reply@x.vn>"}
+    command = [sys.executable, "-m", "flask", "--app", "app", "outbox", "run", "--once"]
+    workers = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True) for _ in range(2)]
+    outputs = [w.communicate(timeout=120) for w in workers]
+    assert [w.returncode for w in workers] == [0, 0], [err for _, err in outputs]
+    sent = [int(out.split("sent ")[1].split(",")[0]) for out, _ in outputs]
+    assert sum(sent) == 60
+    ids = [m.email["Message-ID"] for m in sink.messages]
+    assert len(ids) == 60 and len(set(ids)) == 60
+    assert statuses() == [("email", "sent")] * 60
