@@ -140,9 +140,10 @@ def send_one(message: OutboxMessage, now: datetime, config) -> str:
     return "sent"
 
 
-def send_due(limit: int = 100, now: datetime | None = None, should_stop: Callable[[], bool] | None = None,
-             clock: Callable[[], datetime] | None = None) -> Counter:
-    """Send up to ``limit`` due messages of the configured channels; counts of outcomes.
+def send_due(limit: int = 100, now: datetime | None = None,
+             should_stop: Callable[[], bool] | None = None) -> Counter:
+    """Send up to ``limit`` due messages of the configured channels, oldest first; counts of outcomes
+    (sent, retry, failed, cancelled).
 
     ``now`` fixes the time (tests); otherwise each message is claimed at the current time.
     ``should_stop`` is asked between messages (SIGTERM: finish the current one, then stop)."""
@@ -153,22 +154,20 @@ def send_due(limit: int = 100, now: datetime | None = None, should_stop: Callabl
     if not channels:
         return counts
     lease = float(config["OUTBOX_LEASE_SECONDS"])
-    tick = (lambda: now) if now is not None else (clock or utcnow)
-    seen: set[int] = set()
+    tick = (lambda: now) if now is not None else utcnow
+    after = 0  # each message at most once per pass, however many other workers take
     while counts.total() < limit and not (should_stop and should_stop()):
         moment = tick()
-        where = [_due(moment), OutboxMessage.channel.in_(channels)]
-        if seen:
-            where.append(OutboxMessage.id.notin_(seen))
         ids = db.session.scalars(
-            select(OutboxMessage.id).where(*where).order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(20)).all()
+            select(OutboxMessage.id).where(_due(moment), OutboxMessage.channel.in_(channels), OutboxMessage.id > after)
+            .order_by(OutboxMessage.id).limit(20)).all()
         db.session.commit()  # end the read: SQLite takes its write lock only in claim()
         if not ids:
             break
         for message_id in ids:
             if counts.total() >= limit or (should_stop and should_stop()):
                 break
-            seen.add(message_id)
+            after = message_id
             if not claim(message_id, moment, lease):
                 continue  # another worker has it
             message = db.session.get(OutboxMessage, message_id, populate_existing=True)
