@@ -7,6 +7,8 @@ The Message-ID is derived from the outbox id (<outbox-42@sender-domain>), so a m
 """
 from __future__ import annotations
 
+import functools
+import os
 import smtplib
 import ssl
 from collections.abc import Mapping
@@ -72,8 +74,16 @@ def build(message_id: int, content: Content, mail_from: str) -> EmailMessage:
     return email
 
 
+@functools.lru_cache(maxsize=4)
+def _tls_context(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
+    """Loading the system's CA bundle takes ~0.15 s: once per process (per SSL_CERT_FILE/DIR)."""
+    return ssl.create_default_context()
+
+
 def _connect(target: SmtpTarget, timeout: float) -> smtplib.SMTP:
-    context = ssl.create_default_context()
+    context = None
+    if target.implicit_tls or target.starttls:
+        context = _tls_context(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
     if target.implicit_tls:
         client: smtplib.SMTP = smtplib.SMTP_SSL(target.host, target.port, timeout=timeout, context=context)
     else:
