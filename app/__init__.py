@@ -57,10 +57,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # Each feature's view modules add their routes to the blueprints (app/blueprints.py).
     from app import blueprints, homes  # noqa: F401
     from app.accounts import account_views, audit_views, login_views  # noqa: F401
-    from app.api import case_routes, integrity_routes, routes  # noqa: F401
+    from app.api import case_routes, delivery_routes, integrity_routes, routes  # noqa: F401
     from app.cases import calendar_views, case_views, citizen_views, digest_views  # noqa: F401
     from app.collect import answer_views, invitation_views, key_views, kiosk_views, paper_views  # noqa: F401
     from app.opendata import open_views, release_views  # noqa: F401
+    from app.outbox import outbox_views  # noqa: F401
     from app.programme import (  # noqa: F401
         agency_views,
         frame_views,

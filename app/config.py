@@ -93,6 +93,7 @@ DEFAULTS: dict[str, Any] = {
     "OUTBOX_TIMEOUT_SECONDS": 10.0,  # per provider call
     "OUTBOX_LEASE_SECONDS": 120,  # a claimed message is retried if its worker died holding it
     "OUTBOX_POLL_SECONDS": 5.0,
+    "OUTBOX_BACKOFF_JITTER": 0.0,  # up to this share of a retry's wait added at random (0: none)
     # Providers' delivery reports (POST /api/v1/delivery/<provider>): HMAC-SHA256 of the body
     # with this secret, per provider name, or DELIVERY_WEBHOOK_SECRET for all.
     "DELIVERY_WEBHOOK_SECRET": None,
@@ -140,6 +141,7 @@ def env_int(name: str, default: int) -> int:
 OUTBOX_STRINGS = ("SMTP_URL", "MAIL_FROM", "SMS_GATEWAY_URL", "SMS_GATEWAY_TOKEN", "ZALO_ZNS_URL", "ZALO_ZNS_TOKEN",
                   "DELIVERY_WEBHOOK_SECRET")
 OUTBOX_NUMBERS = ("OUTBOX_MAX_ATTEMPTS", "OUTBOX_BACKOFF_SECONDS", "OUTBOX_LEASE_SECONDS", "INVITATION_REMINDER_DAYS")
+OUTBOX_SECONDS = ("OUTBOX_TIMEOUT_SECONDS", "OUTBOX_POLL_SECONDS", "OUTBOX_BACKOFF_JITTER")
 
 
 def outbox_from_environment() -> dict[str, Any]:
@@ -152,6 +154,12 @@ def outbox_from_environment() -> dict[str, Any]:
                 out[name] = int(env_str(name))
             except ValueError:
                 raise RuntimeError(f"{name} must be a whole number") from None
+    for name in OUTBOX_SECONDS:
+        if env_str(name):
+            try:
+                out[name] = float(env_str(name))
+            except ValueError:
+                raise RuntimeError(f"{name} must be a number of seconds") from None
     templates = {key[len("ZALO_ZNS_TEMPLATE_"):].lower(): value for key, value in os.environ.items()
                  if key.startswith("ZALO_ZNS_TEMPLATE_") and value.strip()}
     if templates:

@@ -229,9 +229,33 @@ CASE_PATHS = {
             **_errors(401, 403, 404)}}},
 }
 
+_EVENT = {"type": "object", "required": ["status"], "properties": {
+    "message_id": {"type": ["string", "integer"], "description": "the provider's id of the message (as it answered "
+                   "when the message was sent); or give `reference`"},
+    "reference": {"type": "string", "pattern": "^outbox-[0-9]+$",
+                  "description": "our reference sent with the message (SMS `reference`, Zalo `tracking_id`, "
+                                 "the e-mail's Message-ID local part)"},
+    "status": {"enum": ["delivered", "failed", "bounced"],
+               "description": "`failed` after the provider took the message is stored as bounced"},
+    "at": {"type": "string", "format": "date-time", "description": "when it happened (default: now)"}}}
+DELIVERY_PATHS = {
+    "/api/v1/delivery/{provider}": {"post": {
+        "summary": "A provider's delivery reports (signed with a shared secret)",
+        "description": "Header `X-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>`, the secret being "
+                       "DELIVERY_WEBHOOK_SECRET_<PROVIDER> or DELIVERY_WEBHOOK_SECRET. Idempotent: a report "
+                       "sent twice changes nothing more. Events for unknown messages are ignored and counted.",
+        "parameters": [{"name": "provider", "in": "path", "required": True, "schema": {"enum": ["smtp", "sms", "zalo"]}}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "oneOf": [_EVENT, {"type": "array", "minItems": 1, "maxItems": 1000, "items": _EVENT}]}}}},
+        "responses": {"200": _json({"type": "object", "required": ["updated", "unknown"], "properties": {
+            "updated": {"type": "integer"}, "unknown": {"type": "integer"}}}, "events applied"),
+            **_errors(400, 401, 404, 413, 429),
+            "503": _json(ERRORS, "no secret configured for this provider: reports are not accepted")}}},
+}
+
 
 def spec() -> dict:
     return {"openapi": "3.1.0",
             "info": {"title": "SIPAS survey platform API", "version": "1",
                      "description": "Errors are {\"errors\": [{\"field\": ..., \"message\": ...}]} with a 4xx status."},
-            "paths": {**PATHS, **CASE_PATHS}, "components": COMPONENTS}
+            "paths": {**PATHS, **CASE_PATHS, **DELIVERY_PATHS}, "components": COMPONENTS}

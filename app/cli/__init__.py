@@ -9,6 +9,7 @@ def init_app(app: Flask) -> None:
         demo,
         invitations,
         kiosks,
+        outbox,
         questionnaires,
         responses,
         results,
@@ -16,5 +17,6 @@ def init_app(app: Flask) -> None:
         waves,
     )
 
-    for module in (questionnaires, agencies, users, invitations, responses, results, demo, kiosks, waves, cases):
+    for module in (questionnaires, agencies, users, invitations, responses, results, demo, kiosks, waves, cases,
+                   outbox):
         app.cli.add_command(module.group)
