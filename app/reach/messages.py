@@ -14,6 +14,7 @@ from flask_babel import force_locale, format_date
 
 from app.models import Agency, Wave
 from app.outbox.queue import Content, enqueue
+from app.shared import qr
 
 SMS_MAX = 300
 AGENCY_SMS_CHARS = 60
@@ -40,7 +41,7 @@ def content(kind: str, channel: str, address: str, token: str, language: str, wa
     with force_locale(language):
         values = {"reminder": reminder, "language": language, "agency": agency.name(language),
                   "survey": wave.name(language), "link": answer_link(token, language),
-                  "optout": optout_link(token, language), "expires": format_date(expires_at.date(), "long")}
+                  "optout": optout_link(token, language), "expires": format_date(qr.last_valid_day(expires_at), "long")}
         subject = render_template("messages/invitation_subject.txt", **values).strip()
         if channel == "sms":
             text = _sms(values, agency)
