@@ -1,9 +1,11 @@
 """The opt-out link /o/<token> (issue 18), with CSRF protection on as in production."""
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
+from flask import g
 from sqlalchemy import select
 
 from app.collect import invitations
@@ -33,8 +35,9 @@ def sent(wave, *addresses_: str, language: str = "vi") -> list[str]:
             for m in db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))][-len(addresses_):]
 
 
-def csrf(page: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+def csrf(page: str, name: str = "csrf_token") -> str:
+    tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', page).group(0)
+    return re.search(r'value="([^"]+)"', tag).group(1)
 
 
 def post(client, token: str, scope: str | None, with_csrf: bool = True):
@@ -131,3 +134,24 @@ def test_unknown_tokens_are_rate_limited_like_invitation_links_but_a_real_one_is
     statuses = [client.get(f"/o/guess-{n}").status_code for n in range(5)]
     assert statuses == [404, 404, 404, 429, 429]
     assert client.get(f"/o/{token}").status_code == 200
+
+
+def test_the_admin_send_form_needs_its_csrf_token(client, make_user, wave):
+    user, password = make_user("admin")
+    login_page = client.get("/login").get_data(as_text=True)
+    assert client.post("/login", data={"email": user.email, "password": password,
+                                       "csrf_token": csrf(login_page)}).status_code == 302
+    # Flask-WTF caches the token on `g`, which the test's one application context keeps across requests
+    g.pop("csrf_token", None)
+    page = client.get(f"/admin/waves/{wave.slug}/invitations").get_data(as_text=True)
+    token = csrf(page, "send-csrf_token")
+    data = {"send-agency": "A1", "send-channel": "email", "send-language": "vi"}
+
+    def upload(extra):
+        return client.post(f"/admin/waves/{wave.slug}/invitations/send", content_type="multipart/form-data",
+                           data={**data, **extra, "send-contacts": (io.BytesIO(b"address\nan@example.vn\n"), "c.csv")})
+
+    assert upload({}).status_code == 400 and db.session.query(Invitation).count() == 0
+    sent = upload({"send-csrf_token": token})
+    assert sent.status_code == 303, sent.get_data(as_text=True)[-3000:]
+    assert db.session.query(Invitation).count() == 1
