@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import exists, or_, select, update
-from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import Invitation, InvitationContact, OptOut, Wave
@@ -34,21 +33,22 @@ def due(now: datetime, limit: int = BATCH):
              .where(InvitationContact.reminders == 0, Invitation.used_at.is_(None),
                     Invitation.expires_at > now, Wave.status == WAVE_OPEN,
                     Invitation.created_at <= now - timedelta(days=days), ~opted)
-             .options(joinedload(Invitation.agency), joinedload(Invitation.wave))
              .order_by(InvitationContact.invitation_id).limit(limit))
     if db.engine.dialect.name == "postgresql":
         query = query.with_for_update(of=InvitationContact, skip_locked=True)
-    return db.session.execute(query).unique().all()
+    # (each row's wave and agency then load once per distinct id, from the identity map: a joined
+    # load would bring the questionnaire's definition along with every row)
+    return db.session.execute(query).all()
 
 
 def queue_due(now: datetime | None = None) -> int:
     """Queue the reminders that are due; returns how many were queued (commits)."""
     now = now or utcnow()
     rows = due(now)
-    for contact, invitation in rows:
-        messages.queue("reminder", contact.channel, sealed.unseal(contact.address), sealed.unseal(contact.token),
-                       contact.language, invitation_id=invitation.id, wave=invitation.wave,
-                       agency=invitation.agency, expires_at=invitation.expires_at)
+    messages.queue_all([messages.Pending("reminder", contact.channel, sealed.unseal(contact.address),
+                                         sealed.unseal(contact.token), contact.language, invitation.id,
+                                         invitation.wave, invitation.agency, invitation.expires_at)
+                        for contact, invitation in rows])
     if rows:
         ids = [contact.invitation_id for contact, _invitation in rows]
         db.session.execute(update(InvitationContact).where(InvitationContact.invitation_id.in_(ids))

@@ -38,8 +38,9 @@ def send(wave: Wave, agency: Agency, contacts: Contacts, *, actor: User | None =
         dossiers = [c.dossier for c in rows] if any(c.dossier for c in rows) else None
         issued = invitations.issue(wave, agency, len(rows), dossiers=dossiers, actor=actor, actor_name=actor_name,
                                    processing_agency_id=processing_agency_id, channel=contacts.channel)
-        for item, contact in zip(issued, rows, strict=True):
-            keep(item, contact, contacts.channel, wave, agency)
+        db.session.add_all([_contact(item, contact, contacts.channel) for item, contact in zip(issued, rows, strict=True)])
+        messages.queue_all([_pending(item, contact, contacts.channel, wave, agency)
+                            for item, contact in zip(issued, rows, strict=True)])
     audit.record("invitation.send", "wave", wave.slug, user=actor, actor=actor_name,
                  after={"agency": agency.code, "channel": contacts.channel, "queued": len(rows),
                         "skipped_opted_out": len(contacts.opted_out),
@@ -47,13 +48,15 @@ def send(wave: Wave, agency: Agency, contacts: Contacts, *, actor: User | None =
     return Sent(len(rows), len(contacts.opted_out), agency.code, contacts.channel)
 
 
-def keep(item: IssuedInvitation, contact: Contact, channel: str, wave: Wave, agency: Agency) -> None:
-    """Seal the contact beside its invitation and queue the invitation message."""
-    db.session.add(InvitationContact(invitation_id=item.invitation_id, channel=channel,
-                                     address=sealed.seal(contact.address), token=sealed.seal(item.token),
-                                     address_digest=contact.digest, language=contact.language, reminders=0))
-    messages.queue("invitation", channel, contact.address, item.token, contact.language,
-                   invitation_id=item.invitation_id, wave=wave, agency=agency, expires_at=item.expires_at)
+def _contact(item: IssuedInvitation, contact: Contact, channel: str) -> InvitationContact:
+    return InvitationContact(invitation_id=item.invitation_id, channel=channel, address=sealed.seal(contact.address),
+                             token=sealed.seal(item.token), address_digest=contact.digest,
+                             language=contact.language, reminders=0)
+
+
+def _pending(item: IssuedInvitation, contact: Contact, channel: str, wave: Wave, agency: Agency) -> messages.Pending:
+    return messages.Pending("invitation", channel, contact.address, item.token, contact.language,
+                            item.invitation_id, wave, agency, item.expires_at)
 
 
 def send_one(item: IssuedInvitation, channel: str, contact: Contact, actor_name: str) -> bool:
@@ -65,7 +68,8 @@ def send_one(item: IssuedInvitation, channel: str, contact: Contact, actor_name:
     if queued:  # (else it stays a "link" invitation: the integration may hand the link over itself)
         db.session.execute(update(Invitation).where(Invitation.id == invitation.id).values(channel=channel)
                            .execution_options(synchronize_session="fetch"))
-        keep(item, contact, channel, wave, agency)
+        db.session.add(_contact(item, contact, channel))
+        messages.queue(_pending(item, contact, channel, wave, agency))
     audit.record("invitation.send", "wave", wave.slug, actor=actor_name,
                  after={"agency": agency.code, "channel": channel, "queued": int(queued),
                         "skipped_opted_out": int(not queued), "languages": {contact.language: 1}})
