@@ -216,3 +216,27 @@ def test_unknown_codes_are_named(runner, wave, tmp_path, agency, processing, err
     result = runner.invoke(args=args + (["--processing-unit", processing] if processing else []))
     assert result.exit_code == 1 and error in result.output
     assert db.session.query(Invitation).count() == 0
+
+
+@pytest.mark.postgres
+def test_two_workers_queuing_reminders_at_once_queue_each_exactly_once(app, runner, wave, tmp_path):
+    import threading
+
+    assert send(runner, tmp_path, contacts_csv()).exit_code == 0
+    now = db.session.scalar(select(Invitation.created_at)) + timedelta(days=8)
+    db.session.remove()
+    counts, barrier = [], threading.Barrier(2)
+
+    def worker():
+        with app.app_context():
+            barrier.wait()
+            counts.append(reminders.queue_due(now=now))
+            db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sum(counts) == 20 and len(counts) == 2
+    assert len(queued("reminder")) == 20 and set(db.session.scalars(select(InvitationContact.reminders))) == {1}
