@@ -131,7 +131,7 @@ def test_an_opt_out_before_the_pass_stops_that_reminder(runner, client, wave, tm
     assert cancelled.status == "cancelled" and cancelled.sealed is None
 
 
-def test_a_closed_wave_or_an_expired_invitation_gets_no_reminder(runner, wave, tmp_path):
+def test_an_expired_invitation_gets_no_reminder(runner, wave, tmp_path):
     assert send(runner, tmp_path, contacts_csv(3)).exit_code == 0
     first = db.session.scalar(select(Invitation).order_by(Invitation.id))
     created = first.created_at
