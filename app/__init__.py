@@ -70,6 +70,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         reorganise_views,
         wave_views,
     )
+    from app.reach import optout_views  # noqa: F401
     from app.reports import agency_views as _agency_pages  # noqa: F401
     from app.reports import case_manager_views, download_views, public_views  # noqa: F401
     from app.reports import wave_views as _wave_pages  # noqa: F401

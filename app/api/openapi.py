@@ -12,6 +12,15 @@ def _json(schema: dict, description: str) -> dict:
 
 _PROCESSING_UNIT = {"type": "string", "description": "optional: the agency code of the unit that processed the "
                     "dossier when another unit received it (unknown code: 400, field `processing_unit`)"}
+_CONTACT = {
+    "type": "object", "required": ["channel", "address"], "additionalProperties": False,
+    "description": "optional: send the invitation by this channel (queued, sent by the outbox worker) with an "
+                   "opt-out link and one reminder; the address is kept sealed until the wave closes. A bad "
+                   "contact: 400 naming `contact.channel`, `contact.address` or `contact.language`",
+    "properties": {"channel": {"enum": ["email", "sms", "zalo"]},
+                   "address": {"type": "string", "maxLength": 320,
+                               "description": "an e-mail address, or a Vietnamese mobile number for sms and zalo"},
+                   "language": {"enum": ["vi", "en"], "default": "vi"}}}
 _SUBMISSION = {
     "answers": {"type": "object", "additionalProperties": {},
                 "description": "question code → value; validated against the wave's questionnaire"},
@@ -148,9 +157,13 @@ PATHS = {
         "requestBody": {"required": True, "content": {"application/json": {"schema": {
             "type": "object", "required": ["wave", "agency"],
             "properties": {"wave": {"type": "string"}, "agency": {"type": "string"},
-                           "dossier": {"type": "string"}, "processing_unit": _PROCESSING_UNIT}}}}},
+                           "dossier": {"type": "string"}, "processing_unit": _PROCESSING_UNIT,
+                           "contact": _CONTACT}}}}},
         "responses": {"201": _json({"type": "object", "required": ["url", "expires_at"], "properties": {
-            "url": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"}}}, "invitation"),
+            "url": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"},
+            "queued": {"type": "boolean", "description": "with a contact: true if its message was queued, "
+                                                        "false if the address opted out (the link still works)"}}},
+            "invitation"),
             **_errors(400, 401, 409, 415, 429)}}},
     "/api/v1/waves/{slug}/estimates": {"get": {
         "summary": "Weighted satisfaction rates with standard errors and confidence intervals",

@@ -15,6 +15,8 @@ from app.extensions import configured_limit, db, limiter
 from app.models.wave import WAVE_DRAFT
 from app.programme import agencies, waves
 from app.programme.questionnaires import questionnaire_of
+from app.reach import contacts as reach_contacts
+from app.reach import sending
 from app.reports import case_pages
 from app.reports.lookups import STAFF, wave_visible
 from app.results import estimates, heavy, lineage_trend, snapshot
@@ -140,8 +142,13 @@ def create_invitation():
     if problem:
         return problem
     try:
+        # "contact": {"channel", "address", "language"?}: the invitation goes out by that channel (app.reach)
+        contact = reach_contacts.from_api(body["contact"]) if body.get("contact") is not None else None
         issued = api_intake.invite(key, body)
-        reply = jsonify(url=issued.url, expires_at=issued.expires_at.isoformat() + "Z")  # before the commit
+        answer = {"url": issued.url, "expires_at": issued.expires_at.isoformat() + "Z"}
+        if contact is not None:
+            answer["queued"] = sending.send_one(issued, *contact, actor_name=f"api_key:{key.id}:{key.name}")
+        reply = jsonify(answer)  # before the commit
         db.session.commit()
     except Refusal as exc:
         return refused(exc)

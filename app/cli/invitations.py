@@ -7,11 +7,14 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from app.cli.common import fail, wave_or_fail
+from app.cli.common import fail, read_input, wave_or_fail
 from app.collect import invitations
 from app.extensions import db
 from app.programme import agencies
+from app.reach import contacts, sending
+from app.reach.contacts import CHANNELS, LANGUAGES
 from app.shared import qr
+from app.shared.csvio import ImportRejected
 from app.shared.refusal import Refusal
 
 group = AppGroup("invitations", help="Issue invitation links.")
@@ -64,3 +67,38 @@ def issue(wave_slug: str, agency_code: str, count: int, output: str | None, qr_d
     db.session.commit()
     if output:
         click.echo(f"{len(issued)} invitations for {agency.code} written to {output}", err=True)
+
+
+@group.command("send")
+@click.option("--wave", "wave_slug", required=True)
+@click.option("--agency", "agency_code", required=True)
+@click.option("--channel", type=click.Choice(CHANNELS), required=True)
+@click.option("--input", "input_path", required=True, type=click.Path(dir_okay=False),
+              help="CSV with a column 'address' and optional 'dossier' and 'language' (vi|en)")
+@click.option("--language", type=click.Choice(LANGUAGES), default="vi", show_default=True,
+              help="language of the rows without one")
+@click.option("--processing-unit", "processing_code", default=None,
+              help="agency code of the unit that processes the dossiers, when not the receiving --agency")
+def send(wave_slug: str, agency_code: str, channel: str, input_path: str, language: str,
+         processing_code: str | None) -> None:
+    """Issue one invitation per contact and queue its message (sent by `flask outbox run`).
+    A file with one bad line is refused whole: nothing is written."""
+    wave = wave_or_fail(wave_slug)
+    agency = agencies.by_code(agency_code)
+    if agency is None:
+        fail(f"--agency: no agency '{agency_code}'")
+    processing = agencies.by_code(processing_code) if processing_code else None
+    if processing_code and processing is None:
+        fail(f"--processing-unit: no agency '{processing_code}'")
+    try:
+        parsed = contacts.parse(wave, channel, read_input(input_path), language)
+        sent = sending.send(wave, agency, parsed, actor_name="cli",
+                            processing_agency_id=processing.id if processing else None)
+    except ImportRejected as exc:
+        fail([f"--input: line {e.line}" + (f", column {e.column}" if e.column else "") + f": {e.message}"
+              for e in exc.errors])
+    except Refusal as exc:
+        fail(f"--{exc.field}: {exc}")
+    db.session.commit()
+    click.echo(f"{sent.queued} invitations queued for {sent.agency} by {sent.channel} "
+               f"({sent.skipped} skipped: opted out)")

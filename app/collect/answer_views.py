@@ -179,6 +179,10 @@ def invitation(token: str):
     if found is None:
         return redirect(url_for(".link_unavailable", why=why if why in LINK_REASONS else None), 303)
     session[SESSION_KEY] = form_sessions.resume_or_start(found.wave, found.agency, found)
+    if request.args.get("lang") in current_app.config["LANGUAGES"]:
+        session["lang"] = request.args["lang"]  # a sent link opens in its message's language
+    if found.opened_at is None:
+        invitations.mark_opened(found.id)  # the funnel's "opened": the first time only
     db.session.commit()
     return redirect(url_for(".answer"), 303)
 

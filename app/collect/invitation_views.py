@@ -8,8 +8,9 @@ never reaches the user is rolled back, never left behind as undelivered invitati
 """
 from __future__ import annotations
 
-from flask import current_app, render_template
+from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from app.accounts.access import admin_only, current_user
 from app.blueprints import admin as bp
@@ -17,6 +18,8 @@ from app.collect import invitations, issuing
 from app.collect.forms import InvitationForm
 from app.extensions import configured_limit, db, limiter
 from app.programme.wave_views import wave_or_404
+from app.reach import contacts, sending
+from app.reach.forms import SendForm
 from app.shared import qr
 from app.shared.csvio import ImportRejected
 from app.shared.refusal import Refusal
@@ -83,4 +86,46 @@ def invitation_issue(slug: str):
             db.session.commit()
             return delivered
     status = 400 if errors or form.errors or form.form_errors else 200
-    return render_template("admin/invitations/issue.html", wave=wave, form=form, errors=errors), status
+    return _issue_page(wave, form, errors, _send_form(wave), [], status)
+
+
+def _send_form(wave, formdata=None) -> SendForm:
+    form = SendForm(formdata=formdata) if formdata is not None else SendForm()
+    form.agency.choices = [(a.code, f"{a.code} — {a.name_vi}") for a in wave.agencies]
+    return form
+
+
+def _issue_page(wave, form, errors, send_form, send_errors, status):
+    return render_template("admin/invitations/issue.html", wave=wave, form=form, errors=errors,
+                           send_form=send_form, send_errors=send_errors), status
+
+
+@bp.route("/waves/<slug>/invitations/send", methods=["POST"])
+@admin_only
+@limiter.limit(configured_limit("RATE_LIMIT_ISSUE"), key_func=issuing.account_key)
+def invitation_send(slug: str):
+    """The same as `flask invitations send`: one invitation per contact of the uploaded CSV, its
+    message queued in the contact's language; a file with one bad line writes nothing."""
+    wave = wave_or_404(slug)
+    form, errors = _send_form(wave), []
+    if form.validate_on_submit():
+        agency = agency_or_404(form.agency.data or "")
+        try:
+            parsed = contacts.parse(wave, form.channel.data, upload_bytes(form.contacts.data), form.language.data)
+            sent = sending.send(wave, agency, parsed, actor=current_user())
+        except ImportRejected as exc:
+            db.session.rollback()
+            errors = exc.errors
+        except Refusal as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(ngettext("%(num)d invitation queued for %(agency)s.", "%(num)d invitations queued for %(agency)s.",
+                           sent.queued, agency=agency.code) + " "
+                  + ngettext("%(num)d contact skipped: opted out.", "%(num)d contacts skipped: opted out.",
+                             sent.skipped), "success")
+            return redirect(url_for("admin.invitation_issue", slug=slug), 303)
+    invitation_form = InvitationForm(formdata=None)
+    invitation_form.agency.choices = [(a.code, f"{a.code} — {a.name_vi}") for a in wave.agencies]
+    return _issue_page(wave, invitation_form, [], form, errors, 400)

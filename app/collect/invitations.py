@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 import segno
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import defer, joinedload
 
 from app.extensions import db
@@ -30,6 +30,7 @@ class IssuedInvitation:
     url: str
     expires_at: datetime
     agency: str
+    invitation_id: int | None = None
 
 
 def link_for(token: str) -> str:
@@ -42,13 +43,14 @@ def dossier_digest(code: str) -> str:
 
 def issue(wave: Wave, agency: Agency, count: int = 1, *, dossiers: list[str] | None = None,
           days: int | None = None, actor: User | None = None, actor_name: str | None = None,
-          processing_agency_id: int | None = None) -> list[IssuedInvitation]:
+          processing_agency_id: int | None = None, channel: str = "link") -> list[IssuedInvitation]:
     """Make the invitations (flushes; the caller commits once, after the links reach the user).
 
     Every batch is audited with who asked (``actor``, or ``actor_name`` for an integration key or
     the command line) and how many. Raises Refusal (status 409 when a dossier already has one).
     ``processing_agency_id``: the unit that processed the dossiers, when not ``agency`` (the
-    receiving unit); their responses inherit it.
+    receiving unit); their responses inherit it. ``channel``: how the link reaches the citizen
+    ("link": handed over by the issuer; email, sms, zalo: queued as a message by app.reach).
     """
     if agency not in wave.agencies:
         raise Refusal("agency", _("agency %(code)s is not in the scope of wave %(slug)s",
@@ -60,28 +62,39 @@ def issue(wave: Wave, agency: Agency, count: int = 1, *, dossiers: list[str] | N
                                   day=agency.valid_to.isoformat()))
     if "link" not in (wave.channels or []):
         raise Refusal("wave", _("wave %(slug)s does not collect answers by link", slug=wave.slug))
-    digests = [dossier_digest(d) for d in dossiers] if dossiers else [None] * count
-    if dossiers:
-        if len(set(digests)) != len(digests):
+    # dossiers: one code per invitation, or None for one without (contacts sent by message)
+    digests = [dossier_digest(d) if d else None for d in dossiers] if dossiers else [None] * count
+    given = [d for d in digests if d is not None]
+    if given:
+        if len(set(given)) != len(given):
             raise Refusal("dossier", _("the same dossier code appears twice"), 409)
         taken = set(db.session.scalars(select(Invitation.dossier_digest).where(
-            Invitation.wave_id == wave.id, Invitation.dossier_digest.in_(digests))))
+            Invitation.wave_id == wave.id, Invitation.dossier_digest.in_(given))))
         if taken:
             raise Refusal("dossier", _("%(count)s dossier(s) already have an invitation in this wave",
                                        count=len(taken)), 409)
     expires = utcnow() + timedelta(days=days or current_app.config["INVITATION_DAYS"])
-    issued = []
+    made = []
     for digest in digests:
         token = new_token()
-        db.session.add(Invitation(token_hash=token_hash(token), wave_id=wave.id, agency_id=agency.id,
-                                  processing_agency_id=processing_agency_id, dossier_digest=digest,
-                                  expires_at=expires))
-        issued.append(IssuedInvitation(token, link_for(token), expires, agency.code))
+        row = Invitation(token_hash=token_hash(token), wave_id=wave.id, agency_id=agency.id,
+                         processing_agency_id=processing_agency_id, dossier_digest=digest,
+                         expires_at=expires, channel=channel)
+        db.session.add(row)
+        made.append((token, row))
     db.session.flush()
+    issued = [IssuedInvitation(token, link_for(token), expires, agency.code, row.id) for token, row in made]
     audit.record("invitation.issue", "wave", wave.slug, user=actor, actor=actor_name,
-                 after={"agency": agency.code, "count": len(issued), "dossiers": bool(dossiers),
+                 after={"agency": agency.code, "count": len(issued), "dossiers": bool(given),
+                        **({"channel": channel} if channel != "link" else {}),
                         **({"processing_agency_id": processing_agency_id} if processing_agency_id else {})})
     return issued
+
+
+def mark_opened(invitation_id: int) -> None:
+    """The funnel's "opened": the first time the link is opened (one UPDATE; later opens change nothing)."""
+    db.session.execute(update(Invitation).where(Invitation.id == invitation_id, Invitation.opened_at.is_(None))
+                       .values(opened_at=utcnow()).execution_options(synchronize_session=False))
 
 
 def find_usable(token: str) -> Invitation | None:

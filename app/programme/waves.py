@@ -4,10 +4,20 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from app.extensions import db
-from app.models import Agency, Block, Invitation, Response, SurveyVersion, User, Wave
+from app.models import (
+    Agency,
+    Block,
+    Invitation,
+    InvitationContact,
+    OutboxMessage,
+    Response,
+    SurveyVersion,
+    User,
+    Wave,
+)
 from app.models.survey import PUBLISHED
 from app.models.wave import CHANNELS, WAVE_CLOSED, WAVE_DRAFT, WAVE_OPEN
 from app.programme import agencies
@@ -105,9 +115,28 @@ def set_status(wave: Wave, status: str, actor: User | None = None) -> int:
     db.session.flush()
     audit.record(f"wave.{'open' if status == WAVE_OPEN else 'close'}", "wave", wave.slug, user=actor,
                  before=before, after={"status": status})
+    if status == WAVE_CLOSED:
+        forget_contacts(wave, actor)
     if status == WAVE_CLOSED and wave.estimation.purge_dossiers_on_close:
         return purge_dossier_digests(wave, actor)
     return 0
+
+
+def forget_contacts(wave: Wave, actor: User | None = None) -> tuple[int, int]:
+    """Retention (issue 18): once the wave closes, its invited citizens' addresses are deleted and
+    its invitations and reminders not yet sent are cancelled, their content dropped. Returns
+    (contacts deleted, messages cancelled); audited as counts only."""
+    of_wave = select(Invitation.id).where(Invitation.wave_id == wave.id)
+    contacts = db.session.execute(delete(InvitationContact).where(InvitationContact.invitation_id.in_(of_wave))
+                                  .execution_options(synchronize_session=False)).rowcount or 0
+    cancelled = db.session.execute(
+        update(OutboxMessage).where(OutboxMessage.wave_id == wave.id, OutboxMessage.status == "queued",
+                                    OutboxMessage.kind.in_(("invitation", "reminder")))
+        .values(status="cancelled", sealed=None).execution_options(synchronize_session=False)).rowcount or 0
+    if contacts or cancelled:
+        audit.record("wave.forget_contacts", "wave", wave.slug, user=actor,
+                     after={"contacts_deleted": contacts, "messages_cancelled": cancelled})
+    return contacts, cancelled
 
 
 def purge_dossier_digests(wave: Wave, actor: User | None = None) -> int:

@@ -8,7 +8,7 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYWORDS = {"_": None, "_l": None, "gettext": None, "lazy_gettext": None, "ngettext": (1, 2)}
-METHODS = [("app/**.py", "python"), ("app/templates/**.html", "jinja2")]
+METHODS = [("app/**.py", "python"), ("app/templates/**.html", "jinja2"), ("app/templates/**.txt", "jinja2")]
 
 
 def source_messages() -> set[str]:
