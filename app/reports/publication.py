@@ -8,7 +8,7 @@ from app.extensions import db
 from app.models import FrameCount, Margin, Response, User, Wave
 from app.models.wave import WAVE_CLOSED
 from app.programme.questionnaires import questionnaire_of
-from app.results import disclosure, overview, rolled
+from app.results import disclosure, funnel, overview, rolled, rollup
 from app.results.snapshot import Snapshot
 from app.shared import audit
 from app.shared.refusal import Refusal
@@ -58,7 +58,26 @@ def methodology(snap: Snapshot) -> dict:
         "rank_min_n_eff": overview.RANK_MIN_N_EFF,
         "rank_simulations": overview.RANK_SIMULATIONS,
         "survey": wave.survey_version.label,
+        "nonresponse": nonresponse(snap),
     }
+
+
+def nonresponse(snap: Snapshot) -> dict:
+    """The representativeness of the invitations' response (R-indicator) and the wave's
+    nonresponse adjustment (on or off; its cells and the range of their factors)."""
+    wave = snap.wave
+    r = funnel.representativeness(wave)
+    out = {"on": wave.estimation.nonresponse, "r": r.r, "sd": r.sd, "rate": r.mean, "issued": r.issued,
+           "completed": r.completed, "variables": list(r.variables), "cells": 0, "factor_min": None,
+           "factor_max": None}
+    keys = rolled.read(snap).keys
+    if out["on"] and "nonresponse_factor" in keys.columns:
+        invited = keys[keys[rollup.INVITED_BY].fillna("") != ""]
+        if len(invited):
+            out["cells"] = int(invited[["agency", rollup.INVITED_BY]].drop_duplicates().shape[0])
+            out["factor_min"] = float(invited["nonresponse_factor"].min())
+            out["factor_max"] = float(invited["nonresponse_factor"].max())
+    return out
 
 
 def set_public(wave: Wave, public: bool, user: User | None) -> None:
