@@ -100,3 +100,40 @@ def test_the_wave_form_saves_the_setting(client, login_as):
     html = client.get(f"/admin/waves/{wave.slug}/edit").get_data(as_text=True)
     box = re.search(r'<input[^>]*name="nonresponse"[^>]*>', html)
     assert box is not None and "checked" in box.group(0)
+
+
+def test_the_export_carries_the_adjusted_weights_and_the_analysis_cli_agrees(client, auth, tmp_path):
+    """The respondent table's weight is the figures' weight, so `python -m analysis rates` on the
+    exported CSV gives the API's adjusted figures."""
+    import csv
+    import io
+    import subprocess
+    import sys
+
+    from app.results.table import respondents
+    from app.review import exchange
+
+    wave = funnel_wave(frame=True)
+    wave.change_settings(nonresponse=True)
+    db.session.commit()
+    table = respondents(wave, codes=[])
+    assert table["weight"].tolist() == pytest.approx([2 * 4000 / 150] * 20 + [10 * 4000 / 150] * 10
+                                                     + [4000 / 150] * 10)
+    assert "invited_by" not in table.columns
+    export = tmp_path / "wave.csv"
+    export.write_bytes(exchange.export_bytes(wave, "csv"))
+    questionnaire = questionnaire_of(wave.survey_version)
+    factors = tmp_path / "factors.csv"
+    with factors.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["item", "factor"])
+        for factor, items in questionnaire.factor_items().items():
+            writer.writerows([item, factor] for item in items)
+    cli = subprocess.run([sys.executable, "-m", "analysis", "rates", "--input", str(export),
+                          "--items", ",".join(questionnaire.rated_items), "--factors", str(factors),
+                          "--rule", questionnaire.rule, "--weight", "weight", "--strata", "agency"],
+                         capture_output=True, text=True, check=True)
+    expected = {r["measure"]: r for r in csv.DictReader(io.StringIO(cli.stdout))}
+    found = overall(client, auth)
+    assert float(expected["overall"]["rate"]) == pytest.approx(found["rate"], rel=1e-6)  # (weights rounded in the CSV)
+    assert float(expected["overall"]["se"]) == pytest.approx(found["se"], rel=1e-6)
