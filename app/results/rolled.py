@@ -98,7 +98,8 @@ def _with_design(snap: Snapshot, cm):
 def _nonresponse(wave, keys: pd.DataFrame, count: np.ndarray) -> np.ndarray:
     """Design weights × issued_c / completed_c on the funnel cells c = agency × invitation channel,
     scaled within each design stratum to keep its total (analysis.nonresponse.adjust); raking, if
-    any, follows in the estimators."""
+    any, follows in the estimators. The issued counts are read with the cells (per snapshot): an
+    invitation issued since the last response counts from the next response on."""
     from analysis.nonresponse import adjust  # numpy only, but with the figures' other analysis imports
 
     factor = funnel.cell_factors(wave, keys["agency"], keys[rollup.INVITED_BY], count)
