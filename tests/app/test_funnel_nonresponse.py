@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models import FrameCount, Wave
 from app.programme.questionnaires import questionnaire_of
 from tests import factories
+from tests.app.test_lineage_trend import province  # noqa: F401  (the fixture: old provinces merged)
 
 
 def answers(wave, satisfied: bool) -> dict:
@@ -137,3 +138,27 @@ def test_the_export_carries_the_adjusted_weights_and_the_analysis_cli_agrees(cli
     found = overall(client, auth)
     assert float(expected["overall"]["rate"]) == pytest.approx(found["rate"], rel=1e-6)  # (weights rounded in the CSV)
     assert float(expected["overall"]["se"]) == pytest.approx(found["se"], rel=1e-6)
+
+
+def test_waves_pooled_across_the_setting_still_give_a_trend(merged_provinces):
+    """Two old provinces' waves of one period are stacked for a merged unit's point: one adjusting
+    for nonresponse (its cells carry the invitation channel), one not. Paper answers only, so every
+    factor is 1 and the point equals the unadjusted pooled estimate."""
+    from app.models import Agency
+    from app.results import lineage_trend
+    from tests.app.test_lineage_trend import _expected, _frame, _point
+
+    merged_provinces["a"].change_settings(nonresponse=True)
+    db.session.commit()
+    agency = db.session.query(Agency).filter_by(code="N").one()
+    pooled = _point(lineage_trend.trend(agency, "overall"), "a-2024+b-2024")
+    expected = _expected(_frame(merged_provinces["a"], merged_provinces["b"]), {"A1", "B1"},
+                         questionnaire_of(merged_provinces["a"].survey_version))
+    assert pooled["rate"] == pytest.approx(float(expected["rate"]), abs=1e-9)
+    assert pooled["basis"] == "reaggregated"
+
+
+@pytest.fixture
+def merged_provinces(request):
+    """test_lineage_trend's waves of old provinces A and B, merged into today's units."""
+    return request.getfixturevalue("province")
