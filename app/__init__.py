@@ -58,6 +58,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from app import blueprints, homes  # noqa: F401
     from app.accounts import account_views, audit_views, login_views  # noqa: F401
     from app.api import case_routes, delivery_routes, integrity_routes, routes  # noqa: F401
+    from app.api import funnel_routes as _funnel_api  # noqa: F401
     from app.cases import calendar_views, case_views, citizen_views, digest_views  # noqa: F401
     from app.collect import answer_views, invitation_views, key_views, kiosk_views, paper_views  # noqa: F401
     from app.opendata import open_views, release_views  # noqa: F401
@@ -73,6 +74,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from app.reach import optout_views  # noqa: F401
     from app.reports import agency_views as _agency_pages  # noqa: F401
     from app.reports import case_manager_views, download_views, public_views  # noqa: F401
+    from app.reports import funnel_views as _funnel_pages  # noqa: F401
     from app.reports import wave_views as _wave_pages  # noqa: F401
     from app.review import comment_views, integrity_views, response_views  # noqa: F401
 

@@ -85,3 +85,27 @@ def case_units() -> tuple[Wave, Agency, Agency]:
     item = wave("cases", agency_list=[own, other])
     db.session.commit()
     return item, own, other
+
+
+def invitations(wave: Wave, unit: Agency, channel: str, count: int, *, status: str | None = None,
+                opened: int = 0, created=None) -> list:
+    """``count`` invitations of ``unit`` in ``wave`` sent by ``channel`` (email|sms|zalo|link), the
+    first ``opened`` of them opened; with ``status``, each with its "invitation" outbox message in
+    that status (as the outbox worker leaves it). Answer one with store.store(..., invitation=...)."""
+    import secrets
+    from datetime import datetime, timedelta
+
+    from app.models import Invitation, OutboxMessage
+
+    made = datetime(2026, 3, 2, 9, 0) if created is None else created
+    rows = [Invitation(token_hash=secrets.token_hex(32), wave_id=wave.id, agency_id=unit.id, channel=channel,
+                       created_at=made, expires_at=made + timedelta(days=60),
+                       opened_at=made + timedelta(hours=2) if i < opened else None) for i in range(count)]
+    db.session.add_all(rows)
+    db.session.flush()
+    if status is not None:
+        db.session.add_all(OutboxMessage(idempotency_key=f"invitation:{row.id}", kind="invitation", channel=channel,
+                                         wave_id=wave.id, agency_id=unit.id, invitation_id=row.id, status=status)
+                           for row in rows)
+        db.session.flush()
+    return rows

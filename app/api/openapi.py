@@ -266,9 +266,36 @@ DELIVERY_PATHS = {
             "503": _json(ERRORS, "no secret configured for this provider: reports are not accepted")}}},
 }
 
+_COUNT = {"type": "integer", "minimum": 0}
+FUNNEL_PATHS = {
+    "/api/v1/waves/{slug}/funnel": {"get": {
+        "summary": "A wave's response funnel: invitations issued, sent, delivered, opened, completed",
+        "description": "Per agency × invitation channel (email, sms, zalo; `link` when the issuer handed the "
+                       "link over itself), with `by=agency,week` per ISO week of issue too. `sent`: its message "
+                       "left for the provider (sent, delivered or bounced); `opened`: the link was opened or the "
+                       "invitation answered; `response_rate` = completed / issued (AAPOR RR1-like, every issued "
+                       "invitation counted as eligible; null when none was issued). Counts of invitations, "
+                       "never anything per person. An agency's token reads its own rows only.",
+        "security": [{"bearer": []}],
+        "parameters": [SLUG, {"name": "by", "in": "query", "required": False,
+                              "schema": {"enum": ["agency", "agency,week"], "default": "agency"},
+                              "description": "`agency` (default) or `agency,week`; anything else is 400 (field `by`)"}],
+        "responses": {"200": _json({"type": "object", "required": ["wave", "rows"], "properties": {
+            "wave": {"type": "string"},
+            "rows": {"type": "array", "items": {"type": "object", "required": [
+                "agency", "channel", "issued", "sent", "delivered", "opened", "completed", "response_rate"],
+                "additionalProperties": False, "properties": {
+                    "agency": {"type": "string"}, "channel": {"enum": ["email", "sms", "zalo", "link"]},
+                    "week": {"type": "string", "pattern": "^[0-9]{4}-W[0-9]{2}$",
+                             "description": "ISO week of issue (with by=agency,week)"},
+                    **{k: _COUNT for k in ("issued", "sent", "delivered", "opened", "completed")},
+                    "response_rate": {"type": ["number", "null"], "minimum": 0, "maximum": 1}}}}}},
+            "funnel"), **_errors(400, 401, 403, 404)}}},
+}
+
 
 def spec() -> dict:
     return {"openapi": "3.1.0",
             "info": {"title": "SIPAS survey platform API", "version": "1",
                      "description": "Errors are {\"errors\": [{\"field\": ..., \"message\": ...}]} with a 4xx status."},
-            "paths": {**PATHS, **CASE_PATHS, **DELIVERY_PATHS}, "components": COMPONENTS}
+            "paths": {**PATHS, **CASE_PATHS, **DELIVERY_PATHS, **FUNNEL_PATHS}, "components": COMPONENTS}

@@ -26,6 +26,9 @@ class WaveSettings:
     rake: bool = True  # calibrate to the wave's population margins when it has some
     paper_double_entry: bool = False  # a paper form counts when two keyings agree
     purge_dossiers_on_close: bool = True  # delete invitations' dossier digests when the wave closes
+    # weighting-class adjustment on the funnel cells (agency × invitation channel) before raking:
+    # w = design weight × issued_c / completed_c (app.results.funnel, analysis.nonresponse)
+    nonresponse: bool = False
 
     @classmethod
     def parse(cls, data: dict[str, Any] | None) -> WaveSettings:
@@ -33,7 +36,7 @@ class WaveSettings:
         values = {f.name: data[f.name] for f in fields(cls) if data.get(f.name) is not None}
         if "level" in values:
             values["level"] = float(values["level"])
-        for name in ("fpc", "rake", "paper_double_entry", "purge_dossiers_on_close"):
+        for name in ("fpc", "rake", "paper_double_entry", "purge_dossiers_on_close", "nonresponse"):
             if name in values:
                 values[name] = bool(values[name])
         return cls(**values)

@@ -40,6 +40,8 @@ class WaveForm(FlaskForm):
     channels = MultiCheckboxField(_l("Channels"), choices=[], validate_choice=False)
     purge_dossiers = BooleanField(_l("Delete the dossier digests of invitations when the wave closes"),
                                   default=True)
+    nonresponse = BooleanField(_l("Adjust the weights for nonresponse (by agency and invitation channel)"),
+                               default=False)
 
 
 class DraftForm(FlaskForm):

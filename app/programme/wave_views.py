@@ -66,7 +66,7 @@ def _save(form: WaveForm, wave: Wave | None):
                           survey_version_id=form.survey_version.data,
                           agency_codes=sorted(set(form.agencies.data or []) | set(whole_blocks)),
                           channels=form.channels.data or [], purge_dossiers=form.purge_dossiers.data,
-                          actor=current_user())
+                          nonresponse=form.nonresponse.data, actor=current_user())
 
     return commit_or_show(form, save, lambda saved: _("Wave %(slug)s saved.", slug=saved.slug),
                           lambda saved: url_for("admin.wave_detail", slug=saved.slug))
@@ -94,6 +94,7 @@ def wave_edit(slug: str):
         form.survey_version.data = wave.survey_version_id
         form.agencies.data = [a.code for a in wave.agencies]
         form.purge_dossiers.data = wave.estimation.purge_dossiers_on_close
+        form.nonresponse.data = wave.estimation.nonresponse
     _choices(form, wave)
     if form.validate_on_submit() and (done := _save(form, wave)):
         return done

@@ -57,7 +57,7 @@ def snapshot(wave: Wave) -> dict:
 
 def save(wave: Wave | None, *, slug: str, name_vi: str, name_en: str, period_start: date,
          period_end: date, survey_version_id: int, agency_codes: list[str], channels: list[str],
-         purge_dossiers: bool = True, actor: User | None = None) -> Wave:
+         purge_dossiers: bool = True, actor: User | None = None, nonresponse: bool | None = None) -> Wave:
     """Create a wave (draft) or edit one; only a draft's questionnaire and scope may change."""
     other = get_wave(slug)
     if other is not None and other is not wave:
@@ -98,6 +98,8 @@ def save(wave: Wave | None, *, slug: str, name_vi: str, name_en: str, period_sta
     wave.agencies = sorted(scope, key=lambda a: a.code)
     wave.channels = chosen
     wave.change_settings(purge_dossiers_on_close=bool(purge_dossiers))
+    if nonresponse is not None:  # the funnel's weighting-class adjustment (WaveSettings.nonresponse)
+        wave.change_settings(nonresponse=bool(nonresponse))
     db.session.flush()
     audit.record("wave.create" if before is None else "wave.update", "wave", wave.slug, user=actor,
                  before=before, after=snapshot(wave))

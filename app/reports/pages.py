@@ -14,7 +14,7 @@ from app.models import Agency, User, Wave
 from app.programme import reorganise
 from app.programme.questionnaires import questionnaire_of
 from app.reports import agency_report, case_pages, charts, review_pages, smallarea_pages
-from app.results import disclosure, lineage_trend, overview, snapshot, trends
+from app.results import disclosure, funnel, lineage_trend, overview, snapshot, trends
 from app.results.filters import Filters, service_fields
 from app.results.snapshot import Snapshot
 
@@ -57,6 +57,7 @@ def wave_page(snap: Snapshot, filters: Filters, *, public: bool = False) -> dict
         page["review"] = review_pages.section(wave)
         page["small_areas"] = smallarea_pages.section(snap, filters)
         page["unit_names"] = unit_names()
+        page["fragile"] = funnel.fragile(wave)  # invitations change without the responses: never cached
     return page
 
 
@@ -112,6 +113,7 @@ def agency_page(snap: Snapshot, agency: Agency) -> dict:
     page = {"wave": wave, "agency": agency, **snap.cached("agency", build, agency.id, current_language(),
                                                           reorganise.version())}
     page["cases"] = case_pages.agency_section(wave, agency)  # feedback handling (PAKN): never cached
+    page["fragile"] = funnel.fragile(wave).get(agency.code)  # the funnel: never cached
     return page
 
 

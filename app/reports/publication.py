@@ -9,7 +9,7 @@ from app.models import FrameCount, Margin, Response, User, Wave
 from app.models.wave import WAVE_CLOSED
 from app.programme.questionnaires import questionnaire_of
 from app.reports import review_pages
-from app.results import disclosure, overview, rolled
+from app.results import disclosure, funnel, overview, rolled, rollup
 from app.results.snapshot import Snapshot
 from app.review import integrity_review
 from app.shared import audit
@@ -62,7 +62,26 @@ def methodology(snap: Snapshot) -> dict:
         "survey": wave.survey_version.label,
         "review_excluded": (found := integrity_review.excluded_summary(wave)),
         "review_excluded_total": review_pages.excluded_by_review(wave) if found else 0,
+        "nonresponse": nonresponse(snap),
     }
+
+
+def nonresponse(snap: Snapshot) -> dict:
+    """The representativeness of the invitations' response (R-indicator) and the wave's
+    nonresponse adjustment (on or off; its cells and the range of their factors)."""
+    wave = snap.wave
+    r = funnel.representativeness(wave)
+    out = {"on": wave.estimation.nonresponse, "r": r.r, "sd": r.sd, "rate": r.mean, "issued": r.issued,
+           "completed": r.completed, "variables": list(r.variables), "cells": 0, "factor_min": None,
+           "factor_max": None}
+    keys = rolled.read(snap).keys
+    if out["on"] and "nonresponse_factor" in keys.columns:
+        invited = keys[keys[rollup.INVITED_BY].fillna("") != ""]
+        if len(invited):
+            out["cells"] = int(invited[["agency", rollup.INVITED_BY]].drop_duplicates().shape[0])
+            out["factor_min"] = float(invited["nonresponse_factor"].min())
+            out["factor_max"] = float(invited["nonresponse_factor"].max())
+    return out
 
 
 def set_public(wave: Wave, public: bool, user: User | None) -> None:

@@ -156,6 +156,10 @@ def _pooled(snaps: list[Snapshot], codes: set[str], measure: str, plan: dict | N
             cm = rolled.read(snap)
             keys = cm.keys.assign(_pooled=cm.keys["agency"].map(groups).fillna("-").astype(object))
             parts.append(type(cm)(keys, cm.count, cm.measures, cm.m, cm.cross_items, cm.cross))
+        if len(parts) > 1:  # key columns only some waves have (a nonresponse adjustment's funnel
+            # cell, raking variables) are left out: each cell's weight is worked out already
+            common = [c for c in parts[0].keys.columns if all(c in p.keys.columns for p in parts)]
+            parts = [type(p)(p.keys[common], p.count, p.measures, p.m, p.cross_items, p.cross) for p in parts]
         cm = parts[0] if len(parts) == 1 else CellMoments.concat(parts)
         newest = max((s.wave for s in snaps), key=lambda w: (w.period_end, w.id))
         tables[key] = estimates.from_cells(newest, cm, ["_pooled"])[0]

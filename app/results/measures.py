@@ -38,6 +38,9 @@ class Layout:
     raking: list[str]  # raking variables that are questions (agency, channel, ... are keys anyway)
     rule: str = "pooled"
     codes: list[str] = field(default_factory=list)  # the questions read to work out the states
+    # the wave adjusts for nonresponse: each cell's key also holds its respondents' invitation
+    # channel (app.results.rollup.INVITED_BY), the funnel cell of the adjustment
+    invited_by: bool = False
 
     @property
     def states(self) -> list[str]:
@@ -49,7 +52,10 @@ class Layout:
         return [item_measure(c) for c in self.items]
 
     def as_json(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        if not self.invited_by:  # (the layouts stored before the setting existed stay equal)
+            data.pop("invited_by")
+        return data
 
 
 def item_measure(code: str) -> str:
@@ -82,7 +88,8 @@ def layout(wave: Wave) -> Layout:
     codes = [c for c in dict.fromkeys([*items, *expectation_codes(questionnaire), *FIGURE_CODES, *raking])
              if c in known]
     return Layout(items, satisfied, expectation_codes(questionnaire), figures, pooled,
-                  [item_measure(c) for c in items] if rule == "mean" and factors else [], raking, rule, codes)
+                  [item_measure(c) for c in items] if rule == "mean" and factors else [], raking, rule, codes,
+                  wave.estimation.nonresponse)
 
 
 def _state(values: pd.Series | np.ndarray, hit) -> np.ndarray:

@@ -16,11 +16,12 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Agency, Block, FrameCount, Response
-from app.results import measures, rollup
+from app.results import funnel, measures, rollup
 from app.results.snapshot import Snapshot
 
 KEYS = ("agency", "block", "stratum", "channel", "language", "service_field", "processing_unit")
-TEXT_KEYS = ("stratum", "channel", "language", "processing_unit")  # the other key parts are question values
+# the other key parts are question values
+TEXT_KEYS = ("stratum", "channel", "language", "processing_unit", rollup.INVITED_BY)
 INTEGRITY_EXCLUSION = "integrity review"  # how app/review/integrity.py's exclusions begin (review sits above)
 
 
@@ -52,7 +53,8 @@ def _build(snap: Snapshot):
     keys = pd.DataFrame(index=frame.index)
     keys["agency"] = frame["agency_id"].map(lambda i: agencies[i][0]).astype(object)
     keys["block"] = frame["agency_id"].map(lambda i: agencies[i][1]).astype(object)
-    names = [*rollup.KEY_PARTS, *plan.raking]
+    extra = list(rollup.extra_parts(plan))  # nonresponse: the invitation's channel
+    names = [*rollup.KEY_PARTS, *plan.raking, *extra]
     for position, name in enumerate(names):
         # (cells written before a key part existed lack it until their rebuild: read as blank)
         column = (parts[position] if parts is not None and position in parts.columns
@@ -68,7 +70,7 @@ def _build(snap: Snapshot):
     cross = numbers[:, width:].reshape(len(frame), 3, k, k) if k and len(frame) else (np.zeros((0, 3, k, k)) if k else None)
     cm = CellMoments(keys.reset_index(drop=True), frame["count"].to_numpy(dtype=float), tuple(measure_names),
                      np.ascontiguousarray(m), tuple(plan.cross), cross)
-    cm = cm.reduce([*KEYS, *plan.raking]) if len(frame) else cm
+    cm = cm.reduce([*KEYS, *plan.raking, *extra]) if len(frame) else cm
     return _with_design(snap, cm)
 
 
@@ -91,9 +93,23 @@ def _with_design(snap: Snapshot, cm):
         keys["weight"] = per_group[group_codes]
     else:
         keys["weight"] = 1.0
+    if wave.estimation.nonresponse and rollup.INVITED_BY in keys.columns and len(keys):
+        keys["weight"] = _nonresponse(wave, keys, cm.count)
     agency_totals = {a: n for (a, s), n in totals.items() if s == ""}
     keys["population"] = agency.map(agency_totals).astype(float).to_numpy()
     return type(cm)(keys, cm.count, cm.measures, cm.m, cm.cross_items, cm.cross)
+
+
+def _nonresponse(wave, keys: pd.DataFrame, count: np.ndarray) -> np.ndarray:
+    """Design weights × issued_c / completed_c on the funnel cells c = agency × invitation channel,
+    scaled within each design stratum to keep its total (analysis.nonresponse.adjust); raking, if
+    any, follows in the estimators. The issued counts are read with the cells (per snapshot): an
+    invitation issued since the last response counts from the next response on."""
+    from analysis.nonresponse import adjust  # numpy only, but with the figures' other analysis imports
+
+    factor = funnel.cell_factors(wave, keys["agency"], keys[rollup.INVITED_BY], count)
+    keys["nonresponse_factor"] = factor
+    return adjust(keys["weight"].to_numpy(dtype=float), count, keys["stratum_key"].tolist(), factor)
 
 
 def answered(snap: Snapshot) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:

@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from app.collect import store as coded
-from app.models import Agency, Response, RollupCell, RollupState, Wave
+from app.models import Agency, Invitation, Response, RollupCell, RollupState, Wave
 from app.models.base import utcnow
 from app.programme.questionnaires import questionnaire_of
 from app.results import measures
@@ -27,6 +27,13 @@ SEP = "\x1f"
 BATCH = 50_000  # responses decoded and summed at a time
 # processing_unit: the code of the agency that processed the dossier ("" when none was named)
 KEY_PARTS = ("stratum", "channel", "language", "service_field", "processing_unit")
+# waves that adjust for nonresponse: the channel of the response's invitation ("" for none), after
+# the raking parts (so that cells written before the setting read it as blank until their rebuild)
+INVITED_BY = "invited_by"
+
+
+def extra_parts(plan: Layout) -> tuple[str, ...]:
+    return (INVITED_BY,) if plan.invited_by else ()
 
 
 def _unrolled() -> list:
@@ -45,7 +52,7 @@ def _layout(plan: Layout) -> dict:
     """What rollup_state.layout records: the packed moments' layout and the cells' format (cells
     written before the all-weeks rows existed, or with other key parts, do not match, so the next
     update rebuilds them)."""
-    return {**plan.as_json(), "all_weeks": ALL_WEEKS.isoformat(), "key_parts": list(KEY_PARTS)}
+    return {**plan.as_json(), "all_weeks": ALL_WEEKS.isoformat(), "key_parts": [*KEY_PARTS, *extra_parts(plan)]}
 
 
 def _text(value) -> str:
@@ -61,7 +68,7 @@ def cell_keys(plan: Layout, frame: pd.DataFrame) -> pd.DataFrame:
     days = pd.to_datetime(frame["submitted_on"])
     week = (days - pd.to_timedelta(days.dt.weekday, unit="D")).dt.date
     parts = [frame[c].map(_text) if c in frame.columns else pd.Series("", index=frame.index)
-             for c in (*KEY_PARTS, *plan.raking)]
+             for c in (*KEY_PARTS, *plan.raking, *extra_parts(plan))]
     key = parts[0].str.cat(parts[1:], sep=SEP) if len(parts) > 1 else parts[0]
     return pd.DataFrame({"agency_id": frame["agency_id"].to_numpy(), "week": week.to_numpy(),
                          "key": key.to_numpy()})
@@ -84,14 +91,17 @@ def _read(session: Session, wave: Wave, plan: Layout, where, after: int = 0,
     columns the measures and cell keys need."""
     questionnaire = questionnaire_of(wave.survey_version)
     closed = questionnaire.coded_questions
+    extra = [Invitation.channel] if plan.invited_by else []
     query = (select(Response.id, Response.agency_id, Response.submitted_on, Response.stratum, Response.channel,
-                    Response.language, Response.processing_agency_id, Response.coded)
+                    Response.language, Response.processing_agency_id, Response.coded, *extra)
              .where(Response.wave_id == wave.id, Response.id > after, *where).order_by(Response.id))
+    if plan.invited_by:
+        query = query.outerjoin(Invitation, Invitation.id == Response.invitation_id)
     if limit:
         query = query.limit(limit)
     rows = session.execute(query).all()
     frame = pd.DataFrame(rows, columns=["id", "agency_id", "submitted_on", "stratum", "channel", "language",
-                                        "processing_unit", "coded"])
+                                        "processing_unit", "coded", *(INVITED_BY for _c in extra)])
     frame["processing_unit"] = _unit_codes(session, frame["processing_unit"])
     values = coded.decode(frame.pop("coded").fillna("").tolist(), len(closed), by_column=True)
     for code in plan.codes:

@@ -13,9 +13,10 @@ from sqlalchemy.orm import aliased
 
 from app.collect import store as coded  # the coded strings' decoder: with the row recipe
 from app.extensions import db
-from app.models import Agency, Block, Response, Wave
+from app.models import Agency, Block, Invitation, Response, Wave
 from app.programme.questionnaires import questionnaire_of
-from app.results import design
+from app.results import design, funnel
+from app.results.rollup import INVITED_BY
 
 META = ["response_id", "agency", "block", "channel", "language", "submitted_on", "weight"]
 # per-case waves: the unit that processed the dossier, when not the receiving one (``agency``)
@@ -36,15 +37,18 @@ def _responses(wave: Wave, include_excluded: bool) -> tuple[pd.DataFrame, np.nda
     (the design weight), then one row per closed question, the responses in the same order."""
     width = len(questionnaire_of(wave.survey_version).coded_questions)
     processing = aliased(Agency)
+    invited = [Invitation.channel] if wave.estimation.nonresponse else []
     query = (select(Response.id, Agency.code, Block.code, Response.channel, Response.language,
                     Response.submitted_on, Response.stratum, Response.excluded, Response.exclusion_reason,
-                    processing.code, Response.coded)
+                    processing.code, Response.coded, *invited)
              .join(Agency, Agency.id == Response.agency_id).join(Block, Block.id == Agency.block_id)
              .outerjoin(processing, processing.id == Response.processing_agency_id)
              .where(Response.wave_id == wave.id).order_by(Response.id))
+    if invited:  # nonresponse adjustment: the channel of each response's invitation (none: NULL)
+        query = query.outerjoin(Invitation, Invitation.id == Response.invitation_id)
     if not include_excluded:
         query = query.where(Response.excluded.is_(False))
-    data = pd.DataFrame(_fetch_raw(query), columns=[*COLUMNS, "coded"])
+    data = pd.DataFrame(_fetch_raw(query), columns=[*COLUMNS, "coded", *(INVITED_BY for _c in invited)])
     values = np.empty((1 + width, len(data)))
     coded.decode(data.pop("coded").fillna("").tolist(), width, by_column=True, out=values[1:])
     data["stratum"] = data["stratum"].fillna("")
@@ -78,6 +82,12 @@ def load(wave: Wave, include_excluded: bool) -> pd.DataFrame:
         weight[:] = np.nan
         weight[kept] = design.design_weights(wave, data[kept])
     data["stratum_key"] = design.stratum_keys(data)
+    if INVITED_BY in data.columns:  # the figures' weights: × issued_c / completed_c (app.results.rolled)
+        from analysis.nonresponse import adjust  # analysis: only waves adjusting for nonresponse need it
+
+        invited_by = data.pop(INVITED_BY).fillna("").astype(str)
+        factor = funnel.cell_factors(wave, data["agency"][kept], invited_by[kept], np.ones(int(kept.sum())))
+        weight[kept] = adjust(weight[kept], np.ones(int(kept.sum())), data["stratum_key"][kept].tolist(), factor)
     closed = questionnaire_of(wave.survey_version).coded_questions
     # One float block (weight + the closed questions), one row per column as pandas keeps it, so
     # that each column is contiguous in memory and no re-stacking happens afterwards.
