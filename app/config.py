@@ -109,7 +109,7 @@ DEFAULTS: dict[str, Any] = {
     "INTEGRITY_MIN_IRV": 0.35,  # standard deviation of one respondent's answers below this: low variability
     "INTEGRITY_OPENING_HOURS": "07:00-17:30",  # kiosks: local opening hours on working days
     "INTEGRITY_SATURDAY_HOURS": "07:30-11:30",  # "" when desks are closed on Saturdays
-    "INTEGRITY_COMMENT_MIN_CHARS": 15,  # shorter comments ("tốt", "ok") repeat honestly
+    "INTEGRITY_COMMENT_MIN_CHARS": 40,  # shorter comments ("Cán bộ nhiệt tình, chu đáo.") repeat honestly
     "INTEGRITY_UNIT_Z": 3.0,  # a unit's top-answer share this many standard errors off is flagged
     # Units with fewer answers than this get their empirical-Bayes estimate shown beside the direct
     # one (app/reports/smallarea_pages.py, issue 20).

@@ -15,11 +15,12 @@ Reasons on a response:
   one-stop code); ``dossier_future``: a dossier received after the rating;
 - ``speeder``: the form took less than INTEGRITY_SPEED_FRACTION of the median of its channel;
 - ``straight_line``: one answer on all of at least INTEGRITY_MIN_ITEMS scale questions, and
-  ``low_variability``: their standard deviation below INTEGRITY_MIN_IRV — both only when the
-  answers are not all at the top of the scale or another reason holds too: in a survey near 99 %
-  satisfied, "all very satisfied" alone is what most honest respondents answer;
-- ``duplicate_comment``: the same comment text (INTEGRITY_COMMENT_MIN_CHARS or longer) in
-  another response of the wave.
+  ``low_variability``: their standard deviation below INTEGRITY_MIN_IRV — both only when some
+  answer lies below the top two points of the scale or another reason holds too: in a survey near
+  99 % satisfied, "satisfied throughout" alone is what most honest respondents answer;
+- ``duplicate_comment``: the same comment text (INTEGRITY_COMMENT_MIN_CHARS or longer: stock
+  phrases such as "Cán bộ nhiệt tình, chu đáo." repeat honestly) in another response of the
+  same unit.
 """
 from __future__ import annotations
 
@@ -161,13 +162,13 @@ def _patterns(rows, coded, scale_positions, top, found) -> None:
     n = answered.sum(axis=1)
     with np.errstate(invalid="ignore"):
         spread = np.nanstd(np.where(answered, values, np.nan), axis=1)
-        at_top = np.all(np.where(answered, values == top, True), axis=1)
+        satisfied = np.all(np.where(answered, values >= top - 1, True), axis=1)  # the top two points only
         same = np.nanmax(values, axis=1) == np.nanmin(values, axis=1)
     for k, r in enumerate(rows):
         if n[k] < min_items:
             continue
         other = bool(set(found.get(r.id, ())) - set(PATTERN_REASONS))
-        if at_top[k] and not other:
+        if satisfied[k] and not other:  # "satisfied throughout" is what most honest respondents answer
             continue
         if same[k]:
             found[r.id]["straight_line"] = f"{int(n[k])} × {values[k][answered[k]][0]:g}"
@@ -184,7 +185,7 @@ def _duplicates(rows, text_codes, found) -> None:
             if isinstance(text, str):
                 normal = _normal_text(text)
                 if len(normal) >= shortest:
-                    seen[normal].append(r.id)
+                    seen[(r.agency_id, normal)].append(r.id)
     for ids in seen.values():
         if len(set(ids)) > 1:
             for rid in ids:

@@ -62,9 +62,16 @@ def test_speeders_patterns_and_duplicate_comments(wave):
                 duration=305, address="x6")
     put(wave, a1, dict(varied(wave, 4), comments="tốt"), duration=300, address="x7")
     put(wave, a1, dict(varied(wave, 5), comments="tốt"), duration=300, address="x8")  # short: honest repeats
+    stock = [put(wave, a1, dict(varied(wave, 6 + k), comments="Cán bộ nhiệt tình, chu đáo."), duration=300,
+                 address=f"s{k}") for k in range(3)]  # a stock phrase, honestly repeated
+    fours = dict(top)
+    for i, (code, scale) in enumerate(points(wave).items()):
+        fours[code] = scale[-1] if i % 5 == 0 else scale[-2]  # satisfied, with little variation: honest
+    mostly_four = put(wave, a1, fours, duration=300, address="x9")
     db.session.commit()
     found = response_reasons(wave)
     assert honest_top not in found and not set(normal) & set(found)
+    assert not set(stock) & set(found) and mostly_four not in found
     assert set(found[fast]) == {"speeder"} and found[fast]["speeder"].startswith("40 s /")
     assert set(found[fast_top]) == {"speeder", "straight_line"}
     assert set(found[lined]) == {"straight_line"}
