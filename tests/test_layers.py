@@ -47,6 +47,7 @@ HEAVY = {"analysis", "scipy", "statsmodels", "numpy", "pandas", "plotly", "pyrea
 FACTORIES = {"app", "app.cli"}
 FORBIDDEN_BELOW_APP = ("app", "flask", "flask_babel", "flask_wtf", "flask_sqlalchemy", "sqlalchemy")
 HEAVY |= {"dask", "distributed"}  # the optional extra sipas[dask]: analysis/partitioned.py
+HEAVY |= {"pyvi", "sklearn"}  # the comment tagger: pyvi loads its CRF model, scikit-learn fits (app/review/vitext.py, tag_model.py)
 MAX_LINES, MAX_MODULES = 400, 16
 
 

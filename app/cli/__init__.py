@@ -6,6 +6,7 @@ def init_app(app: Flask) -> None:
     from app.cli import (
         agencies,
         cases,
+        comments,
         demo,
         invitations,
         kiosks,
@@ -16,5 +17,6 @@ def init_app(app: Flask) -> None:
         waves,
     )
 
-    for module in (questionnaires, agencies, users, invitations, responses, results, demo, kiosks, waves, cases):
+    for module in (questionnaires, agencies, users, invitations, responses, results, demo, kiosks, waves, cases,
+                   comments):
         app.cli.add_command(module.group)

@@ -3,6 +3,7 @@ from app.models.agency import Agency, AgencyLineage, Block
 from app.models.audit import AuditEvent
 from app.models.base import Base
 from app.models.case import CaseContact, CaseEvent, FeedbackCase, Holiday
+from app.models.comment_tag import CommentModel, CommentTag
 from app.models.form_session import FormSession
 from app.models.invitation import ApiKey, Invitation, KioskKey
 from app.models.kiosk_device import KioskDevice
@@ -15,7 +16,7 @@ from app.models.user import ApiToken, LoginAttempt, User, UserSession
 from app.models.wave import FrameCount, Margin, Wave, wave_agency
 
 __all__ = [
-    "Agency", "AgencyLineage", "ApiKey", "ApiToken", "AuditEvent", "Base", "Block", "CaseContact", "CaseEvent", "CommentReview", "FeedbackCase", "FormSession", "FrameCount", "Holiday",
+    "Agency", "AgencyLineage", "ApiKey", "ApiToken", "AuditEvent", "Base", "Block", "CaseContact", "CaseEvent", "CommentModel", "CommentReview", "CommentTag", "FeedbackCase", "FormSession", "FrameCount", "Holiday",
     "Invitation", "InvitationContact", "OptOut", "OutboxMessage", "KioskDevice", "KioskKey", "LoginAttempt", "Margin", "PaperEntry", "Response", "RollupCell", "RollupState", "SurveyVersion", "User",
     "UserSession", "Wave", "wave_agency",
 ]

@@ -17,6 +17,8 @@ from app.reports import agency_report, case_pages, charts
 from app.results import disclosure, lineage_trend, overview, snapshot, trends
 from app.results.filters import Filters, service_fields
 from app.results.snapshot import Snapshot
+from app.review import themes
+from app.review.comment_tags import label_names
 
 
 def waves_for(user: User | None) -> list[Wave]:
@@ -102,6 +104,7 @@ def agency_page(snap: Snapshot, agency: Agency) -> dict:
     page = {"wave": wave, "agency": agency, **snap.cached("agency", build, agency.id, current_language(),
                                                           reorganise.version())}
     page["cases"] = case_pages.agency_section(wave, agency)  # feedback handling (PAKN): never cached
+    page["themes"], page["theme_names"] = themes.agency_section(wave, agency), label_names()  # comment tags: never cached
     return page
 
 
