@@ -21,7 +21,7 @@ def comment_list(slug: str):
     order = order if order in comments.ORDERS else "newest"
     page = comments.browse(wave, status, page_arg(), order=order)
     return render_template("admin/comments.html", wave=wave, page=page, status=status, order=order,
-                           statuses=comments.STATUSES, labels=comment_tags.LABELS,
+                           statuses=comments.STATUSES, label_codes=comment_tags.LABELS,
                            label_names=comment_tags.label_names(), red_flags=tag_rules.RED_FLAGS,
                            model=comment_tags.current_model() is not None)
 
