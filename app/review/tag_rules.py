@@ -31,14 +31,35 @@ def _phrases() -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
 
 
 @cache
+def _by_first_syllable() -> dict[str, list[int]]:
+    """Each syllable (with and without diacritics) → the phrases (their places in _phrases()) that
+    begin with it: a comment is checked against the few phrases its syllables can start."""
+    out: dict[str, list[int]] = {}
+    for place, (_label, phrase, folded) in enumerate(_phrases()):
+        for first in {phrase[0], folded[0]}:
+            out.setdefault(first, []).append(place)
+    return out
+
+
+@cache
 def _negations() -> tuple[set[tuple[str, ...]], set[tuple[str, ...]]]:
     words = vitext.terms()["negations"]
     return ({tuple(vitext.syllables(w)) for w in words}, {tuple(vitext.syllables(vitext.fold(w))) for w in words})
 
 
-def _positions(haystack: list[str], needle: tuple[str, ...]) -> list[int]:
+def _positions(haystack: list[str], needle: tuple[str, ...], starts: dict[str, list[int]] | None = None) -> list[int]:
+    """Where the phrase starts in the syllables (``starts``: each syllable's positions, to look
+    only where the phrase's first syllable is)."""
     size = len(needle)
-    return [i for i in range(len(haystack) - size + 1) if tuple(haystack[i:i + size]) == needle]
+    candidates = starts.get(needle[0], ()) if starts is not None else range(len(haystack) - size + 1)
+    return [i for i in candidates if tuple(haystack[i:i + size]) == needle]
+
+
+def _index(words: list[str]) -> dict[str, list[int]]:
+    starts: dict[str, list[int]] = {}
+    for i, word in enumerate(words):
+        starts.setdefault(word, []).append(i)
+    return starts
 
 
 def _negated(haystack: list[str], start: int, negations: set[tuple[str, ...]]) -> bool:
@@ -52,12 +73,15 @@ def matches(text: str) -> list[tuple[str, str, bool]]:
     bare = not vitext.has_diacritics(text)
     ambiguous = set(vitext.terms().get("fold_ambiguous", ()))
     negations, folded_negations = _negations()
+    accented_starts, plain_starts = _index(accented), _index(plain)
     found, covered = [], set()
-    for label, phrase, folded in _phrases():
-        hits = _positions(accented, phrase)
+    phrases, firsts = _phrases(), _by_first_syllable()
+    candidates = sorted({place for word in {*accented, *plain} for place in firsts.get(word, ())})
+    for label, phrase, folded in (phrases[place] for place in candidates):
+        hits = _positions(accented, phrase, accented_starts)
         words, negs = accented, negations
         if not hits and (len(folded) > 1 or (bare and folded[0] not in ambiguous)):
-            hits, words, negs = _positions(plain, folded), plain, folded_negations
+            hits, words, negs = _positions(plain, folded, plain_starts), plain, folded_negations
         # a shorter phrase inside a longer one already found is that one ("bảng hướng dẫn" is a sign)
         hits = [i for i in hits if not set(range(i, i + len(phrase))) <= covered]
         if hits:
