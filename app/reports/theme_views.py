@@ -2,7 +2,7 @@
 factor and raise each red flag, counts hidden for units below the anonymity threshold."""
 from __future__ import annotations
 
-from flask import redirect, render_template, url_for
+from flask import abort, redirect, render_template, url_for
 
 from app.accounts.access import current_user, roles_required
 from app.blueprints import dashboard as bp
@@ -21,6 +21,8 @@ def comment_themes(slug: str):
     wave = wave_or_404(slug)
     user = current_user()
     if user.role == "agency":  # its own unit only, on its page
+        if user.agency is None:
+            abort(403)
         return redirect(url_for("dashboard.agency", slug=wave.slug, code=user.agency.code, _anchor="themes"))
     rows = themes.unit_themes(wave)
     names = {a.id: a.name(current_language()) for a in db.session.query(Agency).filter(

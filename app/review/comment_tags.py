@@ -25,7 +25,7 @@ from app.shared.refusal import Refusal
 
 LABELS = tag_rules.LABELS
 SEED = DATA / "comments_vi_seed.csv"
-_fitted: dict[int, tag_model.Fitted] = {}  # model row id → parameters read once per process
+_fitted: dict[tuple[int, str], tag_model.Fitted] = {}  # (model row id, created) → parameters read once
 
 
 def label_names() -> dict[str, str]:
@@ -72,14 +72,18 @@ def read_examples(path) -> tuple[list[str], list[set[str]]]:
 
 
 def current_model() -> tag_model.Fitted | None:
-    """The newest fitted model, or None before the first `flask comments train` (rules only)."""
-    row = db.session.scalars(select(CommentModel).order_by(CommentModel.id.desc()).limit(1)).first()
-    if row is None:
+    """The newest fitted model, or None before the first `flask comments train` (rules only). Its
+    parameters are read from the table once per process and model."""
+    newest = db.session.execute(select(CommentModel.id, CommentModel.created_at)
+                                .order_by(CommentModel.id.desc()).limit(1)).first()
+    if newest is None:
         return None
-    if row.id not in _fitted:
+    key = (newest.id, newest.created_at.isoformat())
+    if key not in _fitted:
+        params = db.session.scalar(select(CommentModel.params).where(CommentModel.id == newest.id))
         _fitted.clear()
-        _fitted[row.id] = tag_model.Fitted(row.params)
-    return _fitted[row.id]
+        _fitted[key] = tag_model.Fitted(params)
+    return _fitted[key]
 
 
 def suggest(text: str, fitted: tag_model.Fitted | None = None) -> Suggestion:

@@ -105,9 +105,10 @@ def test_accuracy_on_the_test_set(fitted, test_set):
     assert all(result["labels"][f]["recall"] >= 0.9 for f in tag_rules.RED_FLAGS)
 
 
-def test_the_model_adds_to_the_rules_only_what_it_learned(fitted):
-    """A phrase in no rule, taught by the seed set: "bôi trơn" is a rule, "cò mồi"… is access;
-    here only the combination matters: the model never drops a rule's label it is unsure of."""
+def test_rules_and_model_combine(fitted):
+    """The model adds a label at p ≥ 0.5 and drops a rule's label only when nearly sure it is wrong
+    (p < 0.2: what moderators' corrections of a rule teach it); uncertainty is the distance of the
+    least sure label from 0.5."""
     probabilities = fitted.probabilities("Cán bộ nhiệt tình")
     assert probabilities["civil_servants"] > 0.5 and probabilities["money"] < 0.5
     assert tag_model.combine({"late"}, {"late": 0.3}) == {"late"}
