@@ -90,19 +90,28 @@ def test_the_json_model_gives_scikit_learns_probabilities(seed):
         assert ours.probabilities(text)["money"] == pytest.approx(expected, abs=2e-4)
 
 
+BLIND_FROM = 225  # rows after this were written once the rules were frozen, and never tuned on
+
+
 def test_accuracy_on_the_test_set(fitted, test_set):
-    """Rules + model fitted on the seed set only. Measured 2026-12-03: micro-F1 0.958, exact
-    match 0.898 (rules alone 0.954); the floors below leave room, not a target."""
+    """Rules + model fitted on the seed set only. Measured 2026-12-03 (285 comments): micro-F1
+    0.936, exact match 0.849 (rules alone 0.924 / 0.835). The first 225 comments were written
+    before the rules, but by their author: 0.959; the last 60, written after the rules were frozen
+    and never used to change them: 0.850 (rules alone 0.803), the fairer estimate for new
+    phrasing. The floors below leave room; they are not targets."""
     texts, gold = test_set
-    result = tag_model.scores(gold, [fitted.labels(t) for t in texts])
+    predicted = [fitted.labels(t) for t in texts]
+    result = tag_model.scores(gold, predicted)
     print(json.dumps(result, indent=1))
-    assert result["micro_f1"] >= 0.90
-    assert result["exact"] >= 0.80
+    assert result["micro_f1"] >= 0.88
+    assert result["exact"] >= 0.75
     for label, s in result["labels"].items():
-        assert s["recall"] >= 0.85, label
-        assert s["precision"] >= (0.65 if label in tag_rules.RED_FLAGS else 0.75), label
+        assert s["recall"] >= 0.8, label
+        assert s["precision"] >= (0.7 if label in tag_rules.RED_FLAGS else 0.8), label
     # the red flags, what officials act on, are found
-    assert all(result["labels"][f]["recall"] >= 0.9 for f in tag_rules.RED_FLAGS)
+    assert all(result["labels"][f]["recall"] >= 0.85 for f in tag_rules.RED_FLAGS)
+    blind = tag_model.scores(gold[BLIND_FROM:], predicted[BLIND_FROM:])
+    assert blind["n"] == 60 and blind["micro_f1"] >= 0.78
 
 
 def test_rules_and_model_combine(fitted):
