@@ -25,6 +25,7 @@ from app.shared.refusal import Refusal
 
 LABELS = tag_rules.LABELS
 SEED = DATA / "comments_vi_seed.csv"
+KEEP_MODELS = 3  # the newest fitted models kept (the newest is used)
 _fitted: dict[tuple[int, str], tag_model.Fitted] = {}  # (model row id, created) → parameters read once
 
 
@@ -200,6 +201,8 @@ def train(wave: Wave | None = None, folds: int = 5) -> CommentModel:
     row = CommentModel(params=tag_model.fit(texts, labels), summary=summary)
     db.session.add(row)
     db.session.flush()
+    kept = select(CommentModel.id).order_by(CommentModel.id.desc()).limit(KEEP_MODELS).scalar_subquery()
+    db.session.execute(delete(CommentModel).where(CommentModel.id.not_in(kept)))  # a few hundred kB each
     audit.record("comment.model_trained", "comment_model", row.id, actor="cli",
                  after={"seed": summary["seed"], "moderated": summary["moderated"], "wave": summary["wave"],
                         "micro_f1": summary["cross_validated"]["micro_f1"]})

@@ -133,6 +133,12 @@ def test_train_and_tag_from_the_command_line(runner, stored, client, login_as):
     assert {"civil_servants", "harassment", "money"} <= set(found[rows["A2"][0].id])
     assert "procedures" in found[rows["A2"][1].id]
 
+    first = model.id
+    for _ in range(3):  # only the newest three models are kept
+        assert runner.invoke(args=["comments", "train", "--folds", "2"]).exit_code == 0
+    assert db.session.scalars(select(CommentModel.id).order_by(CommentModel.id)).all() == [
+        first + 1, first + 2, first + 3]
+
     bad = runner.invoke(args=["comments", "tag", "--wave", "nope"])
     assert bad.exit_code == 1 and "--wave: no wave 'nope'" in bad.output
 
