@@ -198,3 +198,18 @@ def test_officials_see_theme_counts_only_above_the_threshold(client, login_as, m
     client.post("/login", data={"email": user.email, "password": password})
     own = client.get("/dashboard/w1/themes")
     assert own.status_code == 302 and own.headers["Location"].endswith("/dashboard/w1/agencies/A2#themes")
+
+
+def test_labels_are_saved_only_with_the_forms_csrf_token(app, client, login_as, stored):
+    wave, rows = stored
+    login_as("admin")
+    app.config["WTF_CSRF_ENABLED"] = True  # read per request by Flask-WTF
+    room = rows["A1"][3]
+    data = {"response_id": room.id, "code": "comments", "status": "approved", "labelled": "1", "labels": ["access"]}
+    assert client.post(f"/admin/waves/{wave.slug}/comments", data=data).status_code == 400
+    assert tags() == {}
+    page = client.get(f"/admin/waves/{wave.slug}/comments").get_data(as_text=True)
+    form = page.split(f'id="c-{room.id}-comments"')[1].split("</form>")[0]
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    assert client.post(f"/admin/waves/{wave.slug}/comments", data=dict(data, csrf_token=token)).status_code == 302
+    assert tags() == {room.id: {"access": "moderator"}}
