@@ -59,7 +59,7 @@ def comment_review_bulk(slug: str):
     wave = wave_or_404(slug)
     status, shown = request.form.get("status", ""), request.args.get("status", "pending")
     chosen = request.form.getlist("shown") if request.form.get("all") == "1" else request.form.getlist("selected")
-    listing = url_for("admin.comment_list", slug=slug, status=shown)
+    listing = url_for("admin.comment_list", slug=slug, status=shown, order=request.args.get("order", "newest"))
     return commit_or_show(
         None, lambda: comments.review_many(wave, _selection(chosen), status, current_user()),
         lambda count: ngettext("%(num)d comment approved.", "%(num)d comments approved.", count)
