@@ -73,7 +73,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     from app.reach import optout_views  # noqa: F401
     from app.reports import agency_views as _agency_pages  # noqa: F401
-    from app.reports import case_manager_views, download_views, public_views  # noqa: F401
+    from app.reports import (  # noqa: F401
+        case_manager_views,
+        download_views,
+        public_views,
+        theme_views,
+    )
     from app.reports import funnel_views as _funnel_pages  # noqa: F401
     from app.reports import wave_views as _wave_pages  # noqa: F401
     from app.review import comment_views, integrity_views, response_views  # noqa: F401

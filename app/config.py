@@ -112,7 +112,7 @@ DEFAULTS: dict[str, Any] = {
     "INTEGRITY_COMMENT_MIN_CHARS": 40,  # shorter comments ("Cán bộ nhiệt tình, chu đáo.") repeat honestly
     "INTEGRITY_UNIT_Z": 3.0,  # a unit's top-answer share this many standard errors off is flagged
     # Units with fewer answers than this get their empirical-Bayes estimate shown beside the direct
-    # one (app/reports/smallarea_pages.py, issue 20).
+    # one (app/quality/small_units.py, issue 20).
     "EB_SMALL_N": 100,
     "CASE_CONTACT_KEY": None,  # Fernet key sealing contacts; None: derived from SECRET_KEY (app/shared/sealed.py)
 }

@@ -25,6 +25,7 @@ LAYERS: list[tuple[tuple[str, ...], bool]] = [
     (("app.demo", "app.demo_rows", "app.demo_units"), False),
     ((VIEWS,), False),  # every feature's *_views.py and app/homes.py: routes over the services below
     (("app.reports", "app.opendata"), True),
+    (("app.quality",), False),
     (("app.review",), False),
     (("app.results",), False),
     (("app.reach",), False),
@@ -47,6 +48,7 @@ HEAVY = {"analysis", "scipy", "statsmodels", "numpy", "pandas", "plotly", "pyrea
 FACTORIES = {"app", "app.cli"}
 FORBIDDEN_BELOW_APP = ("app", "flask", "flask_babel", "flask_wtf", "flask_sqlalchemy", "sqlalchemy")
 HEAVY |= {"dask", "distributed"}  # the optional extra sipas[dask]: analysis/partitioned.py
+HEAVY |= {"pyvi", "sklearn"}  # the comment tagger: pyvi loads its CRF model, scikit-learn fits (app/review/vitext.py, tag_model.py)
 MAX_LINES, MAX_MODULES = 400, 16
 
 

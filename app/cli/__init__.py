@@ -6,6 +6,7 @@ def init_app(app: Flask) -> None:
     from app.cli import (
         agencies,
         cases,
+        comments,
         demo,
         invitations,
         kiosks,
@@ -18,5 +19,5 @@ def init_app(app: Flask) -> None:
     )
 
     for module in (questionnaires, agencies, users, invitations, responses, results, demo, kiosks, waves, cases,
-                   outbox):
+                   outbox, comments):
         app.cli.add_command(module.group)

@@ -13,10 +13,13 @@ from app.i18n import current_language
 from app.models import Agency, User, Wave
 from app.programme import reorganise
 from app.programme.questionnaires import questionnaire_of
-from app.reports import agency_report, case_pages, charts, review_pages, smallarea_pages
+from app.quality import review_figures, small_units
+from app.reports import agency_report, case_pages, charts
 from app.results import disclosure, funnel, lineage_trend, overview, snapshot, trends
 from app.results.filters import Filters, service_fields
 from app.results.snapshot import Snapshot
+from app.review import themes
+from app.review.comment_tags import label_names
 
 
 def waves_for(user: User | None) -> list[Wave]:
@@ -54,8 +57,8 @@ def wave_page(snap: Snapshot, filters: Filters, *, public: bool = False) -> dict
     page = {"wave": wave, **snap.cached("page", build, filters, current_language(), public)}
     if not public:  # feedback handling (PAKN): cases change without the responses, so never cached
         page["cases"] = case_pages.wave_section(wave)
-        page["review"] = review_pages.section(wave)
-        page["small_areas"] = smallarea_pages.section(snap, filters)
+        page["review"] = review_figures.section(wave)
+        page["small_areas"] = small_units.section(snap, filters)
         page["unit_names"] = unit_names()
         page["fragile"] = funnel.fragile(wave)  # invitations change without the responses: never cached
     return page
@@ -114,6 +117,7 @@ def agency_page(snap: Snapshot, agency: Agency) -> dict:
                                                           reorganise.version())}
     page["cases"] = case_pages.agency_section(wave, agency)  # feedback handling (PAKN): never cached
     page["fragile"] = funnel.fragile(wave).get(agency.code)  # the funnel: never cached
+    page["themes"], page["theme_names"] = themes.agency_section(wave, agency), label_names()  # comment tags: never cached
     return page
 
 

@@ -8,7 +8,7 @@ from app.extensions import db
 from app.models import FrameCount, Margin, Response, User, Wave
 from app.models.wave import WAVE_CLOSED
 from app.programme.questionnaires import questionnaire_of
-from app.reports import review_pages
+from app.quality import review_figures
 from app.results import disclosure, funnel, overview, rolled, rollup
 from app.results.snapshot import Snapshot
 from app.review import integrity_review
@@ -61,7 +61,7 @@ def methodology(snap: Snapshot) -> dict:
         "rank_simulations": overview.RANK_SIMULATIONS,
         "survey": wave.survey_version.label,
         "review_excluded": (found := integrity_review.excluded_summary(wave)),
-        "review_excluded_total": review_pages.excluded_by_review(wave) if found else 0,
+        "review_excluded_total": review_figures.excluded_by_review(wave) if found else 0,
         "nonresponse": nonresponse(snap),
     }
 

@@ -373,18 +373,15 @@ def version(session: Session, wave: Wave) -> int:
 def cells_adding(session: Session, wave: Wave, where) -> tuple[pd.DataFrame, np.ndarray]:
     """The all-weeks cells (as ``cells``) with the responses ``where`` picks added: responses the
     cells do not hold (those an integrity review excluded, for the figures "as collected")."""
-    frame, numbers = cells(session, wave)
-    plan = measures.layout(wave)
-    _ids, rows = _read(session, wave, plan, where)
+    (frame, numbers), plan = cells(session, wave), measures.layout(wave)
+    rows = _read(session, wave, plan, where)[1]
     if not len(rows):
         return frame, numbers
     extra = _all_weeks(moments_of(wave, plan, rows))
-    added = pd.DataFrame({"agency_id": extra.keys["agency_id"].to_numpy(), "week": ALL_WEEKS,
-                          "key": extra.keys["key"].to_numpy(), "count": np.asarray(extra.count, dtype=np.int64)})
+    added = extra.keys[["agency_id"]].assign(week=ALL_WEEKS, key=extra.keys["key"], count=extra.count.astype(np.int64))
     packed = np.vstack([np.frombuffer(blob) for blob in pack(extra)])
-    if not len(frame):
-        return added, packed
-    return pd.concat([frame, added], ignore_index=True), np.vstack([numbers, packed])
+    return ((added, packed) if not len(frame) else
+            (pd.concat([frame, added], ignore_index=True), np.vstack([numbers, packed])))
 
 
 def cells(session: Session, wave: Wave, *, weekly: bool = False) -> tuple[pd.DataFrame, np.ndarray]:

@@ -12,6 +12,7 @@ from app.extensions import db
 from app.models import Agency, CommentReview, Response, User, Wave
 from app.models.base import utcnow
 from app.programme.questionnaires import questionnaire_of
+from app.review import comment_tags
 from app.shared import audit
 from app.shared.paging import PAGE_SIZE, Page, paginate
 from app.shared.refusal import Refusal
@@ -66,17 +67,44 @@ def comment_rows(wave: Wave, codes: list[str]):
     return union_all(*selects).subquery() if selects else None
 
 
-def browse(wave: Wave, status: str = "pending", page: int = 1, size: int = PAGE_SIZE) -> Page:
-    """Free-text answers of the wave with their review status (no review yet = pending)."""
+ORDERS = ("newest", "uncertain")
+MAX_RANKED = 2000  # "uncertain first" scores at most this many of the newest pending comments
+
+
+def browse(wave: Wave, status: str = "pending", page: int = 1, size: int = PAGE_SIZE, order: str = "newest") -> Page:
+    """Free-text answers of the wave with their review status (no review yet = pending), each with
+    its labels: suggested by the rules and model while pending, stored once decided. Items are
+    (response id, code, text shown, agency, status, review id, labels {label: source}, suggestion).
+    order "uncertain" (pending only, with a fitted model): the comments whose labels the model is
+    least sure of first, so a moderator's labels teach it most (active learning)."""
     if status not in STATUSES:
         status = "pending"
     rows_of = comment_rows(wave, text_codes(wave))
     if rows_of is None:
         return Page([], 0, 1, size)
-    query = (select(rows_of.c.response_id, rows_of.c.code, rows_of.c.text, rows_of.c.agency, rows_of.c.status)
-             .where(rows_of.c.status == status))
-    found = paginate(query.order_by(rows_of.c.response_id.desc(), rows_of.c.code), page, size, scalars=False)
-    return replace(found, items=[(r[0], r[1], visible(r[2]), *r[3:]) for r in found.items])
+    review_id = (select(CommentReview.id).where(CommentReview.response_id == rows_of.c.response_id,
+                                                CommentReview.question_code == rows_of.c.code)
+                 .scalar_subquery())
+    query = (select(rows_of.c.response_id, rows_of.c.code, rows_of.c.text, rows_of.c.agency, rows_of.c.status,
+                    review_id.label("review_id"))
+             .where(rows_of.c.status == status)
+             .order_by(rows_of.c.response_id.desc(), rows_of.c.code))
+    fitted = comment_tags.current_model()
+    if order == "uncertain" and status == "pending" and fitted is not None:
+        ranked = [(row, comment_tags.suggest(row[2], fitted)) for row in db.session.execute(query.limit(MAX_RANKED))]
+        ranked.sort(key=lambda pair: pair[1].uncertainty)
+        page = max(1, page)
+        found = Page(ranked[(page - 1) * size: page * size], len(ranked), page, size)
+    else:
+        found = paginate(query, page, size, scalars=False)
+        found = replace(found, items=[(row, comment_tags.suggest(row[2], fitted) if status == "pending" else None)
+                                      for row in found.items])
+    stored = comment_tags.tags_of([row[5] for row, _s in found.items if row[5] is not None])
+    return replace(found, items=[
+        (r[0], r[1], visible(r[2]), r[3], r[4], r[5],
+         stored.get(r[5], {}) if suggestion is None else {lab: suggestion.source(lab) for lab in suggestion.labels},
+         suggestion)
+        for r, suggestion in found.items])
 
 
 def pending_count(wave: Wave) -> int:
@@ -87,10 +115,18 @@ def pending_count(wave: Wave) -> int:
     return db.session.scalar(select(func.count()).select_from(rows_of).where(rows_of.c.status == "pending")) or 0
 
 
-def review(wave: Wave, response_id: int, code: str, status: str, actor: User) -> CommentReview:
+def review(wave: Wave, response_id: int, code: str, status: str, actor: User,
+           labels: list[str] | None = None) -> CommentReview:
+    """Approve or reject one comment. Approving with ``labels`` (the moderator's confirmed or
+    corrected labels, possibly none) stores them as the moderator's; approving without stores the
+    suggested ones unless a moderator labelled the comment before."""
     row, before = _decide(wave, response_id, code, status, actor)
     audit.record("comment.review", "response", response_id, user=actor,
                  before={"question": code, "status": before}, after={"question": code, "status": status})
+    if status == "approved" and labels is not None:
+        comment_tags.confirm(row, labels, actor)
+    elif status == "approved":
+        comment_tags.tag_suggested(row, comment_tags.current_model())
     return row
 
 
@@ -106,9 +142,14 @@ def review_many(wave: Wave, selected: list[tuple[int, str]], status: str, actor:
     if len(selected) > MAX_BULK:
         raise Refusal("selected", _("At most %(num)d comments at once.", num=MAX_BULK))
     try:
-        before = [_decide(wave, response_id, code, status, actor)[1] for response_id, code in selected]
+        decided = [_decide(wave, response_id, code, status, actor) for response_id, code in selected]
     except Refusal as refusal:
         raise Refusal(refusal.field, _("Nothing was changed: %(problem)s.", problem=refusal.message)) from refusal
+    before = [previous for _row, previous in decided]
+    if status == "approved":
+        fitted = comment_tags.current_model()
+        for row, _previous in decided:
+            comment_tags.tag_suggested(row, fitted)
     audit.record("comment.review_bulk", "wave", wave.slug, user=actor,
                  before={"statuses": sorted(set(before))},
                  after={"status": status, "count": len(selected),

@@ -11,7 +11,7 @@ from app.collect import store
 from app.extensions import db
 from app.models import Agency
 from app.programme.questionnaires import questionnaire_of
-from app.reports import smallarea_pages
+from app.quality import small_units
 from app.results.filters import Filters
 from app.results.snapshot import current
 from tests import factories
@@ -43,7 +43,7 @@ def wave(app):
 
 
 def test_eb_estimates_shrink_small_units_toward_the_group(wave):
-    groups = smallarea_pages.section(current(wave), Filters())
+    groups = small_units.section(current(wave), Filters())
     assert len(groups) == 1
     table = groups[0]["table"].set_index("agency")
     assert list(table.loc[["X0", "X1"], "small"]) == [True, True] and not table.loc["X7", "small"]
@@ -80,20 +80,20 @@ def test_no_model_for_too_few_units(app):
         for _ in range(12):
             store.store(wave, unit, answers, channel="paper", language="vi")
     db.session.commit()
-    assert smallarea_pages.section(current(wave), Filters()) == []
+    assert small_units.section(current(wave), Filters()) == []
     assert db.session.query(Agency).count() == 3
 
 
 def test_previous_wave_and_frame_enter_the_model_when_every_unit_has_them(wave):
-    table = smallarea_pages.section(current(wave), Filters())[0]["table"]
+    table = small_units.section(current(wave), Filters())[0]["table"]
     part = table.rename(columns={"direct": "rate"}).assign(
         se=0.05, suppressed=False, ci_lower=table["direct_lower"], ci_upper=table["direct_upper"])
     previous = dict(zip(part["agency"], part["rate"], strict=True))  # a perfect predictor
     frame = {code: 1000.0 * (k + 1) for k, code in enumerate(part["agency"])}
-    both = smallarea_pages.group_table(part, previous, frame)
+    both = small_units.group_table(part, previous, frame)
     assert both.attrs["covariates"] == ["previous_wave", "frame"]
     # with last wave's rates predicting every unit exactly, the model needs no area variance
     assert both.attrs["sigma2_v"] == pytest.approx(0.0, abs=1e-6)
     assert np.allclose(both.sort_values("agency")["eb"], part.sort_values("agency")["rate"], atol=1e-6)
     one_missing = dict(list(previous.items())[1:])
-    assert smallarea_pages.group_table(part, one_missing, None).attrs["covariates"] == []
+    assert small_units.group_table(part, one_missing, None).attrs["covariates"] == []
