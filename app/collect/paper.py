@@ -14,6 +14,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from app.cases import follow_up
 from app.collect import store
 from app.extensions import db
 from app.models import Agency, PaperEntry, Response, SurveyVersion, User, Wave
@@ -145,6 +146,8 @@ def _count(entry: PaperEntry, wave: Wave, agency: Agency, cleaned: dict[str, Any
     keyer = entry.second_user_id or entry.first_user_id
     response = store.store(wave, agency, cleaned, channel="paper", language="vi", processing=processing,
                            signal=store.Signal(f"paper:{keyer}" if keyer else None))
+    # a dissatisfied overall rating with a comment: the unit's case, as from every channel
+    follow_up.open_cases(wave, agency, questionnaire_of(wave.survey_version), cleaned, None, "vi")
     entry.response_id, entry.status = response.id, status
     db.session.flush()
     return Outcome(status, response=response)

@@ -84,7 +84,7 @@ def test_the_stratum_keeps_its_frame_total_and_the_methodology_shows_the_factors
     # N_h / Σ d f = 4000 / 150 per unit of factor: e-mail 2, SMS 10, paper (no invitation) 1
     assert by_channel == pytest.approx({"email": 2 * 4000 / 150, "sms": 10 * 4000 / 150, "": 4000 / 150})
     login_as("official")
-    html = client.get(f"/dashboard/{wave.slug}/methodology").get_data(as_text=True)
+    html = client.get(f"/dashboard/{wave.slug}/methodology?lang=en").get_data(as_text=True)
     assert "Weighting-class adjustment on" in html
     assert "from 2,00 to 10,00" in html or "from 2.00 to 10.00" in html
 

@@ -95,3 +95,19 @@ def test_invalid_paper_answers_are_refused_with_messages(client, wave, answers, 
     html = response.get_data(as_text=True)
     assert 'href="#f-form_number"' in html and 'id="e-f1_1"' in html
     assert db.session.scalar(select(func.count(PaperEntry.id))) == 0
+
+
+def test_a_dissatisfied_paper_form_with_a_comment_opens_the_units_case(client, wave, answers, login_as):
+    """Paper forms too: a dissatisfied overall rating with a comment opens a case without contact,
+    once the form counts (with double entry: at the agreeing second keying)."""
+    from app.models import CaseContact, FeedbackCase
+
+    login_as("entry", wave.agencies[0])
+    unhappy = dict(answers, overall_satisfaction=2, comments="Phải đi lại ba lần mới xong hồ sơ.")
+    assert key_in(client, wave, unhappy).status_code == 303
+    [case] = db.session.scalars(select(FeedbackCase)).all()
+    assert case.kind == "dissatisfied" and case.agency_id == wave.agencies[0].id
+    assert case.text == "Phải đi lại ba lần mới xong hồ sơ." and db.session.query(CaseContact).count() == 0
+    happy = dict(answers, overall_satisfaction=5, comments="Tốt")
+    assert key_in(client, wave, happy, number="P-2").status_code == 303
+    assert db.session.query(FeedbackCase).count() == 1
