@@ -236,7 +236,7 @@ CASE_PATHS = {
             "response_id", "agency", "reasons"], "properties": {
             "response_id": {"type": "integer"}, "agency": {"type": "string"},
             "reasons": {"type": "array", "items": {"enum": ["burst_source", "burst_address", "off_hours",
-                                                            "dossier_other_unit", "dossier_future", "speeder",
+                                                            "dossier_other_unit", "dossier_future", "dossier_before_completion", "speeder",
                                                             "straight_line", "low_variability", "duplicate_comment"]}},
             "decision": {"enum": ["keep", "exclude", None]}}}}, "flagged responses"),
             **_errors(401, 403, 404)}}},

@@ -13,6 +13,8 @@ Reasons on a response:
   calendar of app/cases/calendar.py; INTEGRITY_OPENING_HOURS, INTEGRITY_SATURDAY_HOURS);
 - ``dossier_other_unit``: a Decree 118 dossier code of another unit than the rated one (its
   one-stop code); ``dossier_future``: a dossier received after the rating;
+  ``dossier_before_completion``: a dossier the one-stop system reported complete (its invitation,
+  issued per completed dossier with its code) only after the rating;
 - ``speeder``: the form took less than INTEGRITY_SPEED_FRACTION of the median of its channel;
 - ``straight_line``: one answer on all of at least INTEGRITY_MIN_ITEMS scale questions, and
   ``low_variability``: their standard deviation below INTEGRITY_MIN_IRV — both only when some
@@ -31,16 +33,17 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 
 from app.cases import calendar
 from app.collect.store import decode
 from app.extensions import db
-from app.models import Agency, Response, ResponseFlag, ResponseSignal, Wave
+from app.models import Agency, Invitation, Response, ResponseFlag, ResponseSignal, Wave
 from app.models.base import utcnow
 from app.programme.questionnaires import questionnaire_of
 
-REASONS = ("burst_source", "burst_address", "off_hours", "dossier_other_unit", "dossier_future", "speeder",
+REASONS = ("burst_source", "burst_address", "off_hours", "dossier_other_unit", "dossier_future",
+           "dossier_before_completion", "speeder",
            "straight_line", "low_variability", "duplicate_comment")
 PATTERN_REASONS = ("straight_line", "low_variability")
 
@@ -103,7 +106,7 @@ def response_reasons(wave: Wave) -> dict[int, dict[str, str]]:
         select(Response.id, Response.agency_id, Response.channel, Response.coded, Response.answers,
                ResponseSignal.submitted_at, ResponseSignal.source, ResponseSignal.address,
                ResponseSignal.duration_seconds, ResponseSignal.dossier_unit, ResponseSignal.dossier_day,
-               Response.submitted_on, Response.excluded, Response.exclusion_reason)
+               Response.submitted_on, Response.excluded, Response.exclusion_reason, Response.invitation_id)
         .outerjoin(ResponseSignal, ResponseSignal.response_id == Response.id)
         .where(Response.wave_id == wave.id)).all()
     rows = [r for r in rows if not r.excluded or (r.exclusion_reason or "").startswith(EXCLUSION_PREFIX)]
@@ -145,6 +148,7 @@ def response_reasons(wave: Wave) -> dict[int, dict[str, str]]:
         median = medians.get(r.channel)
         if median and r.duration_seconds is not None and r.duration_seconds < fraction * median:
             found[r.id]["speeder"] = f"{r.duration_seconds} s / {median} s"
+    _before_completion(wave, rows, sorted(questionnaire.dossier_codes), found)
     _patterns(rows, coded, scale_positions, top, found)
     _duplicates(rows, text_codes, found)
     return {rid: reasons for rid, reasons in found.items() if reasons}
@@ -174,6 +178,25 @@ def _patterns(rows, coded, scale_positions, top, found) -> None:
             found[r.id]["straight_line"] = f"{int(n[k])} × {values[k][answered[k]][0]:g}"
         elif spread[k] < min_irv:
             found[r.id]["low_variability"] = f"sd {spread[k]:.2f}"
+
+
+def _before_completion(wave: Wave, rows, codes: list[str], found) -> None:
+    """A rating of a dossier the one-stop system reported complete only later: its invitation (the
+    integration issues one per completed dossier, with its dossier code) was made after the rating."""
+    digests = {r.id: [d for c in codes if isinstance(d := (r.answers or {}).get(c), str) and d != "na"]
+               for r in rows if r.invitation_id is None and r.submitted_at is not None}
+    wanted = {d for found_digests in digests.values() for d in found_digests}
+    if not wanted:
+        return
+    completed = dict(db.session.execute(
+        select(Invitation.dossier_digest, func.min(Invitation.created_at))
+        .where(Invitation.wave_id == wave.id, Invitation.dossier_digest.in_(wanted))
+        .group_by(Invitation.dossier_digest)).all())
+    for r in rows:
+        for digest in digests.get(r.id, ()):
+            at = completed.get(digest)
+            if at is not None and at - r.submitted_at > timedelta(minutes=1):
+                found[r.id]["dossier_before_completion"] = at.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _duplicates(rows, text_codes, found) -> None:

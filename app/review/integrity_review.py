@@ -32,6 +32,7 @@ REASON_LABELS = {
     "off_hours": _l("Kiosk answer outside opening hours"),
     "dossier_other_unit": _l("Dossier code of another unit"),
     "dossier_future": _l("Dossier received after the rating"),
+    "dossier_before_completion": _l("Rated before the dossier was completed"),
     "speeder": _l("Much faster than usual"),
     "straight_line": _l("The same answer to every question"),
     "low_variability": _l("Almost the same answer to every question"),

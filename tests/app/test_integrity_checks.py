@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from app.collect import store
+from app.collect import invitations, store
 from app.extensions import db
-from app.models import ResponseSignal
+from app.models import Invitation, ResponseSignal
 from app.programme.questionnaires import questionnaire_of
 from app.review.integrity import response_reasons
 from app.review.integrity_review import unit_flags
@@ -128,6 +128,16 @@ def test_dossier_codes_of_another_unit_or_received_after_the_rating(app):
     assert own not in found
     assert found[other] == {"dossier_other_unit": "H16.10"}
     assert set(found[future]) == {"dossier_future"}
+    # rated at the desk before the one-stop system reported the dossier complete (its invitation,
+    # issued at completion with the dossier code, came later) — and one rated after completion
+    early = put(wave, unit, dict(base, dossier_code="H15.50-261120-0007"), at=datetime(2026, 11, 20, 3, 0))
+    late = put(wave, unit, dict(base, dossier_code="H15.50-261120-0008"), at=datetime(2026, 11, 30, 3, 0))
+    issued = invitations.issue(wave, unit, dossiers=["H15.50-261120-0007", "H15.50-261120-0008"])
+    db.session.execute(update(Invitation).where(Invitation.wave_id == wave.id).values(created_at=datetime(2026, 11, 25, 8, 0)))
+    db.session.commit()
+    found = response_reasons(wave)
+    assert len(issued) == 2 and found[early] == {"dossier_before_completion": "2026-11-25 08:00 UTC"}
+    assert late not in found
 
 
 def test_unit_whose_top_share_is_far_from_its_level(wave):
