@@ -144,6 +144,7 @@ def wave_status(slug: str):
 
 def _ask_to_close(wave: Wave) -> str:
     responses, unanswered, digests = waves.closing_figures(wave)
+    contacts = waves.contacts_of(wave)
     purge = wave.estimation.purge_dossiers_on_close
     lines = [_("Citizens can no longer answer: invitation links, kiosks and paper entry stop accepting answers."),
              ngettext("%(num)d response has been collected.", "%(num)d responses have been collected.", responses),
@@ -152,6 +153,12 @@ def _ask_to_close(wave: Wave) -> str:
              ngettext("%(num)d dossier digest will be deleted (the retention rule of this wave).",
                       "%(num)d dossier digests will be deleted (the retention rule of this wave).", digests)
              if purge else _("Dossier digests are kept until you delete them."),
+             ngettext("%(num)d citizen's contact address (invitations sent by message) will be deleted; "
+                      "messages not yet sent are cancelled.",
+                      "%(num)d citizens' contact addresses (invitations sent by message) will be deleted; "
+                      "messages not yet sent are cancelled.", contacts),
+             _("The integrity checks run a last time; then the submissions' signals (times, hashed "
+               "sources and addresses) are deleted. The flags stay for the review."),
              _("You can reopen the wave later.")]
     return confirm.ask(_("Close the wave %(name)s?", name=wave.name(current_language())), lines,
                        _("Yes, close the wave"), url_for("admin.wave_detail", slug=wave.slug), danger=True,

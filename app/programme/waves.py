@@ -182,6 +182,12 @@ def closing_figures(wave: Wave) -> tuple[int, int, int]:
             sum(issued - used for issued, used, _ in invitations), sum(d for _, _, d in invitations))
 
 
+def contacts_of(wave: Wave) -> int:
+    """Contact addresses kept for the wave's invitations (deleted when it closes)."""
+    return db.session.scalar(select(func.count()).select_from(InvitationContact).join(
+        Invitation, Invitation.id == InvitationContact.invitation_id).where(Invitation.wave_id == wave.id)) or 0
+
+
 ALL_BLOCKS = "*"
 
 

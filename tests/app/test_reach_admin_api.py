@@ -111,12 +111,15 @@ def test_the_openapi_spec_describes_the_contact(client):
     assert "queued" in json.dumps(post["responses"]["201"])
 
 
-def test_closing_the_wave_deletes_its_contacts_and_cancels_what_was_not_sent(client, wave):
+def test_closing_the_wave_deletes_its_contacts_and_cancels_what_was_not_sent(client, wave, login_as):
     other = factories.wave("w2", agency_list=list(wave.agencies))
     db.session.commit()
     for item, text in ((wave, "address\na@example.vn\nb@example.vn\nc@example.vn\n"), (other, "address\nd@example.vn\n")):
         sending.send(item, item.agencies[0], contacts.parse(item, "email", text), actor_name="test")
     db.session.commit()
+    login_as("admin")  # the confirmation says how many addresses closing deletes
+    asked = client.post(f"/admin/waves/{wave.slug}/status?lang=en", data={"status": "closed"}).get_data(as_text=True)
+    assert "3 citizens&#39; contact addresses (invitations sent by message) will be deleted" in asked
     first = db.session.scalar(select(OutboxMessage).order_by(OutboxMessage.id))
     first.status, first.sealed = "sent", None  # already sent: stays sent
     db.session.commit()
