@@ -20,6 +20,18 @@ from app.shared.refusal import Refusal
 group = AppGroup("invitations", help="Issue invitation links.")
 
 
+def _targets(wave_slug: str, agency_code: str, processing_code: str | None):
+    """The wave, the receiving agency and the processing unit (None) the options name, or exit."""
+    wave = wave_or_fail(wave_slug)
+    agency = agencies.by_code(agency_code)
+    if agency is None:
+        fail(f"--agency: no agency '{agency_code}'")
+    processing = agencies.by_code(processing_code) if processing_code else None
+    if processing_code and processing is None:
+        fail(f"--processing-unit: no agency '{processing_code}'")
+    return wave, agency, processing
+
+
 @group.command("issue")
 @click.option("--wave", "wave_slug", required=True)
 @click.option("--agency", "agency_code", required=True)
@@ -31,13 +43,7 @@ group = AppGroup("invitations", help="Issue invitation links.")
 def issue(wave_slug: str, agency_code: str, count: int, output: str | None, qr_dir: str | None,
           processing_code: str | None) -> None:
     """Write COUNT invitation links as CSV. The raw tokens exist only in this output."""
-    wave = wave_or_fail(wave_slug)
-    agency = agencies.by_code(agency_code)
-    if agency is None:
-        fail(f"--agency: no agency '{agency_code}'")
-    processing = agencies.by_code(processing_code) if processing_code else None
-    if processing_code and processing is None:
-        fail(f"--processing-unit: no agency '{processing_code}'")
+    wave, agency, processing = _targets(wave_slug, agency_code, processing_code)
     try:
         issued = invitations.issue(wave, agency, count, actor_name="cli",
                                    processing_agency_id=processing.id if processing else None)
@@ -83,13 +89,7 @@ def send(wave_slug: str, agency_code: str, channel: str, input_path: str, langua
          processing_code: str | None) -> None:
     """Issue one invitation per contact and queue its message (sent by `flask outbox run`).
     A file with one bad line is refused whole: nothing is written."""
-    wave = wave_or_fail(wave_slug)
-    agency = agencies.by_code(agency_code)
-    if agency is None:
-        fail(f"--agency: no agency '{agency_code}'")
-    processing = agencies.by_code(processing_code) if processing_code else None
-    if processing_code and processing is None:
-        fail(f"--processing-unit: no agency '{processing_code}'")
+    wave, agency, processing = _targets(wave_slug, agency_code, processing_code)
     try:
         parsed = contacts.parse(wave, channel, read_input(input_path), language)
         sent = sending.send(wave, agency, parsed, actor_name="cli",
