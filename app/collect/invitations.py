@@ -145,6 +145,20 @@ def find_any(token: str) -> Invitation | None:
 MAX_ROWS = 5000
 
 
+def check_dossier(code: str, line: int, first_seen: dict[str, int], errors: list[RowError]) -> bool:
+    """THE check of one dossier code of a file (its shape, not a repeat of an earlier line): True
+    and remembered in ``first_seen``, or False with its RowError added."""
+    if not DOSSIER_CODE_RE.match(code):
+        errors.append(RowError(line, "dossier", _("expected a dossier code of 5–40 letters, digits, '.' "
+                               "or '-' (e.g. H15.50.05.13-261008-0975)")))
+    elif code in first_seen:
+        errors.append(RowError(line, "dossier", _("the same dossier code as line %(line)s", line=first_seen[code])))
+    else:
+        first_seen[code] = line
+        return True
+    return False
+
+
 def parse_dossiers(wave: Wave, data: bytes | str, max_rows: int = MAX_ROWS) -> list[str]:
     """Dossier codes from a CSV with a 'dossier' column; every problem names its line.
 
@@ -162,14 +176,7 @@ def parse_dossiers(wave: Wave, data: bytes | str, max_rows: int = MAX_ROWS) -> l
             errors.append(RowError(line, None, _("more values than columns")))
             continue
         code = row.get("dossier", "").strip().upper()
-        if not DOSSIER_CODE_RE.match(code):
-            errors.append(RowError(line, "dossier", _("expected a dossier code of 5–40 letters, digits, '.' "
-                                   "or '-' (e.g. H15.50.05.13-261008-0975)")))
-        elif code in first_seen:
-            errors.append(RowError(line, "dossier", _("the same dossier code as line %(line)s",
-                                                      line=first_seen[code])))
-        else:
-            first_seen[code] = line
+        if check_dossier(code, line, first_seen, errors):
             codes.append(code)
     digests = {dossier_digest(c): c for c in codes}
     taken = set(db.session.scalars(select(Invitation.dossier_digest).where(

@@ -14,13 +14,12 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
-from app.collect.invitations import dossier_digest
+from app.collect.invitations import check_dossier, dossier_digest
 from app.extensions import db
 from app.models import Invitation, InvitationContact, OptOut, Wave
 from app.outbox import addresses
 from app.shared.csvio import ImportRejected, RowError, read_rows
 from app.shared.refusal import Refusal
-from survey_definitions.questiontypes import DOSSIER_CODE_RE
 
 CHANNELS = ("email", "sms", "zalo")
 LANGUAGES = ("vi", "en")
@@ -118,14 +117,7 @@ def _row(line: int, row: dict, channel: str, default_language: str, seen: dict[s
         errors.append(RowError(line, "language", _("expected vi or en")))
     dossier = (row.get("dossier") or "").strip().upper() or None
     if dossier is not None:
-        if not DOSSIER_CODE_RE.match(dossier):
-            errors.append(RowError(line, "dossier", _("expected a dossier code of 5–40 letters, digits, '.' "
-                                                      "or '-' (e.g. H15.50.05.13-261008-0975)")))
-        elif dossier in dossiers:
-            errors.append(RowError(line, "dossier", _("the same dossier code as line %(line)s",
-                                                      line=dossiers[dossier])))
-        else:
-            dossiers[dossier] = line
+        check_dossier(dossier, line, dossiers, errors)
     if len(errors) > problems or address is None:
         return None
     return Contact(line, address, digest(channel, address), language, dossier)
