@@ -33,6 +33,9 @@ DEFAULTS: dict[str, Any] = {
     # New responses reach cached figures at most this late (app/results/snapshot.py).
     "RESULTS_REFRESH_SECONDS": 10.0,
     "RATELIMIT_STORAGE_URI": "memory://",
+    # A moving window: N per minute means N in any 60 seconds, so a client cannot send 2N across
+    # the turn of a minute as a fixed window allows (app/throttle.py counts failures the same way).
+    "RATELIMIT_STRATEGY": "moving-window",
     # Redis down or hung: limits go on in each process's memory (with a logged warning) instead
     # of failing the request; storage calls give up quickly (see _storage_options).
     "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,

@@ -23,7 +23,7 @@ from flask import current_app, request
 from flask.typing import ResponseReturnValue
 from limits import parse_many
 from limits.storage import MemoryStorage
-from limits.strategies import FixedWindowRateLimiter
+from limits.strategies import MovingWindowRateLimiter
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response
 
@@ -39,7 +39,7 @@ def _state() -> dict:
     if state is None:
         with _lock:
             state = current_app.extensions.setdefault(
-                "sipas_throttle", {"dead_until": 0.0, "fallback": FixedWindowRateLimiter(MemoryStorage())})
+                "sipas_throttle", {"dead_until": 0.0, "fallback": MovingWindowRateLimiter(MemoryStorage())})
     return state
 
 

@@ -90,6 +90,29 @@ def test_healthz_reports_redis_ok_when_it_answers(_schema):
     assert response.get_json() == {"status": "ok", "database": "ok", "redis": "ok"}
 
 
+def test_limits_count_in_redis_in_a_moving_window(_schema):
+    """Real Redis: the login limit and the failure counter are kept there (another worker process
+    sees them) and count any 60 seconds, not calendar minutes."""
+    import redis
+
+    store = redis.Redis.from_url("redis://127.0.0.1:6379/15")
+    store.flushdb()
+    app = redis_app(_schema, "redis://127.0.0.1:6379/15")
+    limiter._storage_dead = False
+    with app.app_context():
+        assert type(limiter.limiter).__name__ == "MovingWindowRateLimiter"
+        logins = [app.test_client().post("/login", data={"email": "moving@b.cd", "password": "x"}).status_code
+                  for _ in range(4)]
+        guesses = [app.test_client().post("/api/v1/responses", json={"invitation": "y" * 30, "answers": {}})
+                   .status_code for _ in range(4)]
+        db.engine.dispose()
+    assert logins == [401, 401, 401, 429] and guesses == [404, 404, 404, 429]
+    # a moving window is a sorted list per key in Redis, not a counter per minute
+    kinds = {store.type(key).decode() for key in store.keys("LIMITS*")}
+    store.flushdb()
+    assert kinds == {"list"}, kinds
+
+
 @pytest.mark.parametrize("kind", ["down", "hung"])
 def test_with_redis_down_or_hung_limited_pages_work_and_healthz_says_so(_schema, kind):
     """Measured before: every limited page 500 while /healthz said ok; a hung Redis 30 s a request."""
