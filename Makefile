@@ -48,8 +48,11 @@ browser-deps:
 
 test: install browser-deps test-only
 
+# Two pytest-xdist workers, a test file each at a time (TEST_WORKERS=0 runs in one process). On
+# PostgreSQL each worker builds its own database next to the named one (tests/conftest.py).
+TEST_WORKERS ?= 2
 test-only:
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile) $(PYTEST_ARGS)
 
 # Reliability, security and load figures against gunicorn + the local PostgreSQL (not part of
 # `make test`; restarts PostgreSQL once during the crash test). BATTERY_ARGS=--short for CI.

@@ -22,6 +22,10 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
     "MAX_SUBMISSION_BYTES": 64 * 1024,
     "INVITATION_DAYS": 30,
+    # Argon2id cost of password hashes (argon2-cffi's defaults, RFC 9106's low-memory profile:
+    # 3 passes over 64 MiB); the test suite lowers it to keep its thousand logins quick.
+    "PASSWORD_HASH_TIME_COST": 3,
+    "PASSWORD_HASH_MEMORY_KIB": 65536,
     "API_TOKEN_HOURS": 12,  # nosec B105 - a lifetime in hours, not a secret
     "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
     "MIN_GROUP_SIZE": 10,

@@ -9,15 +9,32 @@ import os
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from app import create_app
 from app.extensions import db
 from app.models import Base
 
 ROOT = Path(__file__).resolve().parent.parent
-DATABASE_URL = os.environ.get("DATABASE_URL", "")
-ON_POSTGRES = DATABASE_URL.startswith("postgresql")
+SERVER_URL = os.environ.get("DATABASE_URL", "")
+ON_POSTGRES = SERVER_URL.startswith("postgresql")
+# Under pytest-xdist each worker has its own PostgreSQL database beside the named one (test_gw0,
+# test_gw1, ...), created afresh for the session; without workers, the named database itself.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+DATABASE_URL = (make_url(SERVER_URL).set(database=f"{make_url(SERVER_URL).database}_{WORKER}")
+                .render_as_string(hide_password=False) if ON_POSTGRES and WORKER else SERVER_URL)
+
+
+def pytest_sessionstart(session):
+    """This worker's own database, created before any test (some build their schema in it)."""
+    if not (ON_POSTGRES and WORKER):
+        return
+    name = make_url(DATABASE_URL).database
+    server = create_engine(SERVER_URL, isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    server.dispose()
 
 
 def pytest_collection_modifyitems(config, items):
@@ -49,6 +66,10 @@ def make_config(database_url: str, **extra) -> dict:
         "RATELIMIT_ENABLED": False,
         "PUBLIC_BASE_URL": "http://localhost",
         "RESULTS_REFRESH_SECONDS": 0,  # every test sees its own responses at once
+        # cheap password hashes: the suite makes and checks about a thousand (production: 3 × 64 MiB,
+        # tests/app/test_passwords.py checks that default)
+        "PASSWORD_HASH_TIME_COST": 1,
+        "PASSWORD_HASH_MEMORY_KIB": 1024,
     }
     config.update(extra)
     return config

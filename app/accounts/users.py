@@ -23,25 +23,37 @@ from app.shared import audit
 from app.shared.refusal import Refusal
 from app.shared.secrets import keyed_digest, new_token
 
-_hasher = PasswordHasher()
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = passwords.MIN_LENGTH
 
 
+@cache
+def _hasher_with(time_cost: int, memory_kib: int) -> PasswordHasher:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+
+
+def _hasher() -> PasswordHasher:
+    """Argon2id with the settings' cost (defaults: RFC 9106's second recommended profile). A hash
+    keeps its own parameters, so hashes made under other settings still verify."""
+    config = current_app.config
+    return _hasher_with(int(config["PASSWORD_HASH_TIME_COST"]), int(config["PASSWORD_HASH_MEMORY_KIB"]))
+
+
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 @cache
-def _dummy_hash() -> str:
-    return _hasher.hash("not-a-password: compared when the account does not exist")
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    return hasher.hash("not-a-password: compared when the account does not exist")
 
 
 def verify_password(user: User | None, password: str) -> bool:
     """Check the password; for no account, check it against a dummy hash all the same, so that
     answering takes as long whether or not the email exists."""
+    hasher = _hasher()
     try:
-        matches = _hasher.verify(user.password_hash if user is not None else _dummy_hash(), password)
+        matches = hasher.verify(user.password_hash if user is not None else _dummy_hash(hasher), password)
     except (VerificationError, InvalidHashError):
         return False
     return matches and user is not None

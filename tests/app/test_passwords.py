@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from app.accounts import passwords, users
+from app.config import DEFAULTS
 from app.extensions import db
 from app.logfilter import redact
 from app.models.user import PasswordReset
@@ -143,3 +144,13 @@ def test_the_command_line_refuses_a_common_password_in_english(runner):
     result = runner.invoke(args=["users", "create", "cli@example.org", "--role", "admin", "--password-stdin"],
                            input="password2024\n")
     assert result.exit_code != 0 and "most common" in result.output
+
+
+def test_production_hashes_cost_64_mib_and_hashes_of_another_cost_still_verify(app, make_user):
+    user, password = make_user("admin")
+    assert user.password_hash.startswith("$argon2id$v=19$m=1024,t=1,")  # the suite's cheap setting
+    for name in ("PASSWORD_HASH_TIME_COST", "PASSWORD_HASH_MEMORY_KIB"):
+        app.config[name] = DEFAULTS[name]
+    assert users.hash_password(GOOD).startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert users.verify_password(user, password) and not users.verify_password(user, password + "x")
+    assert not users.verify_password(None, password)
