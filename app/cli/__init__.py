@@ -10,6 +10,7 @@ def init_app(app: Flask) -> None:
         demo,
         invitations,
         kiosks,
+        opendata,
         outbox,
         questionnaires,
         responses,
@@ -19,5 +20,5 @@ def init_app(app: Flask) -> None:
     )
 
     for module in (questionnaires, agencies, users, invitations, responses, results, demo, kiosks, waves, cases,
-                   outbox, comments):
+                   outbox, comments, opendata):
         app.cli.add_command(module.group)

@@ -1,10 +1,7 @@
 """Administrators make, publish (at once or after an embargo) and withdraw a wave's open-data releases."""
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
-from flask import current_app, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -14,7 +11,6 @@ from app.extensions import db
 from app.models import OpenRelease
 from app.opendata import releases
 from app.programme.wave_views import wave_or_404
-from app.shared.refusal import Refusal
 from app.shared.web import commit_or_show
 
 
@@ -26,26 +22,16 @@ def open_data(slug: str):
                            visible=releases.is_visible)
 
 
-def _embargo() -> datetime | None:
-    """The embargo's end from the form (local time, as typed), in UTC; None when empty."""
-    text = request.form.get("embargo_until", "").strip()
-    if not text:
-        return None
-    try:
-        local = datetime.fromisoformat(text)
-    except ValueError:
-        raise Refusal("embargo_until", _("expected a date and time such as 2026-12-31T09:00")) from None
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    return local.replace(tzinfo=zone).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
-
-
 @bp.post("/waves/<slug>/open-data")
 @admin_only
 def open_data_make(slug: str):
     wave = wave_or_404(slug)
     back = url_for("admin.open_data", slug=slug)
-    return commit_or_show(None, lambda: releases.make(wave, current_user(), _embargo()),
-                          lambda r: _("Release %(n)s made: publish it to open it.", n=r.number),
+    return commit_or_show(None, lambda: releases.make(wave, current_user(), releases.embargo_from(request.form.get("embargo_until", ""))),
+                          lambda r: " ".join([_("Release %(n)s made: publish it to open it.", n=r.number), *(
+                              [_("%(k)s figures are hidden because too few answers changed since an earlier "
+                                 "release (subtracting one release from the other would show them).",
+                                 k=r.hidden_as_changes)] if r.hidden_as_changes else [])]),
                           back, back=redirect(back, 303), code=303)
 
 

@@ -14,20 +14,23 @@ import hashlib
 import io
 import math
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import OpenRelease, User, Wave
 from app.models.base import utcnow
+from app.opendata import increments
 from app.results import estimates, snapshot
 from app.shared import audit
 from app.shared.refusal import Refusal
 
 # Bumped whenever how a published figure is computed changes (estimator, intervals, suppression).
 METHODOLOGY_VERSION = "sipas-2026.12"
+CLI = "cli:opendata"  # the audit's actor for releases made from the command line
 TABLES = (("province", []), ("block", ["block"]), ("agency", ["agency"]))
 COLUMNS = ("wave", "release", "table", "block", "agency", "measure", "n", "estimate", "se", "ci_lower",
            "ci_upper", "level", "suppressed", "methodology_version")
@@ -42,12 +45,13 @@ def _number(value):
 def build_rows(wave: Wave, number: int) -> list[dict]:
     snap = snapshot.current(wave)
     level = wave.estimation.level
+    blocks = {a.code: a.block.code for a in wave.agencies}  # a unit's row names its block too
     rows = []
     for table, by in TABLES:
         for row in estimates.estimate_rows(snap, by):
             suppressed = bool(row.get("suppressed"))
             rows.append({
-                "wave": wave.slug, "release": number, "table": table, "block": row.get("block") or "",
+                "wave": wave.slug, "release": number, "table": table, "block": row.get("block") or blocks.get(row.get("agency") or "", ""),
                 "agency": row.get("agency") or "", "measure": row["measure"], "n": int(row.get("n") or 0),
                 "estimate": None if suppressed else _number(row.get("rate")),
                 "se": None if suppressed else _number(row.get("se")),
@@ -67,23 +71,42 @@ def as_csv(rows: list[dict]) -> str:
     return out.getvalue()
 
 
-def make(wave: Wave, actor: User, embargo_until: datetime | None = None) -> OpenRelease:
-    """Freeze the wave's figures as its next release (not yet published)."""
+def embargo_from(text: str) -> datetime | None:
+    """An embargo's end as typed (local time, e.g. 2026-12-31T09:00), in UTC; None when empty."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        local = datetime.fromisoformat(text)
+    except ValueError:
+        raise Refusal("embargo_until", _("expected a date and time such as 2026-12-31T09:00")) from None
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return local.replace(tzinfo=zone).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+def make(wave: Wave, actor: User | None, embargo_until: datetime | None = None) -> OpenRelease:
+    """Freeze the wave's figures as its next release (not yet published); ``actor`` None: the
+    command line (a weekly timer)."""
     if wave.status == "draft":
         raise Refusal("wave", _("a draft wave has no figures to release"))
-    number = (db.session.scalar(select(func.max(OpenRelease.number)).where(OpenRelease.wave_id == wave.id)) or 0) + 1
+    earlier = list(reversed(of_wave(wave)))
+    number = (earlier[-1].number if earlier else 0) + 1
     rows = build_rows(wave, number)
+    # what changed by too few answers since an earlier release is hidden too (app.opendata.increments)
+    changed = increments.hide_changes(rows, [r.rows for r in earlier], current_app.config["MIN_GROUP_SIZE"])
     release = OpenRelease(wave_id=wave.id, number=number, methodology_version=METHODOLOGY_VERSION, rows=rows,
                           checksum=hashlib.sha256(as_csv(rows).encode("utf-8")).hexdigest(),
-                          created_by=actor.id, embargo_until=embargo_until)
+                          created_by=actor.id if actor else None, embargo_until=embargo_until)
     db.session.add(release)
     db.session.flush()
-    audit.record("open.release", "wave", wave.slug, user=actor,
-                 after={"release": number, "rows": len(rows), "embargo_until": embargo_until.isoformat() if embargo_until else None})
+    audit.record("open.release", "wave", wave.slug, user=actor, actor=None if actor else CLI,
+                 after={"release": number, "rows": len(rows), "hidden_as_small_changes": len(changed),
+                        "embargo_until": embargo_until.isoformat() if embargo_until else None})
+    release.hidden_as_changes = len(changed)  # for the administrator's message (not stored)
     return release
 
 
-def publish(release: OpenRelease, actor: User) -> OpenRelease:
+def publish(release: OpenRelease, actor: User | None) -> OpenRelease:
     """Publish: visible at once, or when its embargo ends."""
     if release.withdrawn_at is not None:
         raise Refusal("release", _("a withdrawn release cannot be published again: make a new one"))
@@ -91,7 +114,7 @@ def publish(release: OpenRelease, actor: User) -> OpenRelease:
         raise Refusal("release", _("this release is already published"))
     now = utcnow()
     release.published_at = max(now, release.embargo_until) if release.embargo_until else now
-    audit.record("open.publish", "wave", release.wave.slug, user=actor,
+    audit.record("open.publish", "wave", release.wave.slug, user=actor, actor=None if actor else CLI,
                  after={"release": release.number, "visible_from": release.published_at.isoformat()})
     return release
 

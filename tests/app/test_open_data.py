@@ -58,10 +58,12 @@ def test_a_release_is_public_only_once_published_and_stays_put(client, app, logi
         store.store(wave, wave.agencies[0], answers, channel="paper", language="vi")
     db.session.commit()
     assert client.get(f"/open/{wave.slug}/1.csv").get_data(as_text=True) == csv_text
-    client.post(f"/admin/waves/{wave.slug}/open-data")
+    page = client.post(f"/admin/waves/{wave.slug}/open-data?lang=en", follow_redirects=True).get_data(as_text=True)
+    assert "figures are hidden because too few answers changed since an earlier release" in page
     client.post(f"/admin/waves/{wave.slug}/open-data/2/publish")
     second = client.get(f"/open/{wave.slug}/2.json").get_json()
-    assert next(r for r in second["rows"] if r["table"] == "province" and r["measure"] == "overall")["n"] == 30
+    province = next(r for r in second["rows"] if r["table"] == "province" and r["measure"] == "overall")
+    assert province["n"] == 30 and province["suppressed"]  # 6 more answers than release 1: hidden
     client.post(f"/admin/waves/{wave.slug}/open-data/1/withdraw")
     assert client.get(f"/open/{wave.slug}/1.csv").status_code == 404
     assert "Open data" in client.get("/open/?lang=en").get_data(as_text=True)
@@ -106,3 +108,32 @@ def test_without_complementary_suppression_a_release_would_leak(client, app, log
     client.post(f"/admin/waves/{wave.slug}/open-data/1/publish")
     solved = solve_hidden(wave, "f1_1", released_rows(client, wave.slug, 1))
     assert any(high - low < 1e-6 for _, low, high in solved)
+
+
+def test_a_weekly_timer_makes_and_publishes_releases_from_the_command_line(app, runner, client):
+    wave = factories.wave(agency_list=[factories.agency("A1"), factories.agency("A2")])
+    answers = factories.satisfied_answers(questionnaire_of(wave.survey_version))
+    for k in range(40):
+        store.store(wave, wave.agencies[k % 2], answers, channel="paper", language="vi")
+    db.session.commit()
+    first = runner.invoke(args=["opendata", "release", "--wave", wave.slug, "--publish"])
+    assert first.exit_code == 0, first.output
+    assert f"{wave.slug}: release 1," in first.output and "published, visible from" in first.output
+    assert client.get(f"/open/{wave.slug}/1.json").status_code == 200
+    for _ in range(4):  # a week with four answers at A1: A1 (and a complement) are hidden next time
+        store.store(wave, wave.agencies[0], answers, channel="paper", language="vi")
+    db.session.commit()
+    second = runner.invoke(args=["opendata", "release", "--wave", wave.slug, "--embargo-until", "2099-01-05T08:00"])
+    assert second.exit_code == 0, second.output
+    assert "release 2," in second.output and "not published" in second.output
+    assert " as small changes since an earlier release" in second.output
+    assert "0 of them as small changes" not in second.output
+    release = db.session.query(OpenRelease).filter_by(number=2).one()
+    assert release.embargo_until.isoformat().startswith("2099-01-05T01:00")  # 08:00 in Hanoi
+    a1 = [r for r in release.rows if r["agency"] == "A1"]
+    assert a1 and all(r["suppressed"] and r["estimate"] is None for r in a1)
+    assert client.get(f"/open/{wave.slug}/2.json").status_code == 404  # made, not published
+    bad = runner.invoke(args=["opendata", "release", "--wave", wave.slug, "--embargo-until", "next monday"])
+    assert bad.exit_code == 1 and "--embargo-until: " in bad.output and "2026-12-31T09:00" in bad.output
+    assert runner.invoke(args=["opendata", "release", "--wave", "nope"]).exit_code == 1
+    assert db.session.query(OpenRelease).count() == 2  # the refused runs kept nothing
