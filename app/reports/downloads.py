@@ -13,7 +13,8 @@ from openpyxl.utils import get_column_letter
 
 from app.i18n import current_language, percent
 from app.models import Wave
-from app.reports import charts
+from app.quality import small_units
+from app.reports import charts, pages
 from app.results import disclosure, estimates, overview
 from app.results.filters import Filters
 from app.results.snapshot import Snapshot
@@ -44,6 +45,7 @@ def _csv_value(value):
 # Excel writes them in the reader's locale (95,4 % in a Vietnamese Excel).
 PERCENT, COUNT, DECIMAL = "0.0%", "#,##0", "#,##0.0"
 HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
+SHEET_UNSAFE = re.compile(r"[\\/?*\[\]:]")  # characters Excel refuses in a sheet's name
 
 
 def _number(value, digits: int):
@@ -128,6 +130,22 @@ def _rate_rows(table: pd.DataFrame, names: dict, minimum: int) -> list[list]:
             for row in table.to_dict("records")]
 
 
+def _small_units_sheet(book: Workbook, group: dict, name_col: str) -> None:
+    """The dashboard's empirical-Bayes section for one ranking group (app.quality.small_units)."""
+    names = pages.unit_names()
+    rows = [[_number(r["eb_rank"], 0), r["agency"], names.get(r["agency"], r["agency"]), _number(r["n"], 0),
+             _number(r["direct"], 3), _number(r["direct_lower"], 3), _number(r["direct_upper"], 3),
+             _number(r["eb"], 3), _number(r["eb_lower"], 3), _number(r["eb_upper"], 3), _number(r["gamma"], 3),
+             f"{r['eb_rank_lower']}–{r['eb_rank_upper']}", _("small unit") if r["small"] else ""]
+            for r in group["table"].to_dict("records")]
+    columns = [(_("EB rank"), COUNT), (_("Code"), None), (_("Agency"), None), (_("Respondents"), COUNT),
+               (_("Direct"), PERCENT), (_("CI lower bound"), PERCENT), (_("CI upper bound"), PERCENT),
+               (_("EB estimate"), PERCENT), (_("EB lower bound"), PERCENT), (_("EB upper bound"), PERCENT),
+               (_("Weight on own answers"), PERCENT), (_("EB rank interval"), None), (_("Note"), None)]
+    block = group["block"].get(name_col) or group["block"]["code"]
+    _sheet(book, _("Small units %(block)s", block=SHEET_UNSAFE.sub(" ", block)), columns, rows)
+
+
 def workbook(snap: Snapshot) -> bytes:
     """The official's report, in the language of the request, with the dashboard's figures: a
     summary, indices (overall + factors), criteria, one ranking per block, SIPAS figures
@@ -159,7 +177,9 @@ def workbook(snap: Snapshot) -> bytes:
         columns = [(_("Rank"), COUNT), (_("Code"), None), (_("Agency"), None), *figure_columns,
                    (_("Rank interval"), None), (_("Tier"), COUNT), note_column]
         block = ranking["block"].get(name_col) or ranking["block"]["code"]
-        _sheet(book, _("Ranking %(block)s", block=re.sub(r"[\\/?*\[\]:]", " ", block)), columns, rows)
+        _sheet(book, _("Ranking %(block)s", block=SHEET_UNSAFE.sub(" ", block)), columns, rows)
+    for group in small_units.section(snap, Filters()):
+        _small_units_sheet(book, group, name_col)
     extras = data["extras"]
     figures = [[label, *_figures(extras[key], minimum)] for key, label in
                (("late", _("Late results")), ("apology", _("Apology letters among late results")),

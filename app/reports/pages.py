@@ -55,11 +55,12 @@ def wave_page(snap: Snapshot, filters: Filters, *, public: bool = False) -> dict
         return context
 
     page = {"wave": wave, **snap.cached("page", build, filters, current_language(), public)}
+    # small units' empirical-Bayes figures: on the published results page too (issue 20)
+    page["small_areas"] = small_units.section(snap, filters)
+    page["unit_names"] = unit_names()
     if not public:  # feedback handling (PAKN): cases change without the responses, so never cached
         page["cases"] = case_pages.wave_section(wave)
         page["review"] = review_figures.section(wave)
-        page["small_areas"] = small_units.section(snap, filters)
-        page["unit_names"] = unit_names()
         page["fragile"] = funnel.fragile(wave)  # invitations change without the responses: never cached
     return page
 

@@ -71,6 +71,31 @@ def test_the_dashboard_shows_both_figures_for_a_small_commune(client, wave, logi
     assert "pulled toward similar units" in method
 
 
+def test_the_published_results_page_and_the_excel_report_show_them_too(client, wave, login_as):
+    import io
+
+    from openpyxl import load_workbook
+
+    table = small_units.section(current(wave), Filters())[0]["table"].set_index("agency")
+    wave.status, wave.results_public = "closed", True
+    db.session.commit()
+    page = client.get(f"/results/{wave.slug}?lang=en").get_data(as_text=True)  # no login
+    section = page[page.index('class="small-areas"'):]
+    row = section[section.index("Xã 0"):].split("</tr>")[0]
+    assert "small unit" in row and "/dashboard/" not in section  # no links into the logged-in pages
+    login_as("official")
+    book = load_workbook(io.BytesIO(client.get(f"/dashboard/{wave.slug}/report.xlsx?lang=en").data))
+    sheet = next(book[name] for name in book.sheetnames if name.startswith("Small units"))
+    header = [c.value for c in sheet[1]]
+    rows = {r[1]: dict(zip(header, r, strict=True)) for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert set(rows) == set(table.index)
+    for code in ("X0", "X7"):
+        assert rows[code]["EB estimate"] == round(table.loc[code, "eb"], 3)
+        assert rows[code]["Direct"] == round(table.loc[code, "direct"], 3)
+        assert rows[code]["EB rank"] == table.loc[code, "eb_rank"]
+    assert rows["X0"]["Note"] == "small unit" and not rows["X7"]["Note"]
+
+
 def test_no_model_for_too_few_units(app):
     units = [factories.agency(f"Y{k}") for k in range(3)]
     wave = factories.wave(slug="few", agency_list=units)
