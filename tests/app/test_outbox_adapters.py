@@ -74,11 +74,11 @@ def test_smtp_failures_are_classified_and_never_name_the_address():
         sink.rcpt_fail = (452, "4.2.2 over quota")
         with pytest.raises(Temporary):
             smtp.send(8, "invitation", MAIL, config(SMTP_URL=sink.url()))
-        sink.rcpt_fail, sink.delay = None, 1.5
+        sink.rcpt_fail, sink.delay = None, 3.0
         started = time.monotonic()
         with pytest.raises(Temporary, match="did not answer within 0.5"):
             smtp.send(9, "invitation", MAIL, config(SMTP_URL=sink.url(), OUTBOX_TIMEOUT_SECONDS=0.5))
-        assert time.monotonic() - started < 1.4
+        assert time.monotonic() - started < 2.8  # gave up well before the sink's answer
     with pytest.raises(Temporary, match="unreachable"):
         smtp.send(10, "invitation", MAIL, config(SMTP_URL=f"smtp://127.0.0.1:{closed_port()}"))
     with pytest.raises(Temporary, match="SMTP_URL"):  # a setting to fix, not a reason to drop the message
