@@ -1,4 +1,4 @@
-"""Open-data releases from the command line: what a weekly timer runs (deploy/sipas-opendata.timer)."""
+"""Open-data releases from the command line: what a weekly timer runs (deploy/sipas-opendata@.timer)."""
 from __future__ import annotations
 
 import click
@@ -22,7 +22,8 @@ def release(slug: str, publish_it: bool, embargo_until: str) -> None:
     Figures that changed by too few answers since an earlier release are hidden (see the README)."""
     wave = wave_or_fail(slug)
     try:
-        made = releases.make(wave, None, releases.embargo_from(embargo_until))
+        result = releases.make(wave, None, releases.embargo_from(embargo_until))
+        made = result.release
         if publish_it:
             releases.publish(made, None)
     except Refusal as exc:
@@ -32,4 +33,4 @@ def release(slug: str, publish_it: bool, embargo_until: str) -> None:
     state = (f"published, visible from {made.published_at:%Y-%m-%d %H:%M} UTC" if made.published_at
              else "not published")
     click.echo(f"{wave.slug}: release {made.number}, {len(made.rows)} figures ({hidden} hidden, "
-               f"{made.hidden_as_changes} of them as small changes since an earlier release); {state}")
+               f"{result.hidden_as_changes} of them as small changes since an earlier release); {state}")

@@ -27,12 +27,18 @@ def open_data(slug: str):
 def open_data_make(slug: str):
     wave = wave_or_404(slug)
     back = url_for("admin.open_data", slug=slug)
-    return commit_or_show(None, lambda: releases.make(wave, current_user(), releases.embargo_from(request.form.get("embargo_until", ""))),
-                          lambda r: " ".join([_("Release %(n)s made: publish it to open it.", n=r.number), *(
-                              [_("%(k)s figures are hidden because too few answers changed since an earlier "
-                                 "release (subtracting one release from the other would show them).",
-                                 k=r.hidden_as_changes)] if r.hidden_as_changes else [])]),
+    embargo = request.form.get("embargo_until", "")
+    return commit_or_show(None, lambda: releases.make(wave, current_user(), releases.embargo_from(embargo)),
+                          _made_message,
                           back, back=redirect(back, 303), code=303)
+
+
+def _made_message(made: releases.Made) -> str:
+    said = [_("Release %(n)s made: publish it to open it.", n=made.release.number)]
+    if made.hidden_as_changes:
+        said.append(_("%(k)s figures are hidden because too few answers changed since an earlier "
+                      "release (subtracting one release from the other would show them).", k=made.hidden_as_changes))
+    return " ".join(said)
 
 
 @bp.post("/waves/<slug>/open-data/<int:number>/<action>")

@@ -13,6 +13,7 @@ import csv
 import hashlib
 import io
 import math
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -84,7 +85,15 @@ def embargo_from(text: str) -> datetime | None:
     return local.replace(tzinfo=zone).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
 
 
-def make(wave: Wave, actor: User | None, embargo_until: datetime | None = None) -> OpenRelease:
+@dataclass(frozen=True)
+class Made:
+    """A release just made, and how many of its figures were hidden as small changes since an
+    earlier release (app.opendata.increments): for the administrator's message and the CLI."""
+    release: OpenRelease
+    hidden_as_changes: int
+
+
+def make(wave: Wave, actor: User | None, embargo_until: datetime | None = None) -> Made:
     """Freeze the wave's figures as its next release (not yet published); ``actor`` None: the
     command line (a weekly timer)."""
     if wave.status == "draft":
@@ -102,8 +111,7 @@ def make(wave: Wave, actor: User | None, embargo_until: datetime | None = None) 
     audit.record("open.release", "wave", wave.slug, user=actor, actor=None if actor else CLI,
                  after={"release": number, "rows": len(rows), "hidden_as_small_changes": len(changed),
                         "embargo_until": embargo_until.isoformat() if embargo_until else None})
-    release.hidden_as_changes = len(changed)  # for the administrator's message (not stored)
-    return release
+    return Made(release, len(changed))
 
 
 def publish(release: OpenRelease, actor: User | None) -> OpenRelease:
